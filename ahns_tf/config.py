@@ -1,0 +1,125 @@
+"""Training configuration: one dataclass, its defaults, and its validation."""
+
+import dataclasses
+import json
+from typing import Optional, Tuple
+
+from ahns_tf.samplers import METHODS
+
+#: The reference README's AHNS settings (p = -2), used when a flag is not given.
+AHNS_DEFAULTS = {
+    "ml-1m": {"alpha": 0.1, "beta": 0.4, "num_candidates": 16},
+    "phones": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
+    "sports": {"alpha": 0.5, "beta": 0.1, "num_candidates": 32},
+    "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
+}
+GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
+#: Candidates per method when --num-candidates is not given.
+DEFAULT_NUM_CANDIDATES = {"rns": 1, "dns": 32}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run depends on; stored in metrics.json.
+
+    ``None`` fields take per-dataset / per-method defaults in `resolved()`.
+    Field names match the ``pipelines.train`` flags (``num_candidates`` is
+    ``--num-candidates``, the paper's M).
+
+    Example:
+
+    >>> TrainConfig(dataset="tools").resolved().num_candidates
+    32
+    """
+
+    dataset: str = "tools"
+    data_dir: Optional[str] = None
+    sampler: str = "ahns"
+    alpha: Optional[float] = None
+    beta: Optional[float] = None
+    p: float = -2.0
+    num_candidates: Optional[int] = None
+    epochs: int = 100
+    batch_size: int = 2048
+    lr: float = 1e-3
+    l2: float = 1e-4
+    dim: int = 64
+    eval_every: int = 5
+    patience: int = 10
+    select_on: str = "valid"
+    select_metric: str = "recall@20"
+    ks: Tuple[int, ...] = (20, 50)
+    validation_fraction: float = 0.1
+    seed: int = 2024
+    top_k: int = 20
+    output_dir: Optional[str] = None
+    export_dir: Optional[str] = None
+    eval_batch_size: int = 4096
+    steps_per_execution: int = 8
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with defaults filled in and every value checked.
+
+        Raises:
+            ValueError: an invalid value; the message names the flag and value.
+        """
+        c = dataclasses.replace(self)
+        c.ks = tuple(int(k) for k in c.ks)
+        if c.sampler not in METHODS:
+            raise ValueError(f"--sampler {c.sampler!r} is unknown; choose one of {', '.join(METHODS)}")
+        if c.sampler == "ahns":
+            defaults = AHNS_DEFAULTS.get(c.dataset, GENERIC_AHNS_DEFAULTS)
+            for name, value in defaults.items():
+                if getattr(c, name) is None:
+                    setattr(c, name, value)
+        if c.num_candidates is None:
+            c.num_candidates = DEFAULT_NUM_CANDIDATES.get(c.sampler, 32)
+        c.output_dir = c.output_dir or f"runs/{c.dataset}-{c.sampler}"
+        c.export_dir = c.export_dir or f"saved_models/{c.dataset}"
+        _check(c)
+        return c
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _positive(name, value, kind=float):
+    if not kind(value) > 0:
+        raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {value!r}")
+
+
+def _check(c: TrainConfig) -> None:
+    if c.sampler == "ahns":
+        _positive("alpha", c.alpha)
+        _positive("beta", c.beta)
+        if not float(c.p) < 0:
+            raise ValueError(f"--p must be < 0 for AHNS, got {c.p!r}")
+    for name in ("num_candidates", "epochs", "batch_size", "dim", "eval_every", "top_k",
+                 "eval_batch_size", "steps_per_execution"):
+        if int(getattr(c, name)) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")
+    _positive("lr", c.lr)
+    if not float(c.l2) >= 0:
+        raise ValueError(f"--l2 must be >= 0, got {c.l2!r}")
+    if c.patience < 0:
+        raise ValueError(f"--patience must be >= 0, got {c.patience!r}")
+    if c.select_on not in ("valid", "test"):
+        raise ValueError(f"--select-on must be 'valid' or 'test', got {c.select_on!r}")
+    if not 0 < c.validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {c.validation_fraction!r}")
+    if not c.ks or min(c.ks) < 1:
+        raise ValueError(f"--ks must be positive integers, got {c.ks!r}")
+    metric, _, k = c.select_metric.partition("@")
+    if metric not in ("recall", "ndcg", "precision", "hit_rate") or not k.isdigit() \
+            or int(k) not in c.ks:
+        raise ValueError(f"--select-metric must be <metric>@<k> with k in --ks {c.ks}, "
+                         f"got {c.select_metric!r}")
+
+
+def load_config_file(path: str) -> dict:
+    """Reads a JSON file of flag values (e.g. a tuner's best.json)."""
+    with open(path) as f:
+        data = json.load(f)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object of flag values")
+    return data.get("hyperparameters", data)

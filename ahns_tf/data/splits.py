@@ -1,0 +1,59 @@
+"""Holds out a validation split from training interactions.
+
+The paper (Experimental Setup) builds the validation set "by randomly sampling
+10% interactions of the training set". We draw exactly
+``round(fraction * num_interactions)`` interactions with a seeded generator,
+never taking a user's last remaining training interaction, so every user that
+had training data keeps some.
+"""
+
+import numpy as np
+
+from ahns_tf.data.reader import Interactions
+
+
+def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
+    """Splits training interactions into (train, validation).
+
+    Args:
+        train: the interactions to split.
+        fraction: share of interactions moved to validation, in (0, 1).
+            Defaults to 0.1 as in the paper.
+        seed: seed of the numpy generator that draws the split.
+
+    Returns:
+        A pair ``(train, valid)`` of `Interactions`; together they hold exactly
+        the input pairs.
+
+    Raises:
+        ValueError: `fraction` is not in (0, 1).
+
+    Example:
+
+    >>> full = Interactions.from_pairs([0, 0, 1, 1], [1, 2, 0, 3])
+    >>> tr, va = holdout_split(full, fraction=0.5, seed=0)
+    >>> len(tr), len(va)
+    (2, 2)
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    n = len(train)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)                       # [n] random order of pairs
+    # Rank of each pair among its user's pairs in that random order; a pair is
+    # eligible unless it is the last one its user would keep (rank deg - 1).
+    users_in_order = train.users[order]
+    sort = np.argsort(users_in_order, kind="stable")
+    starts = np.searchsorted(users_in_order[sort], users_in_order[sort])
+    rank = np.empty(n, np.int64)
+    rank[sort] = np.arange(n) - starts
+    degree = np.bincount(train.users, minlength=1)[users_in_order]
+    eligible = order[rank < degree - 1]              # keeps rank deg-1 in train
+    num_valid = min(int(round(fraction * n)), eligible.shape[0])
+    valid_mask = np.zeros(n, bool)
+    valid_mask[eligible[:num_valid]] = True          # eligible is already shuffled
+    keep = Interactions(train.users[~valid_mask], train.items[~valid_mask],
+                        train.user_ids, train.path)
+    valid = Interactions(train.users[valid_mask], train.items[valid_mask],
+                         np.unique(train.users[valid_mask]), train.path + "#valid")
+    return keep, valid

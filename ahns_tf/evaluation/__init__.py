@@ -1,0 +1,4 @@
+"""Full-ranking metrics and the evaluation callback."""
+
+from ahns_tf.evaluation.callback import RankingEvaluationCallback
+from ahns_tf.evaluation.ranking import FullRankingEvaluator, mask_items, topk_metrics

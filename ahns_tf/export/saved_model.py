@@ -1,0 +1,105 @@
+"""Versioned, atomic SavedModel exports in the layout TF Serving polls."""
+
+import os
+import re
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from ahns_tf.export.serving import RetrievalServingModule
+
+_VERSION = re.compile(r"^\d+$")
+
+
+def existing_versions(export_dir: str) -> list:
+    """Numeric version folders under `export_dir`, ascending."""
+    if not os.path.isdir(export_dir):
+        return []
+    return sorted(int(n) for n in os.listdir(export_dir)
+                  if _VERSION.match(n) and os.path.isdir(os.path.join(export_dir, n)))
+
+
+def write_model_config(models_root: str) -> str:
+    """Writes ``models_root/models.config`` (TF Serving's model_config_list).
+
+    Lists every model folder under `models_root` that holds at least one
+    numeric version; `base_path` is the container path ``/models/<name>``, as
+    in the README's ``docker run`` command. Written atomically.
+
+    Returns:
+        The path of the config file.
+    """
+    names = sorted(n for n in os.listdir(models_root)
+                   if existing_versions(os.path.join(models_root, n)))
+    entries = "".join(
+        "  config {\n"
+        f"    name: '{name}'\n"
+        f"    base_path: '/models/{name}'\n"
+        "    model_platform: 'tensorflow'\n"
+        "  }\n" for name in names)
+    path = os.path.join(models_root, "models.config")
+    atomic_write_text(path, "model_config_list {\n" + entries + "}\n")
+    return path
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Writes `text` to a temporary file beside `path`, then renames it over `path`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def export_retrieval_model(module: RetrievalServingModule, export_dir: str,
+                           version=None, update_config: bool = True) -> str:
+    """Saves `module` as ``export_dir/<version>/``, atomically.
+
+    The SavedModel is written to a hidden temporary folder inside `export_dir`
+    (TF Serving ignores non-numeric names) and renamed to its version number
+    only when complete, so a server polling `export_dir` never sees a partial
+    version, and an interrupted export leaves no version folder.
+
+    Args:
+        module: the `RetrievalServingModule` to save.
+        export_dir: the model's base path, e.g. ``saved_models/tools``.
+        version: integer version; defaults to one more than the highest present.
+        update_config: also rewrite ``models.config`` in the parent folder.
+
+    Returns:
+        The path of the new version folder.
+
+    Raises:
+        FileExistsError: `version` already exists.
+
+    Example:
+
+    ```python
+    export_retrieval_model(module, "saved_models/tools")  # saved_models/tools/1
+    ```
+    """
+    os.makedirs(export_dir, exist_ok=True)
+    if version is None:
+        version = (existing_versions(export_dir) or [0])[-1] + 1
+    final = os.path.join(export_dir, str(int(version)))
+    if os.path.exists(final):
+        raise FileExistsError(f"{final} already exists; pick another version")
+    tmp = tempfile.mkdtemp(dir=export_dir, prefix=".tmp-export-")
+    try:
+        tf.saved_model.save(module, tmp, signatures=module.signatures())
+        os.rename(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+    if update_config:
+        write_model_config(os.path.dirname(os.path.abspath(export_dir)))
+    return final

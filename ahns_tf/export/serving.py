@@ -1,0 +1,113 @@
+"""The TF Serving module: top-K retrieval with each user's training items excluded."""
+
+import numpy as np
+import tensorflow as tf
+
+
+class RetrievalServingModule(tf.Module):
+    """What a SavedModel export holds: embeddings, exclusions and signatures.
+
+    Signatures (named inputs and outputs, K fixed at export):
+
+    * ``serving_default``: ``user_id`` int64 [batch] -> ``item_ids`` int64
+      [batch, K], ``scores`` float32 [batch, K] (inner products), ``known_user``
+      bool [batch]. A user's training items are never returned. A user id
+      outside ``[0, num_users)`` gets the K most popular training items with
+      their share of training interactions as ``scores`` and
+      ``known_user = False``.
+    * ``score``: ``user_id`` [batch], ``item_ids`` int64 [batch, n] -> ``scores``
+      [batch, n]; unknown users or items score NaN.
+    * ``user_embedding``: ``user_id`` [batch] -> ``embedding`` [batch, dim]
+      (zeros and ``known_user = False`` for unknown ids).
+    * ``item_embedding``: ``item_id`` [batch] -> ``embedding`` [batch, dim]
+      (zeros and ``known_item = False`` for unknown ids).
+
+    The module uses TensorFlow ops only, so the export loads in TF Serving or
+    in a Python process that imports nothing but TensorFlow.
+
+    Args:
+        user_table: float [num_users, dim] user embeddings.
+        item_table: float [num_items, dim] item embeddings.
+        exclude: ``(users, items)`` int arrays of interactions never returned.
+        k: items returned by ``serving_default``. Defaults to 20.
+
+    Example:
+
+    ```python
+    module = RetrievalServingModule(users, items, (train_u, train_i), k=20)
+    tf.saved_model.save(module, "/tmp/model/1", signatures=module.signatures())
+    ```
+    """
+
+    def __init__(self, user_table, item_table, exclude, k: int = 20):
+        super().__init__(name="ahns_retrieval")
+        user_table = np.asarray(user_table, np.float32)
+        item_table = np.asarray(item_table, np.float32)
+        self.num_users, self.num_items = int(user_table.shape[0]), int(item_table.shape[0])
+        if not 1 <= int(k) <= self.num_items:
+            raise ValueError(f"k must be in [1, {self.num_items}], got {k!r}")
+        self.k = int(k)
+        users = np.asarray(exclude[0], np.int64)
+        items = np.asarray(exclude[1], np.int64)
+        order = np.lexsort((items, users))
+        splits = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=self.num_users))])
+        popularity = np.bincount(items, minlength=self.num_items).astype(np.float64)
+        popular = np.argsort(-popularity, kind="stable")[:self.k]
+        share = popularity[popular] / max(popularity.sum(), 1.0)
+        self.user_embeddings = tf.Variable(user_table, trainable=False, name="user_embeddings")
+        self.item_embeddings = tf.Variable(item_table, trainable=False, name="item_embeddings")
+        self.exclude_row_splits = tf.Variable(splits, trainable=False, name="exclude_row_splits")
+        self.exclude_items = tf.Variable(items[order], trainable=False, name="exclude_items")
+        self.popular_items = tf.Variable(popular.astype(np.int64), trainable=False, name="popular_items")
+        self.popular_scores = tf.Variable(share.astype(np.float32), trainable=False, name="popular_scores")
+
+    def _known(self, ids, size):
+        known = tf.logical_and(ids >= 0, ids < size)
+        return known, tf.where(known, ids, tf.zeros_like(ids))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
+    def top_k(self, user_id):
+        known, safe = self._known(user_id, self.num_users)
+        scores = tf.matmul(tf.gather(self.user_embeddings, safe), self.item_embeddings,
+                           transpose_b=True)                                  # [B, N]
+        excluded = tf.gather(tf.RaggedTensor.from_row_splits(
+            self.exclude_items, self.exclude_row_splits), safe)               # [B, None]
+        index = tf.stack([excluded.value_rowids(), excluded.values], axis=1)
+        scores = tf.tensor_scatter_nd_update(
+            scores, index, tf.fill(tf.shape(excluded.values), -np.inf))
+        top = tf.math.top_k(scores, k=self.k)                                 # [B, K]
+        batch = tf.shape(user_id)[0]
+        fallback_ids = tf.tile(self.popular_items[None], [batch, 1])
+        fallback_scores = tf.tile(self.popular_scores[None], [batch, 1])
+        return {
+            "item_ids": tf.where(known[:, None], tf.cast(top.indices, tf.int64), fallback_ids),
+            "scores": tf.where(known[:, None], top.values, fallback_scores),
+            "known_user": known,
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id"),
+                                  tf.TensorSpec([None, None], tf.int64, name="item_ids")])
+    def score(self, user_id, item_ids):
+        known_user, safe_user = self._known(user_id, self.num_users)
+        known_item, safe_item = self._known(item_ids, self.num_items)
+        scores = tf.einsum("bd,bnd->bn", tf.gather(self.user_embeddings, safe_user),
+                           tf.gather(self.item_embeddings, safe_item))       # [B, n]
+        valid = tf.logical_and(known_user[:, None], known_item)
+        return {"scores": tf.where(valid, scores, tf.fill(tf.shape(scores), np.nan))}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
+    def user_embedding(self, user_id):
+        known, safe = self._known(user_id, self.num_users)
+        emb = tf.gather(self.user_embeddings, safe)
+        return {"embedding": emb * tf.cast(known, emb.dtype)[:, None], "known_user": known}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="item_id")])
+    def item_embedding(self, item_id):
+        known, safe = self._known(item_id, self.num_items)
+        emb = tf.gather(self.item_embeddings, safe)
+        return {"embedding": emb * tf.cast(known, emb.dtype)[:, None], "known_item": known}
+
+    def signatures(self) -> dict:
+        """The signature map to pass to `tf.saved_model.save`."""
+        return {"serving_default": self.top_k, "score": self.score,
+                "user_embedding": self.user_embedding, "item_embedding": self.item_embedding}

@@ -1,0 +1,62 @@
+"""Adam with one fused kernel per variable, for large embedding tables."""
+
+import tensorflow as tf
+
+
+@tf.keras.utils.register_keras_serializable(package="ahns_tf")
+class FusedAdam(tf.keras.optimizers.Adam):
+    """Dense Adam applied with TensorFlow's fused ``ResourceApplyAdam`` kernel.
+
+    Same update as `tf.keras.optimizers.Adam` (and as the reference code's
+    PyTorch Adam, which updates every embedding row each step because the
+    gradient of an indexed parameter is dense): rows absent from the batch
+    still move by their decaying momentum. Keras' own Adam performs that dense
+    update as about ten separate full-table element-wise ops per step; the
+    fused kernel does it in one pass, several times faster on embedding
+    tables (see benchmarks/). Sparse gradients are densified first. The kernel
+    exists for CPU and GPU. `amsgrad` is not supported.
+
+    The defaults follow `torch.optim.Adam`, as the reference code does:
+    ``epsilon=1e-8`` added to the bias-corrected ``sqrt(v_hat)``
+    (``adaptive_epsilon=True``), not Keras' 1e-7 added to the uncorrected
+    ``sqrt(v)``. This matters here: per-row BPR gradients of a 2048-pair
+    batch are ~1e-6, the same order as Keras' epsilon.
+
+    Args:
+        learning_rate: step size. Defaults to 1e-3.
+        epsilon: see above. Defaults to 1e-8.
+        adaptive_epsilon: see above. Defaults to True.
+        **kwargs: passed to `tf.keras.optimizers.Adam`.
+
+    Example:
+
+    ```python
+    model.compile(optimizer=FusedAdam(1e-3))
+    ```
+    """
+
+    def __init__(self, learning_rate=1e-3, epsilon=1e-8, adaptive_epsilon=True, **kwargs):
+        if kwargs.get("amsgrad"):
+            raise ValueError("FusedAdam does not support amsgrad=True; use tf.keras.optimizers.Adam")
+        kwargs.setdefault("name", "FusedAdam")
+        super().__init__(learning_rate=learning_rate, epsilon=epsilon,
+                         adaptive_epsilon=adaptive_epsilon, **kwargs)
+
+    def update_step(self, gradient, variable):
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        index = self._index_dict[self._var_key(variable)]
+        beta_2_power = tf.pow(beta_2, step)
+        epsilon = tf.cast(self.epsilon, dtype)
+        if self.adaptive_epsilon:  # epsilon on sqrt(v / (1 - beta_2^t)), as torch does
+            epsilon = epsilon * tf.sqrt(1.0 - beta_2_power)
+        if isinstance(gradient, tf.IndexedSlices):
+            gradient = tf.convert_to_tensor(gradient)  # summed over repeated rows
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
+            beta1_power=tf.pow(beta_1, step), beta2_power=beta_2_power,
+            lr=tf.cast(self.learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+            epsilon=epsilon, grad=gradient, use_locking=False)

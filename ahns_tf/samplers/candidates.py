@@ -1,0 +1,123 @@
+"""In-graph uniform sampling of items a user has not interacted with."""
+
+import numpy as np
+import tensorflow as tf
+
+
+@tf.keras.utils.register_keras_serializable(package="ahns_tf")
+class UninteractedCandidateSampler(tf.keras.layers.Layer):
+    """Draws `num_candidates` items per user, uniformly among uninteracted items.
+
+    This is the first pass of the paper's two-pass sampling (Algorithm 1, lines
+    5-9): each candidate is exactly uniform over the items the user has *not*
+    interacted with, drawn with replacement, with no rejection loop and a cost
+    independent of the catalogue size.
+
+    Trick: let ``p_0 < p_1 < ... < p_{d-1}`` be user u's sorted positives. The
+    ``r``-th (0-based) uninteracted item is ``r + #{k : p_k - k <= r}``, because
+    ``p_k - k`` counts the uninteracted items below ``p_k``. We draw ``r``
+    uniformly in ``[0, num_items - d)`` and count with one `tf.searchsorted` over
+    a single sorted int64 key array holding ``u * num_items + (p_k - k)`` for
+    all users.
+
+    Randomness is stateless: candidates are a pure function of
+    ``(seed, step, users)``, so training is reproducible and resumes exactly
+    from a checkpointed step counter (no hidden generator state).
+
+    Call `adapt` with the training interactions before calling the layer.
+
+    Args:
+        num_items: size of the item id range.
+        num_candidates: M, candidates per user. Defaults to 1.
+        seed: integer seed. Defaults to 0.
+        **kwargs: passed to `tf.keras.layers.Layer`.
+
+    Example:
+
+    ```python
+    sampler = UninteractedCandidateSampler(num_items=5, num_candidates=3, seed=1)
+    sampler.adapt(users=[0, 0, 1], items=[1, 3, 0], num_users=2)
+    sampler(tf.constant([0, 1]), step=tf.constant(0, tf.int64))  # [2, 3] ids
+    ```
+    """
+
+    def __init__(self, num_items: int, num_candidates: int = 1, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        if int(num_items) < 1:
+            raise ValueError(f"num_items must be >= 1, got {num_items!r}")
+        if int(num_candidates) < 1:
+            raise ValueError(f"num_candidates (M) must be >= 1, got {num_candidates!r}")
+        self.num_items = int(num_items)
+        self.num_candidates = int(num_candidates)
+        self.seed = int(seed)
+        self._keys = None
+
+    def adapt(self, users, items, num_users: int) -> None:
+        """Stores each user's interacted items (the items never to sample).
+
+        Args:
+            users: int [n] user ids of the interactions to exclude.
+            items: int [n] item ids, same length.
+            num_users: size of the user id range.
+
+        Raises:
+            ValueError: an id is out of range, or a user interacted with every
+                item (no negative exists for that user).
+        """
+        users = np.asarray(users, np.int64)
+        items = np.asarray(items, np.int64)
+        if users.size and (users.min() < 0 or users.max() >= num_users):
+            raise ValueError(f"user ids must be in [0, {num_users}), got range "
+                             f"[{users.min()}, {users.max()}]")
+        if items.size and (items.min() < 0 or items.max() >= self.num_items):
+            raise ValueError(f"item ids must be in [0, {self.num_items}), got range "
+                             f"[{items.min()}, {items.max()}]")
+        pairs = np.unique(np.stack([users, items], 1).reshape(-1, 2), axis=0)
+        users, items = pairs[:, 0], pairs[:, 1]
+        degree = np.bincount(users, minlength=num_users)               # [num_users]
+        full = np.flatnonzero(degree >= self.num_items)
+        if full.size:
+            raise ValueError(
+                f"user(s) {full[:5].tolist()} interacted with all {self.num_items} items, "
+                f"so no negative can be sampled for them; remove them from the training data")
+        offsets = np.concatenate([[0], np.cumsum(degree)])             # [num_users + 1]
+        rank = np.arange(users.size) - offsets[users]                  # k in p_k - k
+        keys = users * self.num_items + (items - rank)                 # sorted by (u, p_k)
+        self._keys = tf.constant(keys, tf.int64)                       # [n]
+        self._offsets = tf.constant(offsets, tf.int64)                 # [num_users + 1]
+        self._num_free = tf.constant(self.num_items - degree, tf.int64)  # [num_users]
+
+    def call(self, users, step):
+        """Samples candidates.
+
+        Args:
+            users: int [batch_size] user ids.
+            step: int scalar, e.g. the optimizer's iteration counter; each step
+                draws fresh candidates.
+
+        Returns:
+            int64 [batch_size, num_candidates] item ids, none interacted by the user.
+        """
+        if self._keys is None:
+            raise RuntimeError("UninteractedCandidateSampler.adapt(users, items, num_users) "
+                               "must be called before sampling")
+        users = tf.cast(users, tf.int64)                                # [B]
+        shape = tf.stack([tf.size(users), self.num_candidates])
+        seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64)])
+        # Full-range int64 draws reduced modulo the per-user count of free items;
+        # the modulo bias is below num_items / 2**63, i.e. nil.
+        raw = tf.random.stateless_uniform(shape, seed=seed, minval=None, maxval=None,
+                                          dtype=tf.int64)               # [B, M]
+        num_free = tf.gather(self._num_free, users)[:, None]            # [B, 1]
+        rank = tf.math.floormod(raw, num_free)                          # [B, M] in [0, free)
+        query = users[:, None] * self.num_items + rank                  # [B, M]
+        position = tf.searchsorted(self._keys, tf.reshape(query, [-1]), side="right",
+                                   out_type=tf.int64)                   # [B * M]
+        below = tf.reshape(position, tf.shape(query)) - tf.gather(self._offsets, users)[:, None]
+        return rank + below                                             # [B, M]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_items": self.num_items, "num_candidates": self.num_candidates,
+                       "seed": self.seed})
+        return config

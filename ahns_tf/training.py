@@ -1,0 +1,162 @@
+"""One training run: data -> tf.data -> sampler -> model -> evaluation -> export."""
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.data import RecDataset, load_dataset
+from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
+from ahns_tf.export import RetrievalServingModule, atomic_write_text, export_retrieval_model
+from ahns_tf.models.backbones import MatrixFactorization
+from ahns_tf.models.optimizers import FusedAdam
+from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
+from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
+from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
+
+
+def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRetrievalModel:
+    """Builds and compiles the retrieval model for a resolved config.
+
+    Example:
+
+    ```python
+    model = build_model(TrainConfig(dataset="tools").resolved(), dataset)
+    ```
+    """
+    tf.keras.utils.set_random_seed(config.seed)  # seeds the embedding initialisers
+    backbone = MatrixFactorization(dataset.num_users, dataset.num_items, config.dim)
+    sampler = UninteractedCandidateSampler(dataset.num_items, config.num_candidates,
+                                           seed=config.seed)
+    sampler.adapt(dataset.train.users, dataset.train.items, dataset.num_users)
+    selector = make_selector(config.sampler, **config.to_json())
+    model = NegativeSamplingRetrievalModel(
+        backbone, sampler, selector, l2=config.l2,
+        steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size))
+    model.compile(optimizer=FusedAdam(config.lr),
+                  steps_per_execution=config.steps_per_execution)
+    return model
+
+
+def build_evaluators(config: TrainConfig, dataset: RecDataset) -> dict:
+    """Evaluators per split: valid excludes train; test excludes train and valid."""
+    train = (dataset.train.users, dataset.train.items)
+    evaluators = {}
+    if dataset.valid is not None:
+        evaluators["valid"] = FullRankingEvaluator(
+            dataset.num_users, dataset.num_items, (dataset.valid.users, dataset.valid.items),
+            train, config.ks, config.eval_batch_size)
+        train = (np.concatenate([train[0], dataset.valid.users]),
+                 np.concatenate([train[1], dataset.valid.items]))
+    evaluators["test"] = FullRankingEvaluator(
+        dataset.num_users, dataset.num_items, (dataset.test.users, dataset.test.items),
+        train, config.ks, config.eval_batch_size)
+    return evaluators
+
+
+def load_for(config: TrainConfig) -> RecDataset:
+    """Loads the dataset with a validation split only under ``select_on='valid'``."""
+    fraction = config.validation_fraction if config.select_on == "valid" else None
+    dataset = load_dataset(config.dataset, config.data_dir, validation_fraction=fraction,
+                           seed=config.seed)
+    if config.select_on == "test" and dataset.valid is not None:
+        dataset = RecDataset(dataset.name, dataset.num_users, dataset.num_items,
+                             dataset.train, None, dataset.test)
+    return dataset
+
+
+def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
+          verbose=None) -> dict:
+    """Trains, selects the best epoch, writes metrics.json and exports a SavedModel.
+
+    Args:
+        config: the run's configuration (resolved here).
+        dataset: a preloaded dataset; loaded from `config` when None.
+        export: write the SavedModel to ``config.export_dir``.
+        verbose: Keras verbosity; defaults to a progress bar on a terminal and
+            one line per epoch otherwise.
+
+    Returns:
+        The content of ``<output_dir>/metrics.json``.
+
+    Example:
+
+    ```python
+    result = train(TrainConfig(dataset="tools", data_dir="../shared/data/ahns"))
+    result["test"]["recall@20"]
+    ```
+    """
+    config = config.resolved()
+    dataset = dataset or load_for(config)
+    os.makedirs(config.output_dir, exist_ok=True)
+    model = build_model(config, dataset)
+    evaluators = build_evaluators(config, dataset)
+    select_on = "valid" if "valid" in evaluators else "test"
+    evaluation = RankingEvaluationCallback(
+        model.backbone, evaluators, select_on, config.select_metric, config.eval_every,
+        config.patience, config.epochs)
+    callbacks = [evaluation,
+                 tf.keras.callbacks.TerminateOnNaN(),
+                 tf.keras.callbacks.TensorBoard(os.path.join(config.output_dir, "tensorboard"),
+                                                write_graph=False, profile_batch=0)]
+    steps = steps_per_epoch(len(dataset.train), config.batch_size)
+    pairs = training_pairs(dataset.train.users, dataset.train.items, config.batch_size,
+                           config.seed)
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    start = time.perf_counter()
+    model.fit(pairs, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
+              verbose=verbose)
+    train_seconds = time.perf_counter() - start
+
+    evaluation.restore_best()
+    final = evaluation.evaluate_now()
+    result = {
+        "config": config.to_json(),
+        "protocol": ("reference (best epoch chosen on test)" if select_on == "test"
+                     else "validation (best epoch chosen on a held-out 10% of train)"),
+        "selected_on": select_on,
+        "dataset": {"name": dataset.name, **dataset.stats()},
+        "history": evaluation.history,
+        "best_epoch": evaluation.best_epoch,
+        "test": {k: v for k, v in final["test"].items() if k != "eval_seconds"},
+        "train_seconds": train_seconds,
+        "median_epoch_seconds": float(np.median(
+            [h["epoch_seconds"] for h in evaluation.history] or [np.nan])),
+    }
+    if select_on == "valid":
+        result["valid"] = {k: v for k, v in final["valid"].items() if k != "eval_seconds"}
+    if export:
+        users, items = model.backbone.tables()
+        seen_users = np.concatenate([dataset.train.users] + (
+            [dataset.valid.users] if dataset.valid is not None else []))
+        seen_items = np.concatenate([dataset.train.items] + (
+            [dataset.valid.items] if dataset.valid is not None else []))
+        module = RetrievalServingModule(users.numpy(), items.numpy(), (seen_users, seen_items),
+                                        k=min(config.top_k, dataset.num_items))
+        result["export_path"] = export_retrieval_model(module, config.export_dir)
+    atomic_write_text(os.path.join(config.output_dir, "metrics.json"),
+                      json.dumps(result, indent=2, sort_keys=True))
+    return result
+
+
+def summary(result: dict) -> str:
+    """A one-screen text summary of a run's metrics.json content."""
+    c = result["config"]
+    lines = [f"ahns-tf run: {c['dataset']}  sampler={c['sampler']}"
+             + (f" alpha={c['alpha']} beta={c['beta']} p={c['p']}" if c["sampler"] == "ahns" else "")
+             + f"  M={c['num_candidates']}",
+             f"protocol: {result['protocol']}",
+             f"best epoch: {result['best_epoch']} of {c['epochs']}  "
+             f"(median {result['median_epoch_seconds']:.2f} s per training epoch)",
+             "test metrics at the best epoch:"]
+    for name, value in sorted(result["test"].items()):
+        lines.append(f"  {name:<14} {value:.4f}")
+    lines.append(f"metrics: {os.path.join(c['output_dir'], 'metrics.json')}")
+    if "export_path" in result:
+        lines.append(f"SavedModel: {result['export_path']}")
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""Train a retrieval model with in-graph negative sampling.
+
+Usage:
+    python -m pipelines.train --dataset=sports --data-dir ../shared/data/ahns
+    python -m pipelines.train --dataset tools --sampler rns --select-on test
+    python -m pipelines.train --config tuning_dir/best.json   # flags still win
+
+Writes ``<output-dir>/metrics.json`` and TensorBoard logs, and exports a
+SavedModel to ``<export-dir>/<version>/``. Run with ``--help`` for every flag.
+"""
+
+import argparse
+import dataclasses
+import sys
+
+import ahns_tf  # noqa: F401  selects Keras 2 before TensorFlow is used
+from ahns_tf.config import TrainConfig, load_config_file
+from ahns_tf.samplers import METHODS
+
+_HELP = {
+    "dataset": "ml-1m, phones, sports, tools, or the name of your own folder in --data-dir",
+    "data_dir": "folder with <dataset>/train.txt and test.txt (default: $AHNS_DATA_DIR, "
+                "else ~/.cache/ahns_tf, where benchmark data is downloaded)",
+    "sampler": "negative sampler: " + ", ".join(METHODS),
+    "alpha": "AHNS alpha > 0 (default: the reference setting for the dataset)",
+    "beta": "AHNS beta > 0 (default: the reference setting for the dataset)",
+    "p": "AHNS power p < 0",
+    "num_candidates": "M, candidate negatives per positive (default: per dataset / method)",
+    "select_on": "split that picks the best epoch: 'valid' (10%% of train held out) or "
+                 "'test' (the reference code's protocol: all of train.txt, best epoch on test)",
+    "select_metric": "metric that picks the best epoch",
+    "patience": "evaluations without improvement before stopping (0: never stop early)",
+    "eval_every": "evaluate every N epochs",
+    "output_dir": "where metrics.json and TensorBoard logs go (default runs/<dataset>-<sampler>)",
+    "export_dir": "SavedModel base path (default saved_models/<dataset>)",
+    "top_k": "items returned by the exported serving signature",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="JSON file of flag values (e.g. a tuner's best.json)")
+    parser.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        kind = {"int": int, "float": float, "str": str}.get(
+            getattr(field.type, "__name__", ""), None)
+        if field.name in ("alpha", "beta", "lr", "l2", "p", "validation_fraction"):
+            kind = float
+        elif field.name in ("num_candidates",):
+            kind = int
+        elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
+                            "select_on", "select_metric"):
+            kind = str
+        if field.name == "ks":
+            parser.add_argument(flag, type=int, nargs="+", default=None,
+                                help="cut-offs K of the metrics (default 20 50)")
+            continue
+        choices = list(METHODS) if field.name == "sampler" else (
+            ["valid", "test"] if field.name == "select_on" else None)
+        default = field.default
+        parser.add_argument(flag, type=kind, default=None, choices=choices,
+                            help=f"{_HELP.get(field.name, '')} (default: {default})")
+    return parser
+
+
+def config_from_args(argv=None) -> TrainConfig:
+    """Parses flags into a `TrainConfig`: defaults < --config file < flags."""
+    args = build_parser().parse_args(argv)
+    values = {}
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    if args.config:
+        for key, value in load_config_file(args.config).items():
+            if key in names:
+                values[key] = value
+    for name in names:
+        value = getattr(args, name)
+        if value is not None:
+            values[name] = value
+    return TrainConfig(**values), args
+
+
+def main(argv=None) -> int:
+    config, args = config_from_args(argv)
+    try:
+        config = config.resolved()
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from ahns_tf.training import summary, train  # pylint: disable=g-import-not-at-top
+    from ahns_tf.data import DataFormatError, ChecksumError  # pylint: disable=g-import-not-at-top
+    try:
+        result = train(config, export=not args.no_export)
+    except (DataFormatError, ChecksumError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print()
+    print(summary(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""RNS, DNS and AHNS selection against a numpy brute force of the paper's equations."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ahns_tf.samplers import (AdaptiveHardnessSelector, DynamicSelector, RandomSelector,
+                              ideal_negative_score, make_selector)
+
+
+def numpy_ahns(user, pos, cands, alpha, beta, p):
+    """Algorithm 1, lines 10-15, one positive pair at a time (no vectorisation)."""
+    picks = []
+    for b in range(user.shape[0]):
+        s_pos = float(user[b] @ pos[b])
+        target = beta * max(s_pos + alpha, 1e-6) ** (p + 1)
+        ratings = [abs(float(user[b] @ cands[b, m]) - target) for m in range(cands.shape[1])]
+        picks.append(int(np.argmin(ratings)))
+    return np.array(picks)
+
+
+def _random_case(seed, batch=64, m=16, dim=8, scale=0.5):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(0, scale, (batch, dim)).astype(np.float32),
+            rng.normal(0, scale, (batch, dim)).astype(np.float32),
+            rng.normal(0, scale, (batch, m, dim)).astype(np.float32))
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("alpha, beta, p", [(1.0, 0.1, -2), (0.1, 0.4, -2), (0.5, 0.1, -1),
+                                            (0.3, 0.9, -0.5), (0.2, 0.5, -3)])
+def test_ahns_matches_numpy_brute_force(seed, alpha, beta, p):
+    user, pos, cands = _random_case(seed)
+    got = AdaptiveHardnessSelector(alpha, beta, p)(user, pos, cands)["indices"].numpy()[:, 0]
+    np.testing.assert_array_equal(got, numpy_ahns(user, pos, cands, alpha, beta, p))
+
+
+def test_ahns_hand_worked_case():
+    # dim 1, so every score is a product. alpha=1, beta=0.5, p=-2: target = 0.5 / (s_pos + 1).
+    # user 0: e_u=1, e_pos=1 -> s_pos=1, target=0.25; candidate scores [0.9, 0.3, -0.1, 0.22]
+    #         ratings |s - 0.25| = [0.65, 0.05, 0.35, 0.03] -> 3
+    # user 1: e_u=2, e_pos=-0.2 -> s_pos=-0.4, target=0.5/0.6=0.8333; scores 2*[0.1, 0.45, 0.3, 0.2]
+    #         = [0.2, 0.9, 0.6, 0.4] -> ratings [0.633, 0.067, 0.233, 0.433] -> 1
+    user = np.array([[1.0], [2.0]], np.float32)
+    pos = np.array([[1.0], [-0.2]], np.float32)
+    cands = np.array([[[0.9], [0.3], [-0.1], [0.22]], [[0.1], [0.45], [0.3], [0.2]]], np.float32)
+    got = AdaptiveHardnessSelector(alpha=1.0, beta=0.5, p=-2)(user, pos, cands)["indices"]
+    np.testing.assert_array_equal(got.numpy()[:, 0], [3, 1])
+    # exact ties go to the first candidate: scores 0.5 and 0.0 around target 0.25
+    tie = AdaptiveHardnessSelector(alpha=1.0, beta=0.5, p=-2)(
+        user[:1], pos[:1], np.array([[[0.9], [0.5], [0.0]]], np.float32))["indices"]
+    assert tie.numpy()[0, 0] == 1
+
+
+def test_ahns_guard_when_positive_score_plus_alpha_is_not_positive():
+    # s_pos = -2, alpha = 1: s_pos + alpha = -1 <= 0. The base is floored at 1e-6, so for
+    # p = -2 the target is 0.1 / 1e-6 = 1e5: the highest-scoring candidate (index 2) is picked,
+    # and for p = -1 the target is beta = 0.1: the candidate closest to 0.1 (index 0).
+    user = np.array([[1.0]], np.float32)
+    pos = np.array([[-2.0]], np.float32)
+    cands = np.array([[[0.12], [-3.0], [4.0], [0.5]]], np.float32)
+    assert AdaptiveHardnessSelector(1.0, 0.1, -2)(user, pos, cands)["indices"].numpy()[0, 0] == 2
+    assert AdaptiveHardnessSelector(1.0, 0.1, -1)(user, pos, cands)["indices"].numpy()[0, 0] == 0
+    target = ideal_negative_score(tf.constant([-2.0, -1.0, 0.0]), 1.0, 0.1, -2.0).numpy()
+    assert np.all(np.isfinite(target))
+    np.testing.assert_allclose(target, [1e5, 1e5, 0.1], rtol=1e-5)
+    # p = -1.5 (a fractional power of a negative base would be NaN without the floor)
+    assert np.isfinite(ideal_negative_score(tf.constant([-5.0]), 0.5, 0.2, -1.5).numpy()).all()
+
+
+def test_theorem_1_ideal_hardness_falls_as_positive_score_rises():
+    # With many candidates spread over the score range, the chosen negative's hardness
+    # (score / positive score) must decrease as the positive score increases (p < 0).
+    rng = np.random.default_rng(0)
+    pos_scores = np.linspace(0.2, 4.0, 20)
+    cand_scores = np.sort(rng.uniform(-1, 2, 4000))
+    user = np.ones((20, 1), np.float32)
+    pos = pos_scores[:, None].astype(np.float32)
+    cands = np.tile(cand_scores[None, :, None], (20, 1, 1)).astype(np.float32)
+    for p in (-1.0, -2.0, -3.0):
+        idx = AdaptiveHardnessSelector(0.5, 0.4, p)(user, pos, cands)["indices"].numpy()[:, 0]
+        hardness = cand_scores[idx] / pos_scores
+        assert np.all(np.diff(hardness) < 0), (p, hardness)
+
+
+def test_no_gradient_reaches_the_selection():
+    user, pos, cands = (tf.Variable(t) for t in _random_case(0, batch=4, m=5))
+    for selector in (AdaptiveHardnessSelector(), DynamicSelector(), RandomSelector()):
+        with tf.GradientTape() as tape:
+            out = selector(user, pos, cands)["indices"]
+        assert all(g is None for g in tape.gradient(out, [user, pos, cands],
+                                                    unconnected_gradients="none"))
+
+
+def test_dns_picks_highest_score_and_rns_the_first_candidate():
+    user, pos, cands = _random_case(3)
+    expected = np.argmax(np.einsum("bd,bmd->bm", user, cands), axis=1)
+    np.testing.assert_array_equal(DynamicSelector()(user, pos, cands)["indices"].numpy()[:, 0],
+                                  expected)
+    np.testing.assert_array_equal(RandomSelector()(user, pos, cands)["indices"].numpy(),
+                                  np.zeros((64, 1)))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"alpha": 0.0}, r"alpha > 0, got alpha=0.0"), ({"alpha": -1}, "alpha > 0"),
+    ({"beta": 0}, r"beta > 0, got beta=0"), ({"p": 0}, r"p < 0, got p=0"),
+    ({"p": 1.5}, "p < 0"), ({"alpha": float("nan")}, "alpha > 0"),
+])
+def test_ahns_rejects_bad_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        AdaptiveHardnessSelector(**kwargs)
+
+
+def test_config_round_trip_and_factory():
+    selector = AdaptiveHardnessSelector(alpha=0.3, beta=0.7, p=-1)
+    clone = AdaptiveHardnessSelector.from_config(selector.get_config())
+    assert (clone.alpha, clone.beta, clone.p) == (0.3, 0.7, -1.0)
+    built = make_selector("ahns", alpha=0.3, beta=0.7, p=-1, epochs=5)
+    assert (built.alpha, built.beta, built.p) == (0.3, 0.7, -1.0)
+    with pytest.raises(ValueError, match="unknown sampler 'foo'; choose one of rns, dns, ahns"):
+        make_selector("foo")

@@ -1,0 +1,1 @@
+"""KerasTuner searches of AHNS hyperparameters (`python -m tuning.search`)."""
