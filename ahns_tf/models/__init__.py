@@ -2,5 +2,5 @@
 
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.losses import BPRLoss, l2_embedding_penalty
-from ahns_tf.models.optimizers import FusedAdam
+from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel

@@ -60,3 +60,50 @@ class FusedAdam(tf.keras.optimizers.Adam):
             beta1_power=tf.pow(beta_1, step), beta2_power=beta_2_power,
             lr=tf.cast(self.learning_rate, dtype), beta1=beta_1, beta2=beta_2,
             epsilon=epsilon, grad=gradient, use_locking=False)
+
+
+@tf.keras.utils.register_keras_serializable(package="ahns_tf")
+class LazyAdam(FusedAdam):
+    """Adam that updates only the embedding rows present in the batch.
+
+    For sparse (`tf.IndexedSlices`) gradients, the first and second moments
+    and the variable are updated only at the rows the batch touched, like
+    `torch.optim.SparseAdam` and TF Addons' ``LazyAdam``; rows absent from the
+    batch keep their moments and do not move. The cost per step is
+    proportional to the batch, not to the tables. Dense gradients take the
+    `FusedAdam` path. This is *not* the reference code's (dense) update, so
+    results can differ slightly; see benchmarks/ for the measured effect.
+
+    Example:
+
+    ```python
+    model.compile(optimizer=LazyAdam(1e-3))
+    ```
+    """
+
+    def __init__(self, learning_rate=1e-3, **kwargs):
+        kwargs.setdefault("name", "LazyAdam")
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+    def update_step(self, gradient, variable):
+        if not isinstance(gradient, tf.IndexedSlices):
+            return super().update_step(gradient, variable)
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        beta_2_power = tf.pow(beta_2, step)
+        epsilon = tf.cast(self.epsilon, dtype)
+        if self.adaptive_epsilon:
+            epsilon = epsilon * tf.sqrt(1.0 - beta_2_power)
+        lr = tf.cast(self.learning_rate, dtype) * tf.sqrt(1.0 - beta_2_power) / (
+            1.0 - tf.pow(beta_1, step))
+        index = self._index_dict[self._var_key(variable)]
+        m, v = self._momentums[index], self._velocities[index]
+        rows, position = tf.unique(gradient.indices)                     # [R], [n]
+        grad = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(rows)[0])
+        m_rows = beta_1 * tf.gather(m, rows) + (1.0 - beta_1) * grad     # [R, D]
+        v_rows = beta_2 * tf.gather(v, rows) + (1.0 - beta_2) * tf.square(grad)
+        m.scatter_update(tf.IndexedSlices(m_rows, rows))
+        v.scatter_update(tf.IndexedSlices(v_rows, rows))
+        variable.scatter_sub(tf.IndexedSlices(lr * m_rows / (tf.sqrt(v_rows) + epsilon), rows))
