@@ -125,8 +125,13 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         "best_epoch": evaluation.best_epoch,
         "test": {k: v for k, v in final["test"].items() if k != "eval_seconds"},
         "train_seconds": train_seconds,
-        "median_epoch_seconds": float(np.median(
-            [h["epoch_seconds"] for h in evaluation.history] or [np.nan])),
+        "epoch_seconds": evaluation.epoch_seconds,
+        # the first epoch includes tracing the graph; the median skips that outlier
+        "median_epoch_seconds": float(np.median(evaluation.epoch_seconds[1:] or
+                                                evaluation.epoch_seconds)),
+        "median_eval_seconds": {split: float(np.median(
+            [h["eval_seconds"] for h in evaluation.history if h["split"] == split]))
+            for split in evaluators},
     }
     if select_on == "valid":
         result["valid"] = {k: v for k, v in final["valid"].items() if k != "eval_seconds"}

@@ -58,6 +58,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         self.best_weights = None
         self._bad_evals = 0
         self._epoch_start = None
+        self.epoch_seconds = []  # training seconds of every epoch, evaluation excluded
         for entry in self.history:  # resumed run: recover the selection state
             if entry["split"] == select_on and entry[select_metric] > self.best_value:
                 self.best_value, self.best_epoch = entry[select_metric], entry["epoch"]
@@ -79,6 +80,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         train_seconds = time.perf_counter() - self._epoch_start
+        self.epoch_seconds.append(train_seconds)
         done = epoch + 1  # epochs completed
         if done % self.eval_every and done != self.total_epochs:
             return

@@ -50,14 +50,18 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
         raise ValueError(f"need equally many users and items (> 0), got "
                          f"{users.shape[0]} and {items.shape[0]}")
     num_pairs = int(users.shape[0])
+    batch_size = int(batch_size)
+    num_batches = steps_per_epoch(num_pairs, batch_size)
 
     def epoch_batches(epoch):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(num_pairs, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+        def batch(i):  # slice the epoch's permutation: one op per batch, not per pair
+            idx = order[i * batch_size:(i + 1) * batch_size]
+            return tf.gather(users, idx), tf.gather(items, idx)
+        return tf.data.Dataset.range(num_batches).map(batch)
 
     return (tf.data.Dataset.range(int(first_epoch), 2**62)
             .flat_map(epoch_batches)
-            .map(lambda idx: (tf.gather(users, idx), tf.gather(items, idx)),
-                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE))

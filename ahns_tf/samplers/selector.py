@@ -13,7 +13,7 @@ def candidate_scores(user_emb, cand_emb):
     Returns:
         [batch_size, num_candidates] scores ``e_u . e_i``.
     """
-    return tf.einsum("bd,bmd->bm", user_emb, cand_emb)
+    return tf.linalg.matvec(cand_emb, user_emb)  # faster than einsum here
 
 
 class NegativeSelector(tf.keras.layers.Layer):

@@ -1,0 +1,173 @@
+"""Core benchmark: AHNS (reference defaults) and RNS on tools and sports, both protocols.
+
+Accuracy (100-epoch runs; writes results/core.json and results/core.md):
+
+    python -m benchmarks.core --data-dir ../shared/data/ahns
+
+Speed only (a few epochs per method; medians; run on an otherwise idle machine):
+
+    python -m benchmarks.core --data-dir ../shared/data/ahns --speed
+
+Every row sits next to the paper's Table 2 value (../shared/data/paper-table2.json) and the
+reference PyTorch code measured on this machine kind (../shared/data/reference-measurements.json).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+
+import ahns_tf  # noqa: F401
+import numpy as np
+import tensorflow as tf
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.export import atomic_write_text
+from ahns_tf.training import train
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "data")
+PAPER_KEY = {"ahns": "ahns_p2", "rns": "rns"}
+
+
+def _load_json(name):
+    path = os.path.join(SHARED, name)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def _machine():
+    return {"cpus": os.cpu_count(), "platform": platform.platform(),
+            "tensorflow": tf.__version__, "date": datetime.date.today().isoformat()}
+
+
+def run_accuracy(args):
+    out_json = os.path.join(args.output, "core.json")
+    results = {}
+    if os.path.exists(out_json):
+        with open(out_json) as f:
+            results = json.load(f).get("runs", {})
+    for dataset in args.datasets:
+        for protocol in args.protocols:
+            for method in args.methods:
+                key = f"{dataset}/{method}/{protocol}"
+                if key in results and not args.overwrite:
+                    continue
+                config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
+                                     select_on=protocol, epochs=args.epochs,
+                                     output_dir=os.path.join(args.work_dir, key.replace("/", "-")))
+                result = train(config, export=False, verbose=2)
+                results[key] = result
+                write_reports(args, results)
+    return results
+
+
+def run_speed(args):
+    """A few epochs per method on an idle machine; medians of epochs 2.. and of evaluations."""
+    speed = {}
+    for dataset in args.datasets:
+        for method in args.methods:
+            config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
+                                 select_on="test", epochs=args.speed_epochs, eval_every=2,
+                                 patience=0, output_dir=os.path.join(args.work_dir, "speed"))
+            result = train(config, export=False, verbose=0)
+            speed[f"{dataset}/{method}"] = {
+                "train_s_per_epoch": result["median_epoch_seconds"],
+                "eval_s": result["median_eval_seconds"]["test"],
+                "epoch_seconds": result["epoch_seconds"],
+                "num_candidates": result["config"]["num_candidates"],
+            }
+            print(key_line(dataset, method, speed[f"{dataset}/{method}"]), flush=True)
+    payload = {"command": "python -m benchmarks.core --data-dir ../shared/data/ahns --speed",
+               "machine": _machine(), "speed": speed,
+               "reference": _load_json("reference-measurements.json")}
+    atomic_write_text(os.path.join(args.output, "core-speed.json"), json.dumps(payload, indent=2))
+    write_speed_markdown(args, speed, payload["reference"])
+
+
+def key_line(dataset, method, row):
+    return (f"{dataset:<7} {method:<5} train {row['train_s_per_epoch']:.3f} s/epoch   "
+            f"full evaluation {row['eval_s']:.3f} s")
+
+
+def write_speed_markdown(args, speed, reference):
+    lines = ["# Speed: seconds per training epoch and per full evaluation", "",
+             "Command: `python -m benchmarks.core --data-dir ../shared/data/ahns --speed` "
+             f"({args.speed_epochs} epochs per run; medians over epochs 2.. and over evaluations "
+             "of all test users). Machine: " + json.dumps(_machine()), "",
+             "| dataset | method | ours: train s/epoch | reference: train s/epoch | "
+             "ours: eval s | reference: eval s |", "|---|---|---|---|---|---|"]
+    for key, row in speed.items():
+        dataset, method = key.split("/")
+        ref = reference.get(dataset, {}).get(method, {})
+        lines.append(f"| {dataset} | {method} (M={row['num_candidates']}) | "
+                     f"{row['train_s_per_epoch']:.3f} | {ref.get('train_s_per_epoch', '—')} | "
+                     f"{row['eval_s']:.3f} | {ref.get('eval_s', '—')} |")
+    atomic_write_text(os.path.join(args.output, "core-speed.md"), "\n".join(lines) + "\n")
+
+
+def write_reports(args, results):
+    paper = _load_json("paper-table2.json")
+    reference = _load_json("reference-measurements.json")
+    payload = {"command": "python -m benchmarks.core --data-dir ../shared/data/ahns",
+               "machine": _machine(), "runs": results}
+    atomic_write_text(os.path.join(args.output, "core.json"), json.dumps(payload, indent=1))
+    lines = ["# Core benchmark: AHNS (p=-2, reference defaults) and RNS, MF backbone", "",
+             "Command: `python -m benchmarks.core --data-dir ../shared/data/ahns` (100 epochs, "
+             "evaluation every 5, patience 10 evaluations, seed 2024).", "",
+             "Protocols: **test** = the reference code's (train on all of train.txt, best epoch "
+             "chosen on the test set); **valid** = best epoch chosen on a held-out 10% of "
+             "train.txt, test reported at that epoch.", "",
+             "| dataset | method | protocol | best epoch | Recall@20 | paper | diff | NDCG@20 | "
+             "paper | diff | NDCG@50 | paper | train s/epoch |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, result in results.items():
+        dataset, method, protocol = key.split("/")
+        row = paper.get("results", {}).get(dataset, {}).get(PAPER_KEY[method], [np.nan] * 3)
+        test = result["test"]
+        cells = []
+        for metric, ref in zip(("recall@20", "ndcg@20", "ndcg@50"), row):
+            ours = 100 * test[metric]
+            diff = f"{100 * (ours - ref) / ref:+.1f}%" if metric != "ndcg@50" else ""
+            cells += [f"{ours:.2f}", f"{ref:.2f}"] + ([diff] if diff else [])
+        lines.append(f"| {dataset} | {method} | {protocol} | {result['best_epoch']} | "
+                     + " | ".join(cells) + f" | {result['median_epoch_seconds']:.2f} |")
+    lines += ["", "Reference PyTorch code on this machine kind (test metrics by epoch, 0-based: "
+              "epoch 0 is after one training epoch; from "
+              "../shared/data/reference-measurements.json):", ""]
+    for dataset in ("tools", "sports"):
+        for method, ref in reference.get(dataset, {}).items():
+            lines.append(f"- {dataset} {method} ({ref.get('args', '')}): "
+                         + ", ".join(f"epoch {e}: R@20 {v['recall@20']:.4f} N@20 {v['ndcg@20']:.4f}"
+                                     for e, v in ref.get("test_by_epoch", {}).items()))
+    atomic_write_text(os.path.join(args.output, "core.md"), "\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--datasets", nargs="+", default=["tools", "sports"])
+    parser.add_argument("--methods", nargs="+", default=["ahns", "rns"], choices=["ahns", "rns"])
+    parser.add_argument("--protocols", nargs="+", default=["test", "valid"])
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--speed-epochs", type=int, default=7)
+    parser.add_argument("--output", default=os.path.join(HERE, "results"))
+    parser.add_argument("--work-dir", default="runs/benchmarks")
+    parser.add_argument("--overwrite", action="store_true", help="re-run finished runs")
+    args = parser.parse_args(argv)
+    os.makedirs(args.output, exist_ok=True)
+    if args.speed:
+        run_speed(args)
+    else:
+        run_accuracy(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
