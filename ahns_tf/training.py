@@ -135,18 +135,41 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     }
     if select_on == "valid":
         result["valid"] = {k: v for k, v in final["valid"].items() if k != "eval_seconds"}
+    users, items = model.backbone.tables()
+    save_embeddings(config.output_dir, users.numpy(), items.numpy())
     if export:
-        users, items = model.backbone.tables()
-        seen_users = np.concatenate([dataset.train.users] + (
-            [dataset.valid.users] if dataset.valid is not None else []))
-        seen_items = np.concatenate([dataset.train.items] + (
-            [dataset.valid.items] if dataset.valid is not None else []))
-        module = RetrievalServingModule(users.numpy(), items.numpy(), (seen_users, seen_items),
-                                        k=min(config.top_k, dataset.num_items))
-        result["export_path"] = export_retrieval_model(module, config.export_dir)
+        result["export_path"] = export_run(config, dataset, users.numpy(), items.numpy())
     atomic_write_text(os.path.join(config.output_dir, "metrics.json"),
                       json.dumps(result, indent=2, sort_keys=True))
     return result
+
+
+def save_embeddings(run_dir: str, user_table, item_table) -> str:
+    """Saves the best epoch's embeddings as ``<run_dir>/embeddings.npz`` (atomically)."""
+    path = os.path.join(run_dir, "embeddings.npz")
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, user_embeddings=user_table, item_embeddings=item_table)
+    os.replace(tmp, path)
+    return path
+
+
+def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
+               export_dir: str = None, top_k: int = None, version: int = None) -> str:
+    """Exports embeddings as a versioned SavedModel excluding all training-file items.
+
+    Everything in ``train.txt`` (including the validation hold-out) is excluded
+    from recommendations.
+
+    Returns:
+        The new version folder.
+    """
+    seen_users = np.concatenate([dataset.train.users] + (
+        [dataset.valid.users] if dataset.valid is not None else []))
+    seen_items = np.concatenate([dataset.train.items] + (
+        [dataset.valid.items] if dataset.valid is not None else []))
+    module = RetrievalServingModule(user_table, item_table, (seen_users, seen_items),
+                                    k=min(top_k or config.top_k, dataset.num_items))
+    return export_retrieval_model(module, export_dir or config.export_dir, version)
 
 
 def summary(result: dict) -> str:

@@ -14,7 +14,8 @@ class RetrievalServingModule(tf.Module):
       bool [batch]. A user's training items are never returned. A user id
       outside ``[0, num_users)`` gets the K most popular training items with
       their share of training interactions as ``scores`` and
-      ``known_user = False``.
+      ``known_user = False``. A user with fewer than K unseen items gets
+      item id -1 with score -inf in the remaining slots.
     * ``score``: ``user_id`` [batch], ``item_ids`` int64 [batch, n] -> ``scores``
       [batch, n]; unknown users or items score NaN.
     * ``user_embedding``: ``user_id`` [batch] -> ``embedding`` [batch, dim]
@@ -76,11 +77,14 @@ class RetrievalServingModule(tf.Module):
         scores = tf.tensor_scatter_nd_update(
             scores, index, tf.fill(tf.shape(excluded.values), -np.inf))
         top = tf.math.top_k(scores, k=self.k)                                 # [B, K]
+        # -inf marks an excluded item: a user with fewer than K unseen items gets -1 there.
+        top_ids = tf.where(tf.math.is_inf(top.values), tf.constant(-1, tf.int64),
+                           tf.cast(top.indices, tf.int64))
         batch = tf.shape(user_id)[0]
         fallback_ids = tf.tile(self.popular_items[None], [batch, 1])
         fallback_scores = tf.tile(self.popular_scores[None], [batch, 1])
         return {
-            "item_ids": tf.where(known[:, None], tf.cast(top.indices, tf.int64), fallback_ids),
+            "item_ids": tf.where(known[:, None], top_ids, fallback_ids),
             "scores": tf.where(known[:, None], top.values, fallback_scores),
             "known_user": known,
         }

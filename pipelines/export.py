@@ -1,0 +1,60 @@
+"""Export a finished training run as a versioned SavedModel for TF Serving.
+
+Usage:
+    python -m pipelines.export --run-dir runs/tools-ahns --export-dir saved_models/tools
+    python -m pipelines.export --run-dir runs/tools-ahns --top-k 50 --version 7
+
+Reads ``<run-dir>/metrics.json`` (the run's config) and ``<run-dir>/embeddings.npz`` (the best
+epoch's embeddings), reloads the dataset to know each user's training items, writes
+``<export-dir>/<version>/`` atomically and updates ``models.config`` beside ``<export-dir>``.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import ahns_tf  # noqa: F401  selects Keras 2 before TensorFlow is used
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-dir", required=True, help="output dir of pipelines.train")
+    parser.add_argument("--export-dir", help="model base path (default: the run's --export-dir)")
+    parser.add_argument("--top-k", type=int, help="K of serving_default (default: the run's)")
+    parser.add_argument("--version", type=int, help="version number (default: highest + 1)")
+    parser.add_argument("--data-dir", help="override the run's --data-dir")
+    args = parser.parse_args(argv)
+
+    import numpy as np  # pylint: disable=g-import-not-at-top
+    from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
+    from ahns_tf.training import export_run, load_for  # pylint: disable=g-import-not-at-top
+
+    metrics_path = os.path.join(args.run_dir, "metrics.json")
+    weights_path = os.path.join(args.run_dir, "embeddings.npz")
+    for path in (metrics_path, weights_path):
+        if not os.path.isfile(path):
+            print(f"error: {path} not found; is {args.run_dir} the --output-dir of a finished "
+                  f"`python -m pipelines.train` run?", file=sys.stderr)
+            return 2
+    with open(metrics_path) as f:
+        saved = json.load(f)["config"]
+    saved["ks"] = tuple(saved["ks"])
+    if args.data_dir:
+        saved["data_dir"] = args.data_dir
+    config = TrainConfig(**saved).resolved()
+    dataset = load_for(config)
+    tables = np.load(weights_path)
+    try:
+        path = export_run(config, dataset, tables["user_embeddings"], tables["item_embeddings"],
+                          args.export_dir, args.top_k, args.version)
+    except (ValueError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"SavedModel: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
