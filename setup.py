@@ -16,6 +16,7 @@ setup(
         "tf-keras>=2.21,<2.22",
         "tensorflow-recommenders==0.7.7",
         "tensorflow-datasets>=4.9,<5",
+        "importlib_resources",  # needed by tensorflow-datasets builders, not declared by it
         "keras-tuner==1.4.8",
         "tensorboard>=2.21,<2.22",
         "numpy>=1.26",
