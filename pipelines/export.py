@@ -14,7 +14,8 @@ import json
 import os
 import sys
 
-import ahns_tf  # noqa: F401  selects Keras 2 before TensorFlow is used
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
+import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
 
 
 def main(argv=None) -> int:

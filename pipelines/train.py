@@ -10,10 +10,12 @@ SavedModel to ``<export-dir>/<version>/``. Run with ``--help`` for every flag.
 """
 
 import argparse
+import os
 import dataclasses
 import sys
 
-import ahns_tf  # noqa: F401  selects Keras 2 before TensorFlow is used
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
+import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
 from ahns_tf.config import TrainConfig, load_config_file
 from ahns_tf.samplers import METHODS
 
@@ -59,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         choices = list(METHODS) if field.name == "sampler" else (
             ["valid", "test"] if field.name == "select_on" else None)
-        default = field.default
-        parser.add_argument(flag, type=kind, default=None, choices=choices,
-                            help=f"{_HELP.get(field.name, '')} (default: {default})")
+        text = _HELP.get(field.name, field.name.replace("_", " "))
+        if field.default is not None and "default" not in text:
+            text += f" (default: {field.default})"
+        parser.add_argument(flag, type=kind, default=None, choices=choices, help=text)
     return parser
 
 
