@@ -26,6 +26,13 @@ class RetrievalServingModule(tf.Module):
     The module uses TensorFlow ops only, so the export loads in TF Serving or
     in a Python process that imports nothing but TensorFlow.
 
+    Why not `tfrs.layers.factorized_top_k.BruteForce`: its per-query
+    exclusions take a dense ``[batch, num_exclusions]`` tensor, i.e. every
+    request padded to the heaviest user's history (1,831 items on ML-1M),
+    and it retrieves ``k + num_exclusions`` before filtering. Masking the
+    user's training items (stored ragged) with -inf before one `top_k` is
+    exact at any history length and as fast on these catalogue sizes.
+
     Args:
         user_table: float [num_users, dim] user embeddings.
         item_table: float [num_items, dim] item embeddings.
