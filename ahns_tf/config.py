@@ -50,6 +50,8 @@ class TrainConfig:
     select_metric: str = "recall@20"
     ks: Tuple[int, ...] = (20, 50)
     validation_fraction: float = 0.1
+    num_users: Optional[int] = None
+    num_items: Optional[int] = None
     seed: int = 2024
     top_k: int = 20
     output_dir: Optional[str] = None
@@ -94,6 +96,9 @@ def _check(c: TrainConfig) -> None:
         _positive("beta", c.beta)
         if not float(c.p) < 0:
             raise ValueError(f"--p must be < 0 for AHNS, got {c.p!r}")
+    for name in ("num_users", "num_items"):
+        if getattr(c, name) is not None and int(getattr(c, name)) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")
     for name in ("num_candidates", "epochs", "batch_size", "dim", "eval_every", "top_k",
                  "eval_batch_size", "steps_per_execution"):
         if int(getattr(c, name)) < 1:

@@ -16,6 +16,7 @@ from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.optimizers import FusedAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
+from ahns_tf.runs import NonFiniteLossError, NumericGuard, ResumableRun
 from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
 
@@ -62,7 +63,8 @@ def load_for(config: TrainConfig) -> RecDataset:
     """Loads the dataset with a validation split only under ``select_on='valid'``."""
     fraction = config.validation_fraction if config.select_on == "valid" else None
     dataset = load_dataset(config.dataset, config.data_dir, validation_fraction=fraction,
-                           seed=config.seed)
+                           seed=config.seed, num_users=config.num_users,
+                           num_items=config.num_items)
     if config.select_on == "test" and dataset.valid is not None:
         dataset = RecDataset(dataset.name, dataset.num_users, dataset.num_items,
                              dataset.train, None, dataset.test)
@@ -70,8 +72,12 @@ def load_for(config: TrainConfig) -> RecDataset:
 
 
 def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
-          verbose=None) -> dict:
+          verbose=None, overwrite: bool = False, callbacks=()) -> dict:
     """Trains, selects the best epoch, writes metrics.json and exports a SavedModel.
+
+    The run checkpoints every epoch into ``config.output_dir``; calling `train`
+    again with the same config resumes after the last completed epoch (see
+    `ahns_tf.runs.checkpoint`), and a finished run returns its metrics.json.
 
     Args:
         config: the run's configuration (resolved here).
@@ -79,9 +85,17 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         export: write the SavedModel to ``config.export_dir``.
         verbose: Keras verbosity; defaults to a progress bar on a terminal and
             one line per epoch otherwise.
+        overwrite: discard an earlier run in ``config.output_dir`` instead of
+            resuming it.
+        callbacks: extra Keras callbacks, run before the checkpointing ones.
 
     Returns:
         The content of ``<output_dir>/metrics.json``.
+
+    Raises:
+        RunConflictError: ``output_dir`` holds a run with other settings.
+        NonFiniteLossError: the loss became NaN/inf; the last good epoch's
+            checkpoint is kept.
 
     Example:
 
@@ -92,25 +106,44 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     """
     config = config.resolved()
     dataset = dataset or load_for(config)
-    os.makedirs(config.output_dir, exist_ok=True)
+    metrics_path = os.path.join(config.output_dir, "metrics.json")
     model = build_model(config, dataset)
     evaluators = build_evaluators(config, dataset)
     select_on = "valid" if "valid" in evaluators else "test"
     evaluation = RankingEvaluationCallback(
         model.backbone, evaluators, select_on, config.select_metric, config.eval_every,
         config.patience, config.epochs)
-    callbacks = [evaluation,
-                 tf.keras.callbacks.TerminateOnNaN(),
+    guard = NumericGuard()
+    run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard)
+    if overwrite:
+        run.clear()
+    progress = run.load_progress()  # raises before any output if the dir holds another run
+    if progress and progress.get("finished") and os.path.isfile(metrics_path):
+        with open(metrics_path) as f:
+            return json.load(f)
+    os.makedirs(config.output_dir, exist_ok=True)
+    first_epoch = run.restore(model)
+    evaluation.set_model(model)  # also needed when a finished run skips fit()
+    callbacks = [*callbacks, evaluation, guard, run,  # evaluate, check, then checkpoint
                  tf.keras.callbacks.TensorBoard(os.path.join(config.output_dir, "tensorboard"),
                                                 write_graph=False, profile_batch=0)]
     steps = steps_per_epoch(len(dataset.train), config.batch_size)
     pairs = training_pairs(dataset.train.users, dataset.train.items, config.batch_size,
-                           config.seed)
+                           config.seed, first_epoch=first_epoch)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     start = time.perf_counter()
-    model.fit(pairs, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
-              verbose=verbose)
+    if not (progress and progress.get("finished")):
+        if first_epoch:
+            print(f"Resuming {config.output_dir} after epoch {first_epoch}.")
+        model.fit(pairs, epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                  callbacks=callbacks, verbose=verbose)
+        if guard.failure:
+            raise NonFiniteLossError(
+                f"training stopped: {guard.failure}. The checkpoint of the last good epoch "
+                f"({run.last_epoch}) is kept in {config.output_dir}; lower --lr or check the "
+                f"data, then re-run with --overwrite.")
+        run.mark_finished()
     train_seconds = time.perf_counter() - start
 
     evaluation.restore_best()
@@ -139,8 +172,7 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     save_embeddings(config.output_dir, users.numpy(), items.numpy())
     if export:
         result["export_path"] = export_run(config, dataset, users.numpy(), items.numpy())
-    atomic_write_text(os.path.join(config.output_dir, "metrics.json"),
-                      json.dumps(result, indent=2, sort_keys=True))
+    atomic_write_text(metrics_path, json.dumps(result, indent=2, sort_keys=True))
     return result
 
 

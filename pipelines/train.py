@@ -36,6 +36,8 @@ _HELP = {
     "output_dir": "where metrics.json and TensorBoard logs go (default runs/<dataset>-<sampler>)",
     "export_dir": "SavedModel base path (default saved_models/<dataset>)",
     "top_k": "items returned by the exported serving signature",
+    "num_users": "declared number of users; a larger id in the data is an error",
+    "num_items": "declared number of items; a larger id in the data is an error",
 }
 
 
@@ -44,13 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="JSON file of flag values (e.g. a tuner's best.json)")
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
+    parser.add_argument("--resume", metavar="RUN_DIR",
+                        help="continue the run in RUN_DIR with its saved settings (re-running "
+                             "the same command resumes too)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="discard an earlier run in --output-dir instead of resuming it")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         kind = {"int": int, "float": float, "str": str}.get(
             getattr(field.type, "__name__", ""), None)
         if field.name in ("alpha", "beta", "lr", "l2", "p", "validation_fraction"):
             kind = float
-        elif field.name in ("num_candidates",):
+        elif field.name in ("num_candidates", "num_users", "num_items"):
             kind = int
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
                             "select_on", "select_metric"):
@@ -73,6 +80,15 @@ def config_from_args(argv=None) -> TrainConfig:
     args = build_parser().parse_args(argv)
     values = {}
     names = {f.name for f in dataclasses.fields(TrainConfig)}
+    if args.resume:
+        path = os.path.join(args.resume, "progress.json")
+        if not os.path.isfile(path):
+            raise SystemExit(f"error: {path} not found: --resume takes the --output-dir of a "
+                             f"run that completed at least one epoch")
+        with open(path) as f:
+            saved = json.load(f)["config"]
+        saved["ks"] = tuple(saved["ks"])
+        return TrainConfig(**saved), args
     if args.config:
         for key, value in load_config_file(args.config).items():
             if key in names:
@@ -93,11 +109,15 @@ def main(argv=None) -> int:
         return 2
     from ahns_tf.training import summary, train  # pylint: disable=g-import-not-at-top
     from ahns_tf.data import DataFormatError, ChecksumError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.runs import NonFiniteLossError, RunConflictError  # pylint: disable=g-import-not-at-top
     try:
-        result = train(config, export=not args.no_export)
-    except (DataFormatError, ChecksumError, FileNotFoundError) as e:
+        result = train(config, export=not args.no_export, overwrite=args.overwrite)
+    except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except NonFiniteLossError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     print()
     print(summary(result))
     return 0

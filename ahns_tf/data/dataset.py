@@ -61,7 +61,8 @@ class RecDataset:
 def build_dataset(name: str, train: reader.Interactions, test: reader.Interactions,
                   valid: Optional[reader.Interactions] = None,
                   validation_fraction: Optional[float] = 0.1,
-                  seed: int = 2024) -> RecDataset:
+                  seed: int = 2024, num_users: Optional[int] = None,
+                  num_items: Optional[int] = None) -> RecDataset:
     """Assembles a `RecDataset`, holding out validation data if none is given.
 
     Args:
@@ -73,6 +74,8 @@ def build_dataset(name: str, train: reader.Interactions, test: reader.Interactio
         validation_fraction: share of training interactions held out, or None
             for no validation split (the reference code's protocol).
         seed: seed of the held-out draw.
+        num_users: declared size of the user id range (default: largest id + 1).
+        num_items: declared size of the item id range (default: largest id + 1).
 
     Returns:
         The dataset.
@@ -88,15 +91,17 @@ def build_dataset(name: str, train: reader.Interactions, test: reader.Interactio
     if valid is None and validation_fraction:
         train, valid = splits.holdout_split(train, validation_fraction, seed)
     parts = [p for p in (train, valid, test) if p is not None]
-    num_users = 1 + max(int(max(p.user_ids.max(initial=-1), p.users.max(initial=-1))) for p in parts)
-    num_items = 1 + max(int(p.items.max(initial=-1)) for p in parts)
+    num_users = num_users or 1 + max(
+        int(max(p.user_ids.max(initial=-1), p.users.max(initial=-1))) for p in parts)
+    num_items = num_items or 1 + max(int(p.items.max(initial=-1)) for p in parts)
     if len(train) == 0:
         raise reader.DataFormatError(train.path, None, "training file has no interactions")
     return RecDataset(name, num_users, num_items, train, valid, test)
 
 
 def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] = 0.1,
-                 seed: int = 2024, download: bool = True) -> RecDataset:
+                 seed: int = 2024, download: bool = True, num_users: Optional[int] = None,
+                 num_items: Optional[int] = None) -> RecDataset:
     """Locates, reads and validates a dataset, and holds out validation data.
 
     A ``valid.txt`` next to ``train.txt`` is used as the validation split as is;
@@ -110,6 +115,8 @@ def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] 
         validation_fraction: see above. Defaults to 0.1 (the paper's 10%).
         seed: seed of the held-out draw.
         download: fetch missing benchmark files.
+        num_users: declared user count; a larger id is an error naming its line.
+        num_items: declared item count; a larger id is an error naming its line.
 
     Returns:
         A `RecDataset`.
@@ -121,10 +128,12 @@ def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] 
     96995
     """
     paths = sources.locate(name, data_dir, download=download)
-    train = reader.read_interactions(paths["train"])
-    test = reader.read_interactions(paths["test"])
-    valid = reader.read_interactions(paths["valid"]) if "valid" in paths else None
-    dataset = build_dataset(name, train, test, valid, validation_fraction, seed)
+    read = lambda path: reader.read_interactions(path, num_users, num_items)  # noqa: E731
+    train = read(paths["train"])
+    test = read(paths["test"])
+    valid = read(paths["valid"]) if "valid" in paths else None
+    dataset = build_dataset(name, train, test, valid, validation_fraction, seed, num_users,
+                            num_items)
     stats = dataset.stats()
     cold = {k: v for k, v in stats.items() if k.endswith(("cold_users", "cold_items")) and v}
     if cold:

@@ -73,7 +73,7 @@ class Interactions:
                    user_ids=np.unique(pairs[:, 0]), path=path)
 
 
-def _parse_id(path: str, line_no: int, token: str, kind: str) -> int:
+def _parse_id(path: str, line_no: int, token: str, kind: str, limit=None) -> int:
     if not token.isdigit():  # rejects "-3", "1.5", "abc", "" and non-ASCII digits
         if token.startswith("-") and token[1:].isdigit():
             raise DataFormatError(path, line_no, f"negative {kind} id", token)
@@ -84,10 +84,14 @@ def _parse_id(path: str, line_no: int, token: str, kind: str) -> int:
         raise DataFormatError(
             path, line_no, f"{kind} id is larger than the supported maximum {MAX_ID}",
             token)
+    if limit is not None and value >= limit:
+        raise DataFormatError(
+            path, line_no, f"{kind} id is beyond the declared --num-{kind}s {limit} "
+            f"(ids must be in [0, {limit}))", token)
     return value
 
 
-def read_interactions(path: str) -> Interactions:
+def read_interactions(path: str, num_users=None, num_items=None) -> Interactions:
     """Reads one ``user item item ...`` file into de-duplicated pairs.
 
     Duplicate (user, item) pairs, within a line or across repeated lines of the
@@ -96,14 +100,16 @@ def read_interactions(path: str) -> Interactions:
 
     Args:
         path: a text file, one line per user: ``user item item ...``.
+        num_users: if given, user ids must be below it.
+        num_items: if given, item ids must be below it.
 
     Returns:
         The file's `Interactions`.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        DataFormatError: a token is not a non-negative integer, the file is not
-            text, or it holds no user at all.
+        DataFormatError: a token is not a non-negative integer or is beyond a
+            declared count, the file is not text, or it holds no user at all.
 
     Example:
 
@@ -126,10 +132,10 @@ def read_interactions(path: str) -> Interactions:
             tokens = line.split()
             if not tokens:
                 continue
-            user = _parse_id(path, line_no, tokens[0], "user")
+            user = _parse_id(path, line_no, tokens[0], "user", num_users)
             listed.append(user)
             for token in tokens[1:]:
-                items.append(_parse_id(path, line_no, token, "item"))
+                items.append(_parse_id(path, line_no, token, "item", num_items))
             users.extend([user] * (len(tokens) - 1))
     if not listed:
         raise DataFormatError(path, None, "file is empty: expected lines 'user item item ...'")

@@ -120,6 +120,10 @@ def locate(name: str, data_dir=None, download: bool = True) -> dict:
     paths = {split: os.path.join(folder, f"{split}.txt") for split in ("train", "test")}
     if name not in BENCHMARKS:
         missing = [p for p in paths.values() if not os.path.isfile(p)]
+        if missing and os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"{missing[0]} not found: dataset '{name}' needs train.txt and test.txt "
+                f"(lines 'user item item ...') in {folder}")
         if missing:
             raise FileNotFoundError(
                 f"unknown dataset '{name}': {missing[0]} not found. Known benchmark "

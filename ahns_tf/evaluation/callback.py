@@ -26,7 +26,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         eval_every: evaluate after every this many epochs (and after the last).
         patience: evaluations without improvement before stopping; 0 = never.
         total_epochs: the planned number of epochs.
-        history: list to append entries to (a resumed run passes the old one).
+        history: deprecated alias kept for callers; use `load_state` to resume.
 
     Example:
 
@@ -59,12 +59,26 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         self._bad_evals = 0
         self._epoch_start = None
         self.epoch_seconds = []  # training seconds of every epoch, evaluation excluded
-        for entry in self.history:  # resumed run: recover the selection state
-            if entry["split"] == select_on and entry[select_metric] > self.best_value:
-                self.best_value, self.best_epoch = entry[select_metric], entry["epoch"]
+        self.best_weights_changed = False  # set when best_weights was replaced this epoch
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
+        self.best_weights_changed = False
+
+    def state(self) -> dict:
+        """JSON-serialisable selection state (everything but the best weights)."""
+        return {"history": self.history, "best_epoch": self.best_epoch,
+                "best_value": None if self.best_epoch is None else self.best_value,
+                "bad_evals": self._bad_evals, "epoch_seconds": self.epoch_seconds}
+
+    def load_state(self, state: dict, best_weights=None) -> None:
+        """Restores what `state()` returned (and the best weights) when resuming."""
+        self.history = list(state["history"])
+        self.best_epoch = state["best_epoch"]
+        self.best_value = -math.inf if state["best_value"] is None else state["best_value"]
+        self._bad_evals = state["bad_evals"]
+        self.epoch_seconds = list(state["epoch_seconds"])
+        self.best_weights = best_weights
 
     def evaluate_now(self):
         """Evaluates all splits with the current weights; returns {split: metrics}."""
@@ -97,6 +111,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
                 if value > self.best_value:
                     self.best_value, self.best_epoch = value, done
                     self.best_weights = [w.numpy().copy() for w in self.model.trainable_weights]
+                    self.best_weights_changed = True
                     self._bad_evals = 0
                 else:
                     self._bad_evals += 1

@@ -1,0 +1,182 @@
+"""Resume after SIGKILL, NaN guard, conflicting runs, bad input leaving nothing behind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.data import DataFormatError
+from ahns_tf.runs import NonFiniteLossError, RunConflictError
+from ahns_tf.training import train
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(data_dir, out, **kw):
+    base = dict(dataset="toy", data_dir=data_dir, sampler="ahns", epochs=12, eval_every=2,
+                ks=(5, 10), select_metric="ndcg@5", batch_size=32, patience=0,
+                output_dir=str(out), num_candidates=4, steps_per_execution=2)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _without_paths(result):
+    result = json.loads(json.dumps(result))
+    for key in ("train_seconds", "epoch_seconds", "median_epoch_seconds", "median_eval_seconds"):
+        result.pop(key, None)
+    result["config"].pop("output_dir")
+    for entry in result["history"]:
+        entry.pop("epoch_seconds"), entry.pop("eval_seconds")
+    return result
+
+
+def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir, tmp_path):
+    reference = train(_config(toy_data_dir, tmp_path / "straight"), export=False, verbose=0)
+    # A subprocess trains slowly (a sleeping callback) and is SIGKILLed inside epoch >= 5.
+    script = textwrap.dedent(f"""
+        import json, time, ahns_tf, tensorflow as tf
+        from ahns_tf.config import TrainConfig
+        from ahns_tf.training import train
+        class Slow(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                time.sleep(0.05)
+        values = json.loads({json.dumps(json.dumps(_config(toy_data_dir, tmp_path / 'killed').to_json()))})
+        values["ks"] = tuple(values["ks"])
+        train(TrainConfig(**values), export=False, verbose=0, callbacks=[Slow()])
+    """)
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    progress = tmp_path / "killed" / "progress.json"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if progress.exists() and json.loads(progress.read_text())["epoch"] >= 4:
+            break
+        assert proc.poll() is None, "training ended before it could be killed"
+        time.sleep(0.05)
+    time.sleep(0.1)  # into the next epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = json.loads(progress.read_text())["epoch"]
+    assert 4 <= killed_at < 12
+    assert not (tmp_path / "killed" / "metrics.json").exists()
+
+    resumed = train(_config(toy_data_dir, tmp_path / "killed"), export=False, verbose=0)
+    epochs = [(h["epoch"], h["split"]) for h in resumed["history"]]
+    assert epochs == [(e, s) for e in range(2, 13, 2) for s in ("valid", "test")]  # once each
+    # Same seed, same batches and candidates: the same numbers (CPU ops are deterministic here;
+    # the tolerance only absorbs float summation order, should a kernel change it).
+    a, b = _without_paths(reference), _without_paths(resumed)
+    assert a["best_epoch"] == b["best_epoch"]
+    for key in a["test"]:
+        assert b["test"][key] == pytest.approx(a["test"][key], rel=1e-5, abs=1e-7)
+    for x, y in zip(a["history"], b["history"]):
+        assert y == pytest.approx(x, rel=1e-4, abs=1e-6)
+
+
+def test_finished_run_is_not_trained_again(toy_data_dir, tmp_path):
+    first = train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
+    again = train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
+    assert again == json.loads(json.dumps(first))
+
+
+def test_other_settings_in_the_same_output_dir_are_refused_until_overwrite(toy_data_dir, tmp_path):
+    train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
+    with pytest.raises(RunConflictError, match=r"other settings \(alpha\).*--overwrite"):
+        train(_config(toy_data_dir, tmp_path / "run", epochs=2, alpha=0.5), export=False,
+              verbose=0)
+    result = train(_config(toy_data_dir, tmp_path / "run", epochs=2, alpha=0.5), export=False,
+                   verbose=0, overwrite=True)
+    assert result["config"]["alpha"] == 0.5
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_last_good_checkpoint(toy_data_dir,
+                                                                             tmp_path):
+    class Poison(tf.keras.callbacks.Callback):
+        """Corrupts the weights during epoch 3, as a numeric blow-up would."""
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.params and getattr(self, "epoch", 0) == 2 and batch >= 2:
+                for w in self.model.trainable_weights:
+                    w.assign(tf.fill(w.shape, np.nan))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    with pytest.raises(NonFiniteLossError,
+                       match=r"non-finite loss \(nan\) at epoch 3, step \d+.*epoch \(2\) is kept"):
+        train(_config(toy_data_dir, tmp_path / "run", steps_per_execution=1), export=False,
+              verbose=0, callbacks=[Poison()])
+    progress = json.loads((tmp_path / "run" / "progress.json").read_text())
+    assert progress["epoch"] == 2 and not progress.get("finished")
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    assert sorted(os.listdir(tmp_path / "run" / "checkpoints"))[0].startswith("checkpoint")
+
+
+def _write(folder, train_text, test_text=None):
+    folder.mkdir(parents=True)
+    (folder / "train.txt").write_text(train_text)
+    if test_text is not None:
+        (folder / "test.txt").write_text(test_text)
+
+
+@pytest.mark.parametrize("train_text, test_text, kwargs, error, message", [
+    ("0 1\n", None, {}, FileNotFoundError, r"test.txt not found: dataset 'bad' needs"),
+    ("", "0 1\n", {}, DataFormatError, r"train.txt: file is empty"),
+    ("0 1\n1 2\n", "0 12\n", {"num_items": 10}, DataFormatError,
+     r"test.txt:1: item id is beyond the declared --num-items 10 .*\(got '12'\)"),
+    ("0 1\n7 2\n", "0 3\n", {"num_users": 5}, DataFormatError,
+     r"train.txt:2: user id is beyond the declared --num-users 5"),
+    ("0 1 2\n1 -3\n", "0 3\n", {}, DataFormatError, r"train.txt:2: negative item id \(got '-3'\)"),
+])
+def test_bad_input_names_the_problem_and_writes_nothing(tmp_path, train_text, test_text, kwargs,
+                                                        error, message):
+    _write(tmp_path / "data" / "bad", train_text, test_text)
+    config = TrainConfig(dataset="bad", data_dir=str(tmp_path / "data"), epochs=1,
+                         output_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "exp"),
+                         ks=(1,), select_metric="recall@1", **kwargs)
+    with pytest.raises(error, match=message):
+        train(config, verbose=0)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
+
+
+def test_duplicates_are_dropped_with_a_warning_and_cold_start_is_reported(tmp_path):
+    from ahns_tf.data import DuplicateInteractionsWarning, load_dataset
+    _write(tmp_path / "d" / "dup", "0 1 1 2\n1 0\n", "0 3\n2 1\n")
+    with pytest.warns(DuplicateInteractionsWarning, match="dropped 1 duplicate"):
+        data = load_dataset("dup", str(tmp_path / "d"), validation_fraction=None)
+    stats = data.stats()
+    assert (stats["test_cold_users"], stats["test_cold_items"]) == (1, 1)  # user 2, item 3
+
+
+def test_kill_during_export_leaves_no_version_folder(tmp_path):
+    script = textwrap.dedent(f"""
+        import time, numpy as np, ahns_tf, tensorflow as tf
+        from ahns_tf.export import RetrievalServingModule, export_retrieval_model
+        real = tf.saved_model.save
+        def slow(obj, path, signatures=None):
+            real(obj, path, signatures=signatures)
+            open({str(tmp_path / 'saved')!r}, 'w').close()
+            time.sleep(60)
+        tf.saved_model.save = slow
+        module = RetrievalServingModule(np.ones((2, 2)), np.ones((3, 2)), ([0], [1]), k=2)
+        export_retrieval_model(module, {str(tmp_path / 'm')!r})
+    """)
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.time() + 120
+    while not (tmp_path / "saved").exists():
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = os.listdir(tmp_path / "m")
+    assert not [name for name in left if name.isdigit()], left  # TF Serving sees no version
+    assert all(name.startswith(".tmp-export-") for name in left)
