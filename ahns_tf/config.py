@@ -14,8 +14,10 @@ AHNS_DEFAULTS = {
     "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
 }
 GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
-#: Candidates per method when --num-candidates is not given.
-DEFAULT_NUM_CANDIDATES = {"rns": 1, "dns": 32}
+#: Candidates per method when --num-candidates is not given (SSM: --num-negatives).
+DEFAULT_NUM_CANDIDATES = {"rns": 1}
+#: DENS's alpha (weight of the whole candidate in its selection score) when not given.
+DENS_DEFAULT_ALPHA = 0.5
 
 
 @dataclasses.dataclass
@@ -39,6 +41,10 @@ class TrainConfig:
     beta: Optional[float] = None
     p: float = -2.0
     num_candidates: Optional[int] = None
+    num_negatives: int = 4
+    top_n: int = 1
+    gamma: float = 0.5
+    temperature: float = 1.0
     epochs: int = 100
     batch_size: int = 2048
     lr: float = 1e-3
@@ -74,6 +80,14 @@ class TrainConfig:
             for name, value in defaults.items():
                 if getattr(c, name) is None:
                     setattr(c, name, value)
+        if c.sampler == "dens" and c.alpha is None:
+            c.alpha = DENS_DEFAULT_ALPHA
+        if c.sampler == "ssm":
+            if c.num_candidates not in (None, c.num_negatives):
+                raise ValueError(f"SSM uses its {c.num_negatives} (--num-negatives) uniform "
+                                 f"candidates as negatives; drop --num-candidates "
+                                 f"{c.num_candidates}")
+            c.num_candidates = c.num_negatives
         if c.num_candidates is None:
             c.num_candidates = DEFAULT_NUM_CANDIDATES.get(c.sampler, 32)
         c.output_dir = c.output_dir or f"runs/{c.dataset}-{c.sampler}"
@@ -99,7 +113,13 @@ def _check(c: TrainConfig) -> None:
     for name in ("num_users", "num_items"):
         if getattr(c, name) is not None and int(getattr(c, name)) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")
-    for name in ("num_candidates", "epochs", "batch_size", "dim", "eval_every", "top_k",
+    if c.sampler == "dns_mn" and not 1 <= c.top_n <= c.num_candidates:
+        raise ValueError(f"--top-n must be in [1, --num-candidates={c.num_candidates}], "
+                         f"got {c.top_n!r}")
+    _positive("temperature", c.temperature)
+    if not float(c.gamma) >= 0:
+        raise ValueError(f"--gamma must be >= 0, got {c.gamma!r}")
+    for name in ("num_negatives", "top_n", "num_candidates", "epochs", "batch_size", "dim", "eval_every", "top_k",
                  "eval_batch_size", "steps_per_execution"):
         if int(getattr(c, name)) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")

@@ -24,7 +24,8 @@ _HELP = {
     "data_dir": "folder with <dataset>/train.txt and test.txt (default: $AHNS_DATA_DIR, "
                 "else ~/.cache/ahns_tf, where benchmark data is downloaded)",
     "sampler": "negative sampler: " + ", ".join(METHODS),
-    "alpha": "AHNS alpha > 0 (default: the reference setting for the dataset)",
+    "alpha": "AHNS alpha > 0 (default: the reference setting for the dataset); DENS alpha "
+             "(default 0.5)",
     "beta": "AHNS beta > 0 (default: the reference setting for the dataset)",
     "p": "AHNS power p < 0",
     "num_candidates": "M, candidate negatives per positive (default: per dataset / method)",
@@ -36,6 +37,10 @@ _HELP = {
     "output_dir": "where metrics.json and TensorBoard logs go (default runs/<dataset>-<sampler>)",
     "export_dir": "SavedModel base path (default saved_models/<dataset>)",
     "top_k": "items returned by the exported serving signature",
+    "num_negatives": "SSM: K uniform negatives in the sampled-softmax loss",
+    "top_n": "DNS(M, N): pick uniformly among the top N of the M candidates",
+    "gamma": "DENS: weight of the disentangling loss",
+    "temperature": "scores are divided by it in the loss (SSM's temperature)",
     "num_users": "declared number of users; a larger id in the data is an error",
     "num_items": "declared number of items; a larger id in the data is an error",
 }
@@ -55,9 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + field.name.replace("_", "-")
         kind = {"int": int, "float": float, "str": str}.get(
             getattr(field.type, "__name__", ""), None)
-        if field.name in ("alpha", "beta", "lr", "l2", "p", "validation_fraction"):
+        if field.name in ("alpha", "beta", "lr", "l2", "p", "validation_fraction", "gamma",
+                          "temperature"):
             kind = float
-        elif field.name in ("num_candidates", "num_users", "num_items"):
+        elif field.name in ("num_candidates", "num_users", "num_items", "num_negatives", "top_n"):
             kind = int
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
                             "select_on", "select_metric"):

@@ -70,7 +70,7 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
         e_user = tf.gather(user_table, users)                             # [B, D]
         e_pos = tf.gather(item_table, pos_items)                          # [B, D]
         e_cand = tf.gather(item_table, candidates)                        # [B, M, D]
-        selection = self.selector(e_user, e_pos, e_cand, epoch)
+        selection = self.selector(e_user, e_pos, e_cand, epoch, step)
         neg_items = tf.gather(candidates, selection["indices"], batch_dims=1)  # [B, K]
         # Gather the chosen negatives again from the table, so gradients reach
         # only the K chosen rows and not all M candidates.

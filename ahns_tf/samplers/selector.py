@@ -37,7 +37,7 @@ class NegativeSelector(tf.keras.layers.Layer):
     #: Number of negatives per positive pair that `select` returns.
     num_negatives = 1
 
-    def call(self, user_emb, pos_emb, cand_emb, epoch=None):
+    def call(self, user_emb, pos_emb, cand_emb, epoch=None, step=None):
         """Selects negatives.
 
         Args:
@@ -46,12 +46,19 @@ class NegativeSelector(tf.keras.layers.Layer):
             cand_emb: [batch_size, num_candidates, dim] candidate embeddings.
             epoch: float scalar, 0-based epoch (fraction allowed); used by
                 curriculum selectors.
+            step: int scalar training step; seeds random selectors statelessly.
 
         Returns:
             The selection dict described in the class docstring.
         """
         user_emb, pos_emb, cand_emb = (tf.stop_gradient(t) for t in (user_emb, pos_emb, cand_emb))
+        self._step = tf.constant(0, tf.int64) if step is None else tf.cast(step, tf.int64)
         return self.select(user_emb, pos_emb, cand_emb, epoch)
 
     def select(self, user_emb, pos_emb, cand_emb, epoch):
         raise NotImplementedError
+
+    def stateless_seed(self, salt: int):
+        """A [2] seed from the layer's `seed`, the current step and `salt`."""
+        return tf.stack([tf.constant(getattr(self, "seed", 0) * 1000003 + salt, tf.int64),
+                         self._step])
