@@ -161,6 +161,7 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         "test": {k: v for k, v in final["test"].items() if k != "eval_seconds"},
         "train_seconds": train_seconds,
         "epoch_seconds": evaluation.epoch_seconds,
+        "epoch_hardness": evaluation.epoch_hardness,
         # the first epoch includes tracing the graph; the median skips that outlier
         "median_epoch_seconds": float(np.median(evaluation.epoch_seconds[1:] or
                                                 evaluation.epoch_seconds)),

@@ -59,6 +59,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         self._bad_evals = 0
         self._epoch_start = None
         self.epoch_seconds = []  # training seconds of every epoch, evaluation excluded
+        self.epoch_hardness = []  # mean hardness of the selected negatives, every epoch
         self.best_weights_changed = False  # set when best_weights was replaced this epoch
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -69,7 +70,8 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         """JSON-serialisable selection state (everything but the best weights)."""
         return {"history": self.history, "best_epoch": self.best_epoch,
                 "best_value": None if self.best_epoch is None else self.best_value,
-                "bad_evals": self._bad_evals, "epoch_seconds": self.epoch_seconds}
+                "bad_evals": self._bad_evals, "epoch_seconds": self.epoch_seconds,
+                "epoch_hardness": self.epoch_hardness}
 
     def load_state(self, state: dict, best_weights=None) -> None:
         """Restores what `state()` returned (and the best weights) when resuming."""
@@ -78,6 +80,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         self.best_value = -math.inf if state["best_value"] is None else state["best_value"]
         self._bad_evals = state["bad_evals"]
         self.epoch_seconds = list(state["epoch_seconds"])
+        self.epoch_hardness = list(state.get("epoch_hardness", []))
         self.best_weights = best_weights
 
     def evaluate_now(self):
@@ -95,6 +98,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         train_seconds = time.perf_counter() - self._epoch_start
         self.epoch_seconds.append(train_seconds)
+        self.epoch_hardness.append(float(logs.get("hardness", np.nan)))
         done = epoch + 1  # epochs completed
         if done % self.eval_every and done != self.total_epochs:
             return

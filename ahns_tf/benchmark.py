@@ -1,0 +1,103 @@
+"""Runs several samplers on one dataset and reports them next to the paper's Table 2."""
+
+import json
+import os
+
+from ahns_tf import paper, plots
+from ahns_tf.config import TrainConfig
+from ahns_tf.export import atomic_write_text
+from ahns_tf.training import train
+
+
+def load_method_settings(path: str) -> dict:
+    """Reads a methods file (see benchmarks/methods.json) into {method: spec}."""
+    with open(path) as f:
+        methods = json.load(f)["methods"]
+    unknown = set(methods) - set(paper.METHOD_ORDER)
+    if unknown:
+        raise ValueError(f"{path}: unknown methods {sorted(unknown)}; known: "
+                         f"{', '.join(paper.METHOD_ORDER)}")
+    return methods
+
+
+def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainConfig:
+    """The TrainConfig of `method` on `dataset`: defaults < file < overrides."""
+    values = dict(spec.get("default", {}))
+    values.update(spec.get("datasets", {}).get(dataset, {}))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["dataset"] = dataset
+    if "ks" in values:
+        values["ks"] = tuple(values["ks"])
+    return TrainConfig(**values)
+
+
+def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_dir: str,
+                  verbose=2, **overrides) -> dict:
+    """Trains each method (resuming finished or interrupted runs) and writes reports.
+
+    Args:
+        dataset: dataset name.
+        methods: method names (keys of `settings`).
+        settings: from `load_method_settings`.
+        output_dir: where ``<dataset>.json``, ``<dataset>.md`` and the figures go.
+        work_dir: where each method's run directory goes.
+        verbose: Keras verbosity.
+        **overrides: TrainConfig fields applied to every method (epochs,
+            select_on, data_dir, ...).
+
+    Returns:
+        ``{method: metrics.json content}``.
+
+    Example:
+
+    ```python
+    run_benchmark("tools", ["rns", "ahns_p2"], load_method_settings("benchmarks/methods.json"),
+                  "benchmarks/results", "runs/benchmark", data_dir="../shared/data/ahns")
+    ```
+    """
+    results = {}
+    protocol = overrides.get("select_on") or "valid"
+    for method in methods:
+        config = method_config(method, settings[method], dataset, **overrides)
+        config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
+        results[method] = train(config, export=False, verbose=verbose)
+        write_reports(dataset, results, output_dir, protocol)
+    return results
+
+
+def write_reports(dataset: str, results: dict, output_dir: str, protocol: str) -> None:
+    """Writes ``<dataset>.json``, ``<dataset>.md`` and the Fig. 5 / Fig. 7 PNGs."""
+    suffix = "" if protocol == "test" else f"-{protocol}"
+    stem = os.path.join(output_dir, f"{dataset}{suffix}")
+    atomic_write_text(stem + ".json", json.dumps(results, indent=1))
+    label = ("reference protocol: best epoch chosen on the test set" if protocol == "test" else
+             "validation protocol: best epoch chosen on a 10% hold-out of train.txt")
+    lines = [f"# {dataset}: Table 2 methods ({label})", "",
+             f"Command: `python -m pipelines.benchmark --dataset {dataset} --methods "
+             f"{','.join(results)} --select-on {protocol}` (settings: benchmarks/methods.json).",
+             "Paper values: Table 2 of Lai et al. (2024), percent. diff = (ours - paper) / paper.",
+             "", "| method | best epoch | R@20 | paper | diff | N@20 | paper | diff | N@50 | paper "
+             "| diff | s/epoch |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for method, run in results.items():
+        row = paper.TABLE2.get(dataset, {}).get(method)
+        cells = []
+        for i, metric in enumerate(paper.METRICS):
+            if metric not in run["test"]:  # run with other cut-offs (--ks)
+                cells += ["—", "—", "—"]
+                continue
+            ours = 100 * run["test"][metric]
+            if row:
+                cells += [f"{ours:.2f}", f"{row[i]:.2f}", f"{100 * (ours - row[i]) / row[i]:+.1f}%"]
+            else:
+                cells += [f"{ours:.2f}", "—", "—"]
+        lines.append(f"| {method} | {run['best_epoch']} | " + " | ".join(cells)
+                     + f" | {run['median_epoch_seconds']:.2f} |")
+    best = {m: max(results, key=lambda k: results[k]["test"].get(m, -1.0))
+            for m in paper.METRICS[:2]}
+    lines += ["", f"Best on Recall@20: **{best['recall@20']}**; on NDCG@20: "
+              f"**{best['ndcg@20']}**.", "",
+              f"![Fig. 5]({os.path.basename(stem)}-fig5.png)",
+              f"![Fig. 7]({os.path.basename(stem)}-fig7.png)", ""]
+    atomic_write_text(stem + ".md", "\n".join(lines))
+    plots.figure5(results, stem + "-fig5.png", f"{dataset} ({protocol} protocol)")
+    plots.figure7(results, stem + "-fig7.png", f"{dataset}: training time per epoch")

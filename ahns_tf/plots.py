@@ -1,0 +1,67 @@
+"""Figures of the paper, drawn from runs' metrics.json contents (matplotlib, PNG)."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
+
+FIG5_METHODS = ("rns", "dns", "dens", "ahns_p2")
+
+
+def figure5(runs: dict, path: str, title: str = "") -> str:
+    """Fig. 5: mean hardness per epoch and test NDCG@20 per evaluation.
+
+    Args:
+        runs: method name -> metrics.json content (uses RNS, DNS, DENS and
+            AHNS_{p=-2} when present, else every run).
+        path: PNG file to write.
+        title: figure title.
+
+    Returns:
+        `path`.
+    """
+    chosen = {m: r for m, r in runs.items() if m in FIG5_METHODS} or runs
+    first = next(iter(chosen.values()))["test"]
+    ndcg = "ndcg@20" if "ndcg@20" in first else min(
+        (k for k in first if k.startswith("ndcg@")), key=lambda k: int(k.split("@")[1]))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for method, run in chosen.items():
+        hardness = run.get("epoch_hardness", [])
+        left.plot(range(1, len(hardness) + 1), hardness, label=method)
+        points = [(h["epoch"], h[ndcg]) for h in run["history"] if h["split"] == "test"]
+        if points:
+            right.plot(*zip(*points), marker="o", markersize=3, label=method)
+    left.set(xlabel="epoch", ylabel="mean hardness (s(u,i-) / s(u,i+))",
+             title="hardness of selected negatives")
+    right.set(xlabel="epoch", ylabel=f"test {ndcg.upper()}", title=ndcg.upper())
+    left.set_ylim(bottom=min(-0.05, left.get_ylim()[0]), top=min(1.5, left.get_ylim()[1]))
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def figure7(runs: dict, path: str, title: str = "") -> str:
+    """Fig. 7: median training seconds per epoch of each method (bar chart)."""
+    methods = list(runs)
+    seconds = [runs[m]["median_epoch_seconds"] for m in methods]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    bars = ax.bar(methods, seconds, color="tab:blue")
+    ax.bar_label(bars, fmt="%.2f")
+    ax.set(ylabel="seconds per training epoch", title=title or "training time per epoch")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _save(fig, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,64 @@
+"""Reproduce Table 2, Figure 5 and Figure 7 on one dataset.
+
+Usage:
+    python -m pipelines.benchmark --dataset tools --methods all --data-dir ../shared/data/ahns
+    python -m pipelines.benchmark --dataset sports --methods rns,dns,ahns_p2 --select-on valid
+
+Trains each method with its settings from ``benchmarks/methods.json`` (``--methods-file``),
+resuming runs that were interrupted, and writes ``<output-dir>/<dataset>.json`` (method ->
+metrics.json), ``<dataset>.md`` (our Recall@20, NDCG@20, NDCG@50 next to Table 2) and
+``<dataset>-fig5.png`` / ``<dataset>-fig7.png``. Under ``--select-on valid`` the files are
+``<dataset>-valid.*``.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import ahns_tf  # noqa: F401,E402  pylint: disable=g-import-not-at-top
+from ahns_tf import paper  # noqa: E402  pylint: disable=g-import-not-at-top
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.benchmark", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--methods", default="all",
+                        help="'all' or a comma list of: " + ", ".join(paper.METHOD_ORDER))
+    parser.add_argument("--select-on", choices=["test", "valid"], default="test")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--data-dir")
+    parser.add_argument("--output-dir", default="benchmarks/results")
+    parser.add_argument("--work-dir", default="runs/benchmark")
+    parser.add_argument("--methods-file", default=os.path.join(HERE, "benchmarks", "methods.json"))
+    parser.add_argument("--ks", type=int, nargs="+", help="metric cut-offs (default 20 50)")
+    parser.add_argument("--select-metric", help="default recall@20")
+    parser.add_argument("--batch-size", type=int)
+    args = parser.parse_args(argv)
+
+    from ahns_tf.benchmark import load_method_settings, run_benchmark  # pylint: disable=g-import-not-at-top
+    try:
+        settings = load_method_settings(args.methods_file)
+        methods = (list(paper.METHOD_ORDER) if args.methods == "all"
+                   else [m.strip() for m in args.methods.split(",") if m.strip()])
+        unknown = [m for m in methods if m not in settings]
+        if unknown:
+            raise ValueError(f"unknown method(s) {unknown}; choose from "
+                             f"{', '.join(paper.METHOD_ORDER)} or 'all'")
+        run_benchmark(args.dataset, methods, settings, args.output_dir, args.work_dir,
+                      epochs=args.epochs, select_on=args.select_on, data_dir=args.data_dir,
+                      ks=tuple(args.ks) if args.ks else None, select_metric=args.select_metric,
+                      batch_size=args.batch_size)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    suffix = "" if args.select_on == "test" else f"-{args.select_on}"
+    print(f"wrote {os.path.join(args.output_dir, args.dataset + suffix)}.md/.json/-fig5.png/-fig7.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

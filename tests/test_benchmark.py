@@ -1,0 +1,44 @@
+"""`python -m pipelines.benchmark` end to end on a tiny synthetic dataset."""
+
+import json
+import os
+import subprocess
+import sys
+
+from ahns_tf import paper
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_table2_constants_match_the_shared_copy(shared_data):
+    with open(os.path.join(os.path.dirname(shared_data), "paper-table2.json")) as f:
+        shared = json.load(f)
+    assert shared["metrics"] == list(paper.METRICS)
+    assert shared["results"] == paper.TABLE2
+
+
+def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_path):
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run(
+        [sys.executable, "-m", "pipelines.benchmark", "--dataset", "toy", "--methods",
+         "rns,ahns_p2", "--select-on", "test", "--epochs", "2", "--data-dir", toy_data_dir,
+         "--output-dir", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
+         "--ks", "5", "10", "--select-metric", "recall@5", "--batch-size", "64"],
+        capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.loads((tmp_path / "results" / "toy.json").read_text())
+    assert list(results) == ["rns", "ahns_p2"]
+    assert results["ahns_p2"]["config"]["p"] == -2.0 and results["rns"]["config"]["sampler"] == "rns"
+    assert len(results["rns"]["epoch_hardness"]) == 2
+    table = (tmp_path / "results" / "toy.md").read_text()
+    assert "| rns | " in table and "| ahns_p2 | " in table and "reference protocol" in table
+    for name in ("toy-fig5.png", "toy-fig7.png"):
+        assert (tmp_path / "results" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_method_is_rejected(tmp_path):
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-m", "pipelines.benchmark", "--dataset", "tools",
+                          "--methods", "rns,bogus"], capture_output=True, text=True, env=env,
+                         timeout=300, cwd=REPO)
+    assert out.returncode == 2 and "unknown method(s) ['bogus']" in out.stderr
