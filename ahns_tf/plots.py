@@ -65,3 +65,40 @@ def _save(fig, path):
     plt.close(fig)
     os.replace(tmp, path)
     return path
+
+
+def figure6(trials: list, path: str, k: int = 20, title: str = "") -> str:
+    """Fig. 6: Recall@K and NDCG@K against alpha and against beta, from tuning trials.
+
+    Each trial is a dot; the line joins the mean over trials sharing a value
+    (the other hyperparameters vary, unlike the paper's one-at-a-time study).
+
+    Args:
+        trials: dicts with ``alpha``, ``beta`` and metrics such as ``ndcg@20``.
+        path: PNG file to write.
+        k: the cut-off to plot.
+        title: figure title.
+
+    Returns:
+        `path`.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    for row, metric in enumerate((f"recall@{k}", f"ndcg@{k}")):
+        for col, name in enumerate(("alpha", "beta")):
+            ax = axes[row][col]
+            points = [(t[name], t[metric]) for t in trials if name in t and metric in t]
+            if points:
+                xs, ys = zip(*points)
+                ax.scatter(xs, ys, s=14, alpha=0.6)
+                means = {}
+                for x, y in points:
+                    means.setdefault(round(x, 6), []).append(y)
+                keys = sorted(means)
+                ax.plot(keys, [sum(means[x]) / len(means[x]) for x in keys], color="tab:red",
+                        label="mean over trials")
+                ax.legend()
+            ax.set(xlabel=name, ylabel=f"valid {metric}")
+            ax.grid(alpha=0.3)
+    fig.suptitle(title or "AHNS hyperparameter study (validation split)")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -45,7 +45,7 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
     return model
 
 
-def build_evaluators(config: TrainConfig, dataset: RecDataset) -> dict:
+def build_evaluators(config: TrainConfig, dataset: RecDataset, include_test: bool = True) -> dict:
     """Evaluators per split: valid excludes train; test excludes train and valid."""
     train = (dataset.train.users, dataset.train.items)
     evaluators = {}
@@ -55,9 +55,10 @@ def build_evaluators(config: TrainConfig, dataset: RecDataset) -> dict:
             train, config.ks, config.eval_batch_size)
         train = (np.concatenate([train[0], dataset.valid.users]),
                  np.concatenate([train[1], dataset.valid.items]))
-    evaluators["test"] = FullRankingEvaluator(
-        dataset.num_users, dataset.num_items, (dataset.test.users, dataset.test.items),
-        train, config.ks, config.eval_batch_size)
+    if include_test:
+        evaluators["test"] = FullRankingEvaluator(
+            dataset.num_users, dataset.num_items, (dataset.test.users, dataset.test.items),
+            train, config.ks, config.eval_batch_size)
     return evaluators
 
 
@@ -74,7 +75,8 @@ def load_for(config: TrainConfig) -> RecDataset:
 
 
 def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
-          verbose=None, overwrite: bool = False, callbacks=()) -> dict:
+          verbose=None, overwrite: bool = False, callbacks=(),
+          evaluate_test: bool = True) -> dict:
     """Trains, selects the best epoch, writes metrics.json and exports a SavedModel.
 
     The run checkpoints every epoch into ``config.output_dir``; calling `train`
@@ -90,6 +92,9 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         overwrite: discard an earlier run in ``config.output_dir`` instead of
             resuming it.
         callbacks: extra Keras callbacks, run before the checkpointing ones.
+        evaluate_test: set False to never touch the test split (hyperparameter
+            searches); needs ``select_on='valid'``; the result then has no
+            ``test`` entry.
 
     Returns:
         The content of ``<output_dir>/metrics.json``.
@@ -110,7 +115,9 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     dataset = dataset or load_for(config)
     metrics_path = os.path.join(config.output_dir, "metrics.json")
     model = build_model(config, dataset)
-    evaluators = build_evaluators(config, dataset)
+    if not evaluate_test and config.select_on != "valid":
+        raise ValueError("evaluate_test=False needs select_on='valid'")
+    evaluators = build_evaluators(config, dataset, include_test=evaluate_test)
     select_on = "valid" if "valid" in evaluators else "test"
     evaluation = RankingEvaluationCallback(
         model.backbone, evaluators, select_on, config.select_metric, config.eval_every,
@@ -158,7 +165,6 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         "dataset": {"name": dataset.name, **dataset.stats()},
         "history": evaluation.history,
         "best_epoch": evaluation.best_epoch,
-        "test": {k: v for k, v in final["test"].items() if k != "eval_seconds"},
         "train_seconds": train_seconds,
         "epoch_seconds": evaluation.epoch_seconds,
         "epoch_hardness": evaluation.epoch_hardness,
@@ -169,8 +175,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
             [h["eval_seconds"] for h in evaluation.history if h["split"] == split]))
             for split in evaluators},
     }
-    if select_on == "valid":
-        result["valid"] = {k: v for k, v in final["valid"].items() if k != "eval_seconds"}
+    for split in final:
+        result[split] = {k: v for k, v in final[split].items() if k != "eval_seconds"}
     users, items = model.backbone.tables()
     save_embeddings(config.output_dir, users.numpy(), items.numpy())
     if export:

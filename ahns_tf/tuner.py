@@ -1,0 +1,141 @@
+"""KerasTuner search of AHNS's alpha, beta, M (and p) on the validation split."""
+
+import dataclasses
+import json
+import math
+import os
+
+import keras_tuner
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.export import atomic_write_text
+from ahns_tf.runs import NonFiniteLossError
+from ahns_tf.training import build_model, load_for, train
+
+#: The paper's search space (Implementation Details).
+ALPHAS = (0.1, 1.0, 0.1)
+BETAS = (0.1, 1.0, 0.1)
+NUM_CANDIDATES = (4, 8, 16, 32, 64)
+POWERS = (-1, -2)
+
+
+class AHNSHyperModel(keras_tuner.HyperModel):
+    """Declares the search space; `config_for` turns a trial's values into a TrainConfig.
+
+    ``alpha`` and ``beta`` in {0.1, 0.2, ..., 1.0}, ``num_candidates`` (M) in
+    {4, 8, 16, 32, 64}, and ``p`` in {-1, -2} when `search_p`; otherwise ``p``
+    stays the base config's.
+
+    Args:
+        base: the TrainConfig every trial starts from (dataset, epochs, ...).
+        search_p: also search p.
+
+    Example:
+
+    ```python
+    hm = AHNSHyperModel(TrainConfig(dataset="tools", epochs=30))
+    hp = keras_tuner.HyperParameters(); hm.declare(hp)
+    hm.config_for(hp, "/tmp/trial").alpha  # 0.1, the first value
+    ```
+    """
+
+    def __init__(self, base: TrainConfig, search_p: bool = False):
+        super().__init__(name="ahns", tunable=True)
+        self.base = dataclasses.replace(base, sampler="ahns", select_on="valid")
+        self.search_p = search_p
+
+    def declare(self, hp) -> dict:
+        values = {"alpha": hp.Float("alpha", *ALPHAS[:2], step=ALPHAS[2]),
+                  "beta": hp.Float("beta", *BETAS[:2], step=BETAS[2]),
+                  "num_candidates": hp.Choice("num_candidates", list(NUM_CANDIDATES))}
+        if self.search_p:
+            values["p"] = hp.Choice("p", list(POWERS))
+        return values
+
+    def config_for(self, hp, output_dir: str) -> TrainConfig:
+        values = self.declare(hp)
+        values = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items()}
+        return dataclasses.replace(self.base, output_dir=output_dir, **values)
+
+    def build(self, hp):
+        """Builds the Keras model of a trial (for inspection; the tuner trains via `train`)."""
+        config = self.config_for(hp, "unused").resolved()
+        return build_model(config, load_for(config))
+
+
+class AHNSTuner(keras_tuner.engine.base_tuner.BaseTuner):
+    """A tuner whose `run_trial` trains with `ahns_tf.training.train`.
+
+    keras-tuner 1.4.8's stock `Tuner.run_trial` rejects tf-keras models when
+    Keras 3 is installed (keras-tuner issue 1039), so this subclasses
+    `BaseTuner` and overrides `run_trial`, the documented custom-training path.
+    Each trial trains in ``<trial dir>/run`` (resumable), evaluates only the
+    validation split (the test split is never read), and returns its
+    validation metrics; a NaN/inf loss raises `FailedTrialError`, so the
+    search goes on.
+
+    Args:
+        hypermodel: an `AHNSHyperModel`.
+        oracle: a KerasTuner oracle (random, Bayesian or grid).
+        **kwargs: passed to `BaseTuner` (directory, project_name, overwrite).
+    """
+
+    def __init__(self, hypermodel: AHNSHyperModel, oracle, **kwargs):
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+    def trial_config(self, trial) -> TrainConfig:
+        run_dir = os.path.join(self.get_trial_dir(trial.trial_id), "run")
+        return self.hypermodel.config_for(trial.hyperparameters, run_dir)
+
+    def run_trial(self, trial, *args, **kwargs):
+        config = self.trial_config(trial)
+        try:
+            result = train(config, export=False, verbose=0, evaluate_test=False)
+        except NonFiniteLossError as e:
+            raise keras_tuner.errors.FailedTrialError(str(e)) from e
+        metrics = dict(result["valid"])
+        if not all(math.isfinite(v) for v in metrics.values()):
+            raise keras_tuner.errors.FailedTrialError(f"non-finite validation metrics {metrics}")
+        return metrics
+
+
+def make_oracle(kind: str, objective: str, max_trials: int, seed: int = 0):
+    """The KerasTuner oracle for ``--tuner {bayesian,random,grid}``, maximising `objective`."""
+    goal = keras_tuner.Objective(objective, direction="max")
+    oracles = {"bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
+               "random": keras_tuner.oracles.RandomSearchOracle,
+               "grid": keras_tuner.oracles.GridSearchOracle}
+    if kind not in oracles:
+        raise ValueError(f"--tuner must be one of {', '.join(oracles)}, got {kind!r}")
+    return oracles[kind](objective=goal, max_trials=max_trials, seed=seed)
+
+
+def completed_trials(tuner) -> list:
+    """Completed trials as dicts of hyperparameters and metrics, best first."""
+    name = tuner.oracle.objective.name
+    rows = []
+    for trial in tuner.oracle.trials.values():
+        if trial.status != "COMPLETED":
+            continue
+        metrics = {m: trial.metrics.get_best_value(m) for m in trial.metrics.metrics}
+        rows.append({"trial_id": trial.trial_id, **trial.hyperparameters.values, **metrics})
+    return sorted(rows, key=lambda r: -r.get(name, -math.inf))
+
+
+def write_best(tuner, path: str, dataset: str) -> dict:
+    """Writes best.json: the winner under the training flags' names, with its objective."""
+    rows = completed_trials(tuner)
+    if not rows:
+        raise RuntimeError("no trial completed; see the trial messages above")
+    best = rows[0]
+    names = ("alpha", "beta", "num_candidates", "p")
+    payload = {"hyperparameters": {k: best[k] for k in names if k in best},
+               "objective": {"name": tuner.oracle.objective.name,
+                             "value": best[tuner.oracle.objective.name], "split": "valid"},
+               "dataset": dataset, "trial_id": best["trial_id"],
+               "completed_trials": len(rows),
+               "failed_trials": sum(t.status == "FAILED" for t in tuner.oracle.trials.values())}
+    if "p" not in payload["hyperparameters"]:
+        payload["hyperparameters"]["p"] = tuner.hypermodel.base.p
+    atomic_write_text(path, json.dumps(payload, indent=2))
+    return payload

@@ -1,0 +1,82 @@
+"""KerasTuner search of AHNS's alpha, beta and M (and p) on the validation split.
+
+Usage:
+    python -m tuning.search --dataset tools --tuner bayesian --max-trials 30 \\
+        --epochs-per-trial 30 --directory tuning_runs/tools --data-dir ../shared/data/ahns
+    python -m pipelines.train --dataset tools --config tuning_runs/tools/best.json
+
+Re-running the same command resumes the search (finished trials are kept; an interrupted
+trial resumes from its last epoch); --overwrite starts afresh. Writes DIR/best.json and prints
+a table of the trials. Distributed search uses KerasTuner's own mechanism: start one chief
+and any number of workers with the same arguments and these environment variables:
+
+    KERASTUNER_TUNER_ID=chief   KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
+    KERASTUNER_TUNER_ID=tuner1  KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import ahns_tf  # noqa: F401,E402  pylint: disable=g-import-not-at-top
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tuning.search", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--data-dir")
+    parser.add_argument("--tuner", choices=["bayesian", "random", "grid"], default="bayesian")
+    parser.add_argument("--max-trials", type=int, default=30)
+    parser.add_argument("--epochs-per-trial", type=int, default=30)
+    parser.add_argument("--eval-every", type=int, default=5)
+    parser.add_argument("--objective", default="ndcg@20",
+                        help="validation metric to maximise, <metric>@<k> with k in --ks "
+                             "(recall, ndcg, precision, hit_rate)")
+    parser.add_argument("--search-p", action="store_true", help="also search p in {-1, -2}")
+    parser.add_argument("--p", type=float, default=-2.0, help="p when not searched")
+    parser.add_argument("--directory", default="tuning_runs")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--ks", type=int, nargs="+", default=[20, 50])
+    parser.add_argument("--overwrite", action="store_true")
+    args = parser.parse_args(argv)
+
+    from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
+    from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner, completed_trials,  # pylint: disable=g-import-not-at-top
+                               make_oracle, write_best)
+    try:
+        if args.max_trials < 1 or args.epochs_per_trial < 1:
+            raise ValueError("--max-trials and --epochs-per-trial must be >= 1")
+        base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs_per_trial,
+                           eval_every=args.eval_every, p=args.p, seed=args.seed,
+                           batch_size=args.batch_size, ks=tuple(args.ks),
+                           select_metric=args.objective, alpha=1.0, beta=0.1).resolved()
+        oracle = make_oracle(args.tuner, args.objective, args.max_trials, args.seed)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    tuner = AHNSTuner(AHNSHyperModel(base, search_p=args.search_p), oracle,
+                      directory=args.directory, project_name=args.dataset, overwrite=args.overwrite)
+    tuner.search_space_summary()
+    tuner.search(verbose=1)
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") not in ("chief",) and \
+            os.environ.get("KERASTUNER_ORACLE_IP"):
+        return 0  # a worker: the chief reports
+    rows = completed_trials(tuner)
+    names = ["trial_id", "alpha", "beta", "num_candidates"] + (["p"] if args.search_p else []) + \
+        [f"{m}@{k}" for k in args.ks for m in ("recall", "ndcg")]
+    print(f"\n{len(rows)} completed trials on {args.dataset}, validation split, best first:")
+    print("  ".join(f"{n:>14}" for n in names))
+    for row in rows:
+        print("  ".join(f"{row.get(n, float('nan')):>14.4f}" if isinstance(row.get(n), float)
+                        else f"{str(row.get(n)):>14}" for n in names))
+    best = write_best(tuner, os.path.join(args.directory, "best.json"), args.dataset)
+    print(f"\nbest ({args.objective} on valid = {best['objective']['value']:.4f}): "
+          f"{best['hyperparameters']} -> {os.path.join(args.directory, 'best.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
