@@ -18,6 +18,7 @@ setup(
         "tensorflow-datasets>=4.9,<5",
         "importlib_resources",  # needed by tensorflow-datasets builders, not declared by it
         "keras-tuner==1.4.8",
+        "scikit-learn",  # keras-tuner's BayesianOptimization oracle needs it
         "tensorboard>=2.21,<2.22",
         "numpy>=1.26",
         "matplotlib>=3.7",
