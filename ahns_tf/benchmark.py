@@ -61,20 +61,25 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
         config = method_config(method, settings[method], dataset, **overrides)
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
         results[method] = train(config, export=False, verbose=verbose)
-        write_reports(dataset, results, output_dir, protocol)
+        write_reports(dataset, results, output_dir, protocol, methods)
     return results
 
 
-def write_reports(dataset: str, results: dict, output_dir: str, protocol: str) -> None:
+def write_reports(dataset: str, results: dict, output_dir: str, protocol: str,
+                  requested=None) -> None:
     """Writes ``<dataset>.json``, ``<dataset>.md`` and the Fig. 5 / Fig. 7 PNGs."""
     suffix = "" if protocol == "test" else f"-{protocol}"
     stem = os.path.join(output_dir, f"{dataset}{suffix}")
     atomic_write_text(stem + ".json", json.dumps(results, indent=1))
     label = ("reference protocol: best epoch chosen on the test set" if protocol == "test" else
              "validation protocol: best epoch chosen on a 10% hold-out of train.txt")
+    requested = list(requested or results)
+    methods_arg = "all" if requested == list(paper.METHOD_ORDER) else ",".join(requested)
     lines = [f"# {dataset}: Table 2 methods ({label})", "",
              f"Command: `python -m pipelines.benchmark --dataset {dataset} --methods "
-             f"{','.join(results)} --select-on {protocol}` (settings: benchmarks/methods.json).",
+             f"{methods_arg} --select-on {protocol} --data-dir ../shared/data/ahns` "
+             f"(settings: benchmarks/methods.json; {len(results)} of {len(requested)} methods "
+             f"done).",
              "Paper values: Table 2 of Lai et al. (2024), percent. diff = (ours - paper) / paper.",
              "", "| method | best epoch | R@20 | paper | diff | N@20 | paper | diff | N@50 | paper "
              "| diff | s/epoch |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]

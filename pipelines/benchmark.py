@@ -37,6 +37,8 @@ def main(argv=None) -> int:
     parser.add_argument("--ks", type=int, nargs="+", help="metric cut-offs (default 20 50)")
     parser.add_argument("--select-metric", help="default recall@20")
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--report-only", action="store_true",
+                        help="redraw the .md and figures from the existing .json")
     args = parser.parse_args(argv)
 
     from ahns_tf.benchmark import load_method_settings, run_benchmark  # pylint: disable=g-import-not-at-top
@@ -48,6 +50,13 @@ def main(argv=None) -> int:
         if unknown:
             raise ValueError(f"unknown method(s) {unknown}; choose from "
                              f"{', '.join(paper.METHOD_ORDER)} or 'all'")
+        if args.report_only:
+            import json  # pylint: disable=g-import-not-at-top
+            from ahns_tf.benchmark import write_reports  # pylint: disable=g-import-not-at-top
+            suffix = "" if args.select_on == "test" else f"-{args.select_on}"
+            with open(os.path.join(args.output_dir, args.dataset + suffix + ".json")) as f:
+                write_reports(args.dataset, json.load(f), args.output_dir, args.select_on, methods)
+            return 0
         run_benchmark(args.dataset, methods, settings, args.output_dir, args.work_dir,
                       epochs=args.epochs, select_on=args.select_on, data_dir=args.data_dir,
                       ks=tuple(args.ks) if args.ks else None, select_metric=args.select_metric,
