@@ -22,7 +22,7 @@ def load_trials(directory: str) -> list:
             trial = json.load(f)
         if trial.get("status") != "COMPLETED":
             continue
-        row = dict(trial["hyperparameters"]["values"])
+        row = dict(trial["hyperparameters"]["values"], trial_id=trial["trial_id"])
         for name, record in trial["metrics"]["metrics"].items():
             values = [v for obs in record["observations"] for v in obs["value"]]
             if values:
