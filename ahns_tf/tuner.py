@@ -111,7 +111,7 @@ def make_oracle(kind: str, objective: str, max_trials: int, seed: int = 0):
 
 
 def completed_trials(tuner) -> list:
-    """Completed trials as dicts of hyperparameters and metrics, best first."""
+    """Completed trials as dicts of hyperparameters and metrics, best first (ties: lower id)."""
     name = tuner.oracle.objective.name
     rows = []
     for trial in tuner.oracle.trials.values():
@@ -119,7 +119,7 @@ def completed_trials(tuner) -> list:
             continue
         metrics = {m: trial.metrics.get_best_value(m) for m in trial.metrics.metrics}
         rows.append({"trial_id": trial.trial_id, **trial.hyperparameters.values, **metrics})
-    return sorted(rows, key=lambda r: -r.get(name, -math.inf))
+    return sorted(rows, key=lambda r: (-r.get(name, -math.inf), int(r["trial_id"])))
 
 
 def write_best(tuner, path: str, dataset: str) -> dict:

@@ -58,6 +58,8 @@ def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, 
     assert sorted(os.path.getmtime(p) for p in glob.glob(
         str(tmp_path / "s" / "toy" / "trial_*" / "run" / "metrics.json"))) == sorted(stamps)
 
+    assert json.loads((tmp_path / "s" / "best.json").read_text()) == best  # ties broken by id
+
     # the winner feeds straight into training
     from pipelines.train import config_from_args
     config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "s" / "best.json")])
