@@ -55,13 +55,20 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
                   "benchmarks/results", "runs/benchmark", data_dir="../shared/data/ahns")
     ```
     """
-    results = {}
     protocol = overrides.get("select_on") or "valid"
+    suffix = "" if protocol == "test" else f"-{protocol}"
+    existing = os.path.join(output_dir, f"{dataset}{suffix}.json")
+    results = {}
+    if os.path.isfile(existing):  # keep other methods' results when running a subset
+        with open(existing) as f:
+            results = json.load(f)
     for method in methods:
         config = method_config(method, settings[method], dataset, **overrides)
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
         results[method] = train(config, export=False, verbose=verbose)
-        write_reports(dataset, results, output_dir, protocol, methods)
+        results = {m: results[m] for m in paper.METHOD_ORDER if m in results}
+        write_reports(dataset, results, output_dir, protocol,
+                      [m for m in paper.METHOD_ORDER if m in results or m in methods])
     return results
 
 
