@@ -88,6 +88,9 @@ def write_reports(dataset: str, results: dict, output_dir: str, protocol: str,
              f"(settings: benchmarks/methods.json; {len(results)} of {len(requested)} methods "
              f"done).",
              "Paper values: Table 2 of Lai et al. (2024), percent. diff = (ours - paper) / paper.",
+             "s/epoch is the median epoch time as the run went; when runs share the machine "
+             "with other jobs it is inflated unevenly, so compare speed on an idle machine "
+             "(benchmarks/results/core-speed.md).",
              "", "| method | best epoch | R@20 | paper | diff | N@20 | paper | diff | N@50 | paper "
              "| diff | s/epoch |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for method, run in results.items():
