@@ -40,7 +40,7 @@ def main():
         f"{best['completed_trials']} completed trials, {best['failed_trials']} failed, 30 epochs "
         "per trial, objective NDCG@20 on the 10% validation hold-out; the test split is never "
         "read during the search).", "",
-        f"Winner (`best.json`): alpha={hp['alpha']}, beta={hp['beta']}, M={hp['num_candidates']}, "
+        f"Winner (`best.json`, copied to `tuning-tools-best.json`): alpha={hp['alpha']}, beta={hp['beta']}, M={hp['num_candidates']}, "
         f"p={hp['p']}; validation NDCG@20 after 30 epochs {best['objective']['value']:.4f}.", "",
         "## Test split, full 100-epoch training, best epoch chosen on validation", "",
         "| run | alpha | beta | M | best epoch | test Recall@20 | test NDCG@20 |",
