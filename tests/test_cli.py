@@ -64,6 +64,9 @@ def test_bad_data_file_names_file_line_token_and_writes_nothing(tmp_path):
 
 
 def test_unknown_dataset_lists_the_known_ones(tmp_path):
-    out = _train("--dataset", "nope", "--data-dir", str(tmp_path), cwd=tmp_path)
+    out = _train("--dataset", "nope", "--data-dir", str(tmp_path / "data"),
+                 "--output-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "exp"),
+                 cwd=tmp_path)
     assert out.returncode == 2
     assert "unknown dataset 'nope'" in out.stderr and "ml-1m, phones, sports, tools" in out.stderr
+    assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
