@@ -8,7 +8,7 @@ Speed only (a few epochs per method; medians; run on an otherwise idle machine):
 
     python -m benchmarks.core --data-dir ../shared/data/ahns --speed
 
-Every row sits next to the paper's Table 2 value (../shared/data/paper-table2.json) and the
+Every row sits next to the paper's Table 2 value (ahns_tf.paper.TABLE2) and the
 reference PyTorch code measured on this machine kind (../shared/data/reference-measurements.json).
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.config import TrainConfig
+from ahns_tf.paper import TABLE2
 from ahns_tf.export import atomic_write_text
 from ahns_tf.training import train
 
@@ -111,7 +112,6 @@ def write_speed_markdown(args, speed, reference):
 
 
 def write_reports(args, results):
-    paper = _load_json("paper-table2.json")
     reference = _load_json("reference-measurements.json")
     payload = {"command": "python -m benchmarks.core --data-dir ../shared/data/ahns",
                "machine": _machine(), "runs": results}
@@ -129,7 +129,7 @@ def write_reports(args, results):
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, result in results.items():
         dataset, method, protocol = key.split("/")
-        row = paper.get("results", {}).get(dataset, {}).get(PAPER_KEY[method], [np.nan] * 3)
+        row = TABLE2.get(dataset, {}).get(PAPER_KEY[method], [np.nan] * 3)
         test = result["test"]
         cells = []
         for metric, ref in zip(("recall@20", "ndcg@20", "ndcg@50"), row):
