@@ -12,8 +12,9 @@ class FusedAdam(tf.keras.optimizers.Adam):
     gradient of an indexed parameter is dense): rows absent from the batch
     still move by their decaying momentum. Keras' own Adam performs that dense
     update as about ten separate full-table element-wise ops per step; the
-    fused kernel does it in one pass, several times faster on embedding
-    tables (see benchmarks/). Sparse gradients are densified first. The kernel
+    fused kernel does it in one pass over each table
+    (benchmarks/profile_step.py times a step with each). Sparse gradients are
+    densified first. The kernel
     exists for CPU and GPU. `amsgrad` is not supported.
 
     The defaults follow `torch.optim.Adam`, as the reference code does:
