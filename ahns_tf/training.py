@@ -53,8 +53,7 @@ def build_evaluators(config: TrainConfig, dataset: RecDataset, include_test: boo
         evaluators["valid"] = FullRankingEvaluator(
             dataset.num_users, dataset.num_items, (dataset.valid.users, dataset.valid.items),
             train, config.ks, config.eval_batch_size)
-        train = (np.concatenate([train[0], dataset.valid.users]),
-                 np.concatenate([train[1], dataset.valid.items]))
+        train = dataset.known_interactions()
     if include_test:
         evaluators["test"] = FullRankingEvaluator(
             dataset.num_users, dataset.num_items, (dataset.test.users, dataset.test.items),
@@ -204,11 +203,7 @@ def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
     Returns:
         The new version folder.
     """
-    seen_users = np.concatenate([dataset.train.users] + (
-        [dataset.valid.users] if dataset.valid is not None else []))
-    seen_items = np.concatenate([dataset.train.items] + (
-        [dataset.valid.items] if dataset.valid is not None else []))
-    module = RetrievalServingModule(user_table, item_table, (seen_users, seen_items),
+    module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
                                     k=min(top_k or config.top_k, dataset.num_items))
     return export_retrieval_model(module, export_dir or config.export_dir, version)
 

@@ -37,6 +37,15 @@ class RecDataset:
     valid: Optional[reader.Interactions]
     test: reader.Interactions
 
+    def known_interactions(self):
+        """``(users, items)`` of every training-file interaction: train plus validation.
+
+        These are never recommended: excluded when testing and when serving.
+        """
+        parts = [self.train] + ([self.valid] if self.valid is not None else [])
+        return (np.concatenate([p.users for p in parts]),
+                np.concatenate([p.items for p in parts]))
+
     def stats(self) -> dict:
         """Counts for reports: users, items, interactions per split, cold start."""
         train_users = set(np.unique(self.train.users).tolist())

@@ -26,7 +26,6 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         eval_every: evaluate after every this many epochs (and after the last).
         patience: evaluations without improvement before stopping; 0 = never.
         total_epochs: the planned number of epochs.
-        history: deprecated alias kept for callers; use `load_state` to resume.
 
     Example:
 
@@ -39,7 +38,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
     """
 
     def __init__(self, backbone, evaluators: dict, select_on: str, select_metric: str = "recall@20",
-                 eval_every: int = 5, patience: int = 10, total_epochs: int = 100, history=None):
+                 eval_every: int = 5, patience: int = 10, total_epochs: int = 100):
         super().__init__()
         if select_on not in evaluators:
             raise ValueError(f"select_on={select_on!r} is not one of {sorted(evaluators)}")
@@ -52,7 +51,7 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
         self.eval_every = int(eval_every)
         self.patience = int(patience)
         self.total_epochs = int(total_epochs)
-        self.history = list(history or [])
+        self.history = []  # a resumed run restores it with `load_state`
         self.best_epoch = None
         self.best_value = -math.inf
         self.best_weights = None

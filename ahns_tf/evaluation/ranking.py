@@ -3,17 +3,15 @@
 import numpy as np
 import tensorflow as tf
 
+from ahns_tf.data.grouping import items_by_user
+
 METRICS = ("recall", "ndcg", "precision", "hit_rate")
 
 
 def _ragged_rows(users, items, num_users: int) -> tf.RaggedTensor:
     """Items of each user as a ragged [num_users, None] int64 tensor."""
-    users = np.asarray(users, np.int64)
-    items = np.asarray(items, np.int64)
-    order = np.lexsort((items, users))
-    splits = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=num_users))])
-    return tf.RaggedTensor.from_row_splits(
-        tf.constant(items[order], tf.int64), tf.constant(splits, tf.int64))
+    values, splits = items_by_user(users, items, num_users)
+    return tf.RaggedTensor.from_row_splits(tf.constant(values), tf.constant(splits))
 
 
 def mask_items(scores, user_ids, rows: tf.RaggedTensor):

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from ahns_tf.data.grouping import items_by_user
+
 
 class RetrievalServingModule(tf.Module):
     """What a SavedModel export holds: embeddings, exclusions and signatures.
@@ -55,17 +57,15 @@ class RetrievalServingModule(tf.Module):
         if not 1 <= int(k) <= self.num_items:
             raise ValueError(f"k must be in [1, {self.num_items}], got {k!r}")
         self.k = int(k)
-        users = np.asarray(exclude[0], np.int64)
         items = np.asarray(exclude[1], np.int64)
-        order = np.lexsort((items, users))
-        splits = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=self.num_users))])
+        values, splits = items_by_user(exclude[0], items, self.num_users)
         popularity = np.bincount(items, minlength=self.num_items).astype(np.float64)
         popular = np.argsort(-popularity, kind="stable")[:self.k]
         share = popularity[popular] / max(popularity.sum(), 1.0)
         self.user_embeddings = tf.Variable(user_table, trainable=False, name="user_embeddings")
         self.item_embeddings = tf.Variable(item_table, trainable=False, name="item_embeddings")
         self.exclude_row_splits = tf.Variable(splits, trainable=False, name="exclude_row_splits")
-        self.exclude_items = tf.Variable(items[order], trainable=False, name="exclude_items")
+        self.exclude_items = tf.Variable(values, trainable=False, name="exclude_items")
         self.popular_items = tf.Variable(popular.astype(np.int64), trainable=False, name="popular_items")
         self.popular_scores = tf.Variable(share.astype(np.float32), trainable=False, name="popular_scores")
 
