@@ -13,6 +13,9 @@ AHNS_DEFAULTS = {
     "sports": {"alpha": 0.5, "beta": 0.1, "num_candidates": 32},
     "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
 }
+#: --optimizer values: dense Adam (the reference's update, every row every step) or
+#: lazy Adam (only the rows in the batch; faster, a different update).
+OPTIMIZERS = ("adam", "lazy_adam")
 GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
 #: Candidates per method when --num-candidates is not given (SSM: --num-negatives).
 DEFAULT_NUM_CANDIDATES = {"rns": 1}
@@ -64,6 +67,7 @@ class TrainConfig:
     export_dir: Optional[str] = None
     eval_batch_size: int = 4096
     steps_per_execution: int = 8
+    optimizer: str = "adam"
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in and every value checked.
@@ -128,6 +132,9 @@ def _check(c: TrainConfig) -> None:
         raise ValueError(f"--l2 must be >= 0, got {c.l2!r}")
     if c.patience < 0:
         raise ValueError(f"--patience must be >= 0, got {c.patience!r}")
+    if c.optimizer not in OPTIMIZERS:
+        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                         f"got {c.optimizer!r}")
     if c.select_on not in ("valid", "test"):
         raise ValueError(f"--select-on must be 'valid' or 'test', got {c.select_on!r}")
     if not 0 < c.validation_fraction < 1:

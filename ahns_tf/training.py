@@ -14,7 +14,7 @@ from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
 from ahns_tf.export import RetrievalServingModule, atomic_write_text, export_retrieval_model
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.losses import BPRLoss
-from ahns_tf.models.optimizers import FusedAdam
+from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.runs import NonFiniteLossError, NumericGuard, ResumableRun
@@ -40,7 +40,8 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
         backbone, sampler, selector, l2=config.l2,
         steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size),
         loss=BPRLoss(config.temperature))
-    model.compile(optimizer=FusedAdam(config.lr),
+    optimizer = (LazyAdam if config.optimizer == "lazy_adam" else FusedAdam)(config.lr)
+    model.compile(optimizer=optimizer,
                   steps_per_execution=config.steps_per_execution)
     return model
 

@@ -74,8 +74,9 @@ def run_speed(args):
         for method in args.methods:
             config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
                                  select_on="test", epochs=args.speed_epochs, eval_every=2,
-                                 patience=0, output_dir=os.path.join(args.work_dir, "speed"))
-            result = train(config, export=False, verbose=0)
+                                 patience=0,
+                                 output_dir=os.path.join(args.work_dir, f"speed-{dataset}-{method}"))
+            result = train(config, export=False, verbose=0, overwrite=True)
             speed[f"{dataset}/{method}"] = {
                 "train_s_per_epoch": result["median_epoch_seconds"],
                 "eval_s": result["median_eval_seconds"]["test"],

@@ -16,7 +16,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
-from ahns_tf.config import TrainConfig, load_config_file
+from ahns_tf.config import OPTIMIZERS, TrainConfig, load_config_file
 from ahns_tf.samplers import METHODS
 
 _HELP = {
@@ -41,6 +41,8 @@ _HELP = {
     "top_n": "DNS(M, N): pick uniformly among the top N of the M candidates",
     "gamma": "DENS: weight of the disentangling loss",
     "temperature": "scores are divided by it in the loss (SSM's temperature)",
+    "optimizer": "'adam': dense Adam as in the reference code (every embedding row moves "
+                 "every step); 'lazy_adam': only rows in the batch (faster; a different update)",
     "num_users": "declared number of users; a larger id in the data is an error",
     "num_items": "declared number of items; a larger id in the data is an error",
 }
@@ -66,14 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
         elif field.name in ("num_candidates", "num_users", "num_items", "num_negatives", "top_n"):
             kind = int
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
-                            "select_on", "select_metric"):
+                            "select_on", "select_metric", "optimizer"):
             kind = str
         if field.name == "ks":
             parser.add_argument(flag, type=int, nargs="+", default=None,
                                 help="cut-offs K of the metrics (default 20 50)")
             continue
         choices = list(METHODS) if field.name == "sampler" else (
-            ["valid", "test"] if field.name == "select_on" else None)
+            ["valid", "test"] if field.name == "select_on" else (
+                list(OPTIMIZERS) if field.name == "optimizer" else None))
         text = _HELP.get(field.name, field.name.replace("_", " "))
         if field.default is not None and "default" not in text:
             text += f" (default: {field.default})"

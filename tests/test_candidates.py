@@ -76,6 +76,7 @@ def test_config_round_trip():
     sampler = UninteractedCandidateSampler(10, 4, seed=3, name="cands")
     clone = UninteractedCandidateSampler.from_config(sampler.get_config())
     assert (clone.num_items, clone.num_candidates, clone.seed, clone.name) == (10, 4, 3, "cands")
+    assert clone.prefix_width is None
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -95,3 +96,33 @@ def test_user_with_every_item_is_rejected_and_unadapted_use_is_an_error():
         sampler.adapt([0, 1, 1, 1], [0, 0, 1, 2], num_users=2)
     with pytest.raises(ValueError, match="item ids must be in"):
         sampler.adapt([0], [3], num_users=1)
+
+
+@pytest.mark.parametrize("width", [1, 3, 8, None])
+def test_prefix_table_draws_the_same_items_as_the_global_search(width):
+    # Heavy users (up to 450 of 500 items) overflow any small prefix row, so
+    # both the in-row count and the global fallback are exercised.
+    rng = np.random.default_rng(1)
+    positives = {u: rng.choice(500, rng.integers(0, 450), replace=False).tolist() for u in range(40)}
+    users = [u for u, items in positives.items() for _ in items]
+    items = [i for items in positives.values() for i in items]
+    batch = tf.constant(rng.permutation(40), tf.int64)
+    pair = []
+    for prefix_width in (0, width):
+        sampler = UninteractedCandidateSampler(500, 32, seed=5, prefix_width=prefix_width)
+        sampler.adapt(users, items, num_users=40)
+        pair.append(np.concatenate([sampler(batch, tf.constant(s, tf.int64)).numpy()
+                                    for s in range(4)]))
+    np.testing.assert_array_equal(pair[0], pair[1])
+    assert not set(pair[1][0]) & set(positives[int(batch[0])])
+
+
+def test_auto_width_follows_the_degree_distribution():
+    light = UninteractedCandidateSampler(1000, 4)
+    light.adapt(np.repeat(np.arange(100), 3), np.tile([5, 50, 500], 100), num_users=100)
+    assert light.width == 8                      # every user fits in the smallest row
+    dense = UninteractedCandidateSampler(1000, 4)
+    dense.adapt(np.repeat(np.arange(10), 900), np.tile(np.arange(900), 10), num_users=10)
+    assert dense.width == 0                      # 900-item histories: search all keys
+    with pytest.raises(ValueError, match="prefix_width must be >= 0"):
+        UninteractedCandidateSampler(10, prefix_width=-1)

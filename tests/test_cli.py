@@ -41,6 +41,7 @@ def test_dataset_defaults_follow_the_reference_readme():
     (["--num-candidates", "0"], "--num-candidates must be >= 1, got 0"),
     (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
     (["--select-metric", "recall@10"], "--select-metric must be"),
+    (["--optimizer", "sgd"], "invalid choice: 'sgd'"),
 ])
 def test_invalid_hyperparameters_fail_before_any_work(tmp_path, flags, message):
     out = _train("--dataset", "nowhere", "--output-dir", str(tmp_path / "run"), *flags,
@@ -70,3 +71,12 @@ def test_unknown_dataset_lists_the_known_ones(tmp_path):
     assert out.returncode == 2
     assert "unknown dataset 'nope'" in out.stderr and "ml-1m, phones, sports, tools" in out.stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
+
+
+def test_optimizer_choice_builds_dense_or_lazy_adam():
+    from ahns_tf.config import TrainConfig
+    from ahns_tf.models import FusedAdam, LazyAdam
+    with pytest.raises(ValueError, match="--optimizer must be one of adam, lazy_adam"):
+        TrainConfig(optimizer="sgd").resolved()
+    assert TrainConfig().optimizer == "adam"  # the reference's dense update by default
+    assert issubclass(LazyAdam, FusedAdam)

@@ -119,3 +119,29 @@ def test_config_round_trip_and_factory():
     assert (built.alpha, built.beta, built.p) == (0.3, 0.7, -1.0)
     with pytest.raises(ValueError, match="unknown sampler .foo.; choose one of rns, ssm, dns, dns_mn, mixgcf, dens, cuco, ahns"):
         make_selector("foo")
+
+
+@pytest.mark.parametrize("m", [1, 8, 20])
+def test_block_wise_candidate_scores_equal_a_numpy_dot_product(m):
+    from ahns_tf.samplers.selector import gathered_candidate_scores
+    rng = np.random.default_rng(m)
+    table = rng.normal(size=(50, 6)).astype(np.float32)
+    ids = rng.integers(0, 50, (7, m))
+    user = rng.normal(size=(7, 6)).astype(np.float32)
+    expected = np.array([[table[ids[b, j]] @ user[b] for j in range(m)] for b in range(7)])
+    got = gathered_candidate_scores(tf.constant(table), tf.constant(ids), tf.constant(user))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["dns", "dns_mn", "cuco", "ahns"])
+def test_selectors_pick_the_same_from_scores_as_from_embeddings(method):
+    user, pos, cands = _random_case(11, m=12)
+    selector = make_selector(method, alpha=1.0, beta=0.1, p=-2.0, num_candidates=12, top_n=3)
+    assert selector.candidate_input == "scores"
+    scores = np.einsum("bd,bmd->bm", user, cands)
+    step = tf.constant(4, tf.int64)
+    from_emb = selector(user, pos, cands, 3.0, step)["indices"].numpy()
+    from_scores = selector(user, pos, None, 3.0, step, cand_scores=scores)["indices"].numpy()
+    np.testing.assert_array_equal(from_emb, from_scores)
+    with pytest.raises(ValueError, match="needs the candidate scores"):
+        selector(user, pos, None, 3.0, step)

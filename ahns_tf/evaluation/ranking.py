@@ -94,7 +94,11 @@ class FullRankingEvaluator:
         self.ks = ks
         self.num_items = int(num_items)
         self.batch_size = int(batch_size)
-        self._heldout = _ragged_rows(*heldout, num_users)
+        held_users = np.asarray(heldout[0], np.int64)
+        held_keys = np.unique(held_users * self.num_items + np.asarray(heldout[1], np.int64))
+        self._heldout_keys = tf.constant(held_keys)                       # sorted, unique
+        self._num_heldout = tf.constant(np.bincount(held_keys // self.num_items,
+                                                    minlength=num_users), tf.float32)
         self._exclude = _ragged_rows(*exclude, num_users)
         self.users = np.flatnonzero(np.bincount(np.asarray(heldout[0], np.int64),
                                                 minlength=num_users) > 0)
@@ -108,12 +112,15 @@ class FullRankingEvaluator:
         scores = tf.matmul(tf.gather(user_table, user_ids), item_table, transpose_b=True)
         scores = mask_items(scores, user_ids, self._exclude)                   # [B, N]
         top = tf.math.top_k(scores, k=max(self.ks)).indices                    # [B, max_k]
-        held = tf.gather(self._heldout, user_ids)                              # [B, None]
-        index = tf.stack([held.value_rowids(), held.values], axis=1)
-        relevant = tf.scatter_nd(index, tf.ones_like(held.values, tf.float32),
-                                 tf.shape(scores, out_type=tf.int64))          # [B, N]
-        relevance = tf.gather(relevant, top, batch_dims=1)                     # [B, max_k]
-        per_user = topk_metrics(relevance, tf.cast(held.row_lengths(), tf.float32), self.ks)
+        # Relevance by looking the top items up among the sorted held-out keys
+        # user * N + item: [B, max_k] searches instead of a dense [B, N] mask.
+        keys = user_ids[:, None] * self.num_items + tf.cast(top, tf.int64)    # [B, max_k]
+        position = tf.searchsorted(self._heldout_keys, tf.reshape(keys, [-1]))
+        position = tf.minimum(position, tf.size(self._heldout_keys) - 1)
+        found = tf.gather(self._heldout_keys, position) == tf.reshape(keys, [-1])
+        relevance = tf.reshape(tf.cast(found, tf.float32), tf.shape(top))     # [B, max_k]
+        num_relevant = tf.gather(self._num_heldout, user_ids)                  # [B]
+        per_user = topk_metrics(relevance, num_relevant, self.ks)
         return {name: tf.reduce_sum(v) for name, v in per_user.items()}
 
     def evaluate(self, user_table, item_table) -> dict:

@@ -4,6 +4,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from ahns_tf.models.losses import BPRLoss, l2_embedding_penalty
+from ahns_tf.samplers.selector import gathered_candidate_scores
 
 
 class NegativeSamplingRetrievalModel(tfrs.models.Model):
@@ -69,8 +70,14 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
         candidates = self.candidate_sampler(users, step)                  # [B, M]
         e_user = tf.gather(user_table, users)                             # [B, D]
         e_pos = tf.gather(item_table, pos_items)                          # [B, D]
-        e_cand = tf.gather(item_table, candidates)                        # [B, M, D]
-        selection = self.selector(e_user, e_pos, e_cand, epoch, step)
+        # Gather only what the selector reads (see NegativeSelector.candidate_input).
+        e_cand = cand_scores = None
+        needs = getattr(self.selector, "candidate_input", "embeddings")
+        if needs == "embeddings":
+            e_cand = tf.gather(item_table, candidates)                    # [B, M, D]
+        elif needs == "scores":
+            cand_scores = gathered_candidate_scores(item_table, candidates, e_user)  # [B, M]
+        selection = self.selector(e_user, e_pos, e_cand, epoch, step, cand_scores=cand_scores)
         neg_items = tf.gather(candidates, selection["indices"], batch_dims=1)  # [B, K]
         # Gather the chosen negatives again from the table, so gradients reach
         # only the K chosen rows and not all M candidates.

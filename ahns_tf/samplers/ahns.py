@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from ahns_tf.samplers.selector import NegativeSelector, candidate_scores
+from ahns_tf.samplers.selector import NegativeSelector
 
 #: Floor of ``s(u, i+) + alpha`` before the power in Eq. (2); see `AdaptiveHardnessSelector`.
 MIN_BASE = 1e-6
@@ -56,6 +56,8 @@ class AdaptiveHardnessSelector(NegativeSelector):
     ```
     """
 
+    candidate_input = "scores"
+
     def __init__(self, alpha: float = 1.0, beta: float = 0.1, p: float = -2.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("alpha", alpha), ("beta", beta)):
@@ -71,7 +73,7 @@ class AdaptiveHardnessSelector(NegativeSelector):
         pos_score = tf.reduce_sum(user_emb * pos_emb, axis=1, keepdims=True)     # [B, 1]
         target = ideal_negative_score(tf.cast(pos_score, tf.float64), self.alpha, self.beta,
                                       self.p)                                    # [B, 1]
-        scores = tf.cast(candidate_scores(user_emb, cand_emb), tf.float64)       # [B, M]
+        scores = tf.cast(self.scores_of(user_emb, cand_emb), tf.float64)       # [B, M]
         rating = tf.abs(scores - target)                                         # [B, M], Eq. 2
         return {"indices": tf.argmin(rating, axis=1)[:, None]}                  # [B, 1], Eq. 3
 

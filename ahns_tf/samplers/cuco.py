@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from ahns_tf.samplers.selector import NegativeSelector, candidate_scores
+from ahns_tf.samplers.selector import NegativeSelector
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
@@ -24,6 +24,8 @@ class CurriculumSelector(NegativeSelector):
     ```
     """
 
+    candidate_input = "scores"
+
     def __init__(self, epochs: int = 100, **kwargs):
         super().__init__(**kwargs)
         if int(epochs) < 1:
@@ -31,7 +33,7 @@ class CurriculumSelector(NegativeSelector):
         self.epochs = int(epochs)
 
     def select(self, user_emb, pos_emb, cand_emb, epoch):
-        scores = candidate_scores(user_emb, cand_emb)                         # [B, M]
+        scores = self.scores_of(user_emb, cand_emb)                         # [B, M]
         m = tf.cast(tf.shape(scores)[1], tf.float32)
         epoch = tf.floor(tf.cast(0.0 if epoch is None else epoch, tf.float32))
         pool = tf.maximum(1.0, tf.floor((1.0 - epoch / self.epochs) * m))     # scalar

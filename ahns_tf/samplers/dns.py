@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from ahns_tf.samplers.selector import NegativeSelector, candidate_scores
+from ahns_tf.samplers.selector import NegativeSelector
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
@@ -16,6 +16,8 @@ class DynamicSelector(NegativeSelector):
     ```
     """
 
+    candidate_input = "scores"
+
     def select(self, user_emb, pos_emb, cand_emb, epoch):
-        scores = candidate_scores(user_emb, cand_emb)                  # [B, M]
+        scores = self.scores_of(user_emb, cand_emb)                  # [B, M]
         return {"indices": tf.argmax(scores, axis=1)[:, None]}        # [B, 1]

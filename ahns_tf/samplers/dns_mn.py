@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from ahns_tf.samplers.selector import NegativeSelector, candidate_scores
+from ahns_tf.samplers.selector import NegativeSelector
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
@@ -24,6 +24,8 @@ class TopNRandomSelector(NegativeSelector):
     ```
     """
 
+    candidate_input = "scores"
+
     def __init__(self, top_n: int = 1, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         if int(top_n) < 1:
@@ -31,7 +33,7 @@ class TopNRandomSelector(NegativeSelector):
         self.top_n, self.seed = int(top_n), int(seed)
 
     def select(self, user_emb, pos_emb, cand_emb, epoch):
-        scores = candidate_scores(user_emb, cand_emb)                         # [B, M]
+        scores = self.scores_of(user_emb, cand_emb)                         # [B, M]
         top = tf.math.top_k(scores, k=self.top_n).indices                    # [B, N]
         pick = tf.random.stateless_uniform([tf.shape(scores)[0], 1], self.stateless_seed(1),
                                            minval=0, maxval=self.top_n, dtype=tf.int32)

@@ -19,5 +19,7 @@ class RandomSelector(NegativeSelector):
     ```
     """
 
+    candidate_input = "none"
+
     def select(self, user_emb, pos_emb, cand_emb, epoch):
         return {"indices": tf.zeros([tf.shape(user_emb)[0], 1], tf.int64)}

@@ -24,6 +24,8 @@ class SampledSoftmaxSelector(NegativeSelector):
     ```
     """
 
+    candidate_input = "none"
+
     def __init__(self, num_negatives: int = 4, **kwargs):
         super().__init__(**kwargs)
         if int(num_negatives) < 1:
@@ -31,9 +33,9 @@ class SampledSoftmaxSelector(NegativeSelector):
         self.num_negatives = int(num_negatives)
 
     def select(self, user_emb, pos_emb, cand_emb, epoch):
-        m = tf.shape(cand_emb)[1]
-        tf.debugging.assert_greater_equal(m, self.num_negatives,
-                                          "SSM needs num_candidates >= num_negatives")
+        if cand_emb is not None:
+            tf.debugging.assert_greater_equal(tf.shape(cand_emb)[1], self.num_negatives,
+                                              "SSM needs num_candidates >= num_negatives")
         indices = tf.range(self.num_negatives, dtype=tf.int64)[None, :]     # [1, K]
         return {"indices": tf.tile(indices, [tf.shape(user_emb)[0], 1])}     # [B, K]
 
