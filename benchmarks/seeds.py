@@ -1,0 +1,102 @@
+"""How much of a gap to Table 2 is seed noise: one method, several seeds, mean and spread.
+
+    python -m benchmarks.seeds --dataset tools --seeds 2024 1 2 3 4 --epochs 50 \
+        --data-dir ../shared/data/ahns
+
+Trains the method (AHNS, the reference settings, unless --sampler says otherwise) once per
+seed under the reference protocol (--select-on test), then writes
+results/<dataset>-seeds.json and results/<dataset>-seeds.md: each seed's best-epoch Recall@20
+and NDCG@20, their mean and sample standard deviation, and the relative difference of the mean
+to the paper's Table 2 row. Finished seeds are kept (re-running resumes).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+
+import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.export import atomic_write_text
+from ahns_tf.paper import TABLE2
+from ahns_tf.training import train
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PAPER_ROW = {"ahns": "ahns_p2", "rns": "rns", "dns": "dns"}
+
+
+def summarise(runs: dict, paper: list) -> dict:
+    """Mean, sample std and relative gap to the paper for recall@20 and ndcg@20 (in %)."""
+    out = {}
+    for column, name in enumerate(("recall@20", "ndcg@20")):
+        values = [100 * run["test"][name] for run in runs.values()]
+        mean = statistics.fmean(values)
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        out[name] = {"mean": mean, "std": std, "min": min(values), "max": max(values),
+                     "paper": paper[column] if paper else None,
+                     "relative_to_paper": (mean / paper[column] - 1) if paper else None}
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="tools")
+    parser.add_argument("--sampler", default="ahns", choices=sorted(PAPER_ROW))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[2024, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--data-dir")
+    parser.add_argument("--output", default=os.path.join(HERE, "results"))
+    parser.add_argument("--work-dir", default="runs/seeds")
+    args = parser.parse_args(argv)
+    path = os.path.join(args.output, f"{args.dataset}-seeds.json")
+    runs = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            runs = json.load(f)["runs"]
+    for seed in args.seeds:
+        if str(seed) in runs:
+            continue
+        config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=args.sampler,
+                             select_on="test", epochs=args.epochs, seed=seed,
+                             output_dir=os.path.join(args.work_dir, f"{args.dataset}-{seed}"))
+        result = train(config, export=False, verbose=2)
+        runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"]}
+        paper = TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.sampler])
+        payload = {"command": "python -m benchmarks.seeds " + " ".join(sys.argv[1:] if argv is None
+                                                                       else argv),
+                   "dataset": args.dataset, "sampler": args.sampler, "protocol": "test",
+                   "epochs": args.epochs, "runs": runs, "summary": summarise(runs, paper)}
+        os.makedirs(args.output, exist_ok=True)
+        atomic_write_text(path, json.dumps(payload, indent=2))
+        atomic_write_text(path[:-5] + ".md", markdown(payload))
+    return 0
+
+
+def markdown(payload: dict) -> str:
+    lines = [f"# Seed spread: {payload['sampler']} on {payload['dataset']}", "",
+             f"Command: `{payload['command']}`", "",
+             "Reference protocol (`--select-on test`: best epoch chosen on the test split, as the "
+             f"paper's code does), {payload['epochs']} epochs, one run per seed. Values in %.", "",
+             "| seed | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
+    for seed, run in payload["runs"].items():
+        lines.append(f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
+                     f"{100 * run['test']['ndcg@20']:.2f} |")
+    s = payload["summary"]
+    lines += ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|",
+              "| mean ± std | " + " | ".join(f"{s[m]['mean']:.2f} ± {s[m]['std']:.2f}"
+                                           for m in ("recall@20", "ndcg@20")) + " |",
+              "| min – max | " + " | ".join(f"{s[m]['min']:.2f} – {s[m]['max']:.2f}"
+                                          for m in ("recall@20", "ndcg@20")) + " |"]
+    if s["recall@20"]["paper"] is not None:
+        lines += ["| paper (Table 2) | " + " | ".join(f"{s[m]['paper']:.2f}"
+                                                     for m in ("recall@20", "ndcg@20")) + " |",
+                  "| mean vs paper | " + " | ".join(f"{100 * s[m]['relative_to_paper']:+.1f}%"
+                                                   for m in ("recall@20", "ndcg@20")) + " |"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
