@@ -42,3 +42,17 @@ def test_unknown_method_is_rejected(tmp_path):
                           "--methods", "rns,bogus"], capture_output=True, text=True, env=env,
                          timeout=300, cwd=REPO)
     assert out.returncode == 2 and "unknown method(s) ['bogus']" in out.stderr
+
+
+def test_seed_summary_mean_std_and_gap_by_hand():
+    from benchmarks.seeds import markdown, summarise
+    runs = {"1": {"test": {"recall@20": 0.07, "ndcg@20": 0.040}, "best_epoch": 20},
+            "2": {"test": {"recall@20": 0.08, "ndcg@20": 0.042}, "best_epoch": 30}}
+    s = summarise(runs, [8.0, 4.0, 5.0])
+    assert abs(s["recall@20"]["mean"] - 7.5) < 1e-9
+    assert abs(s["recall@20"]["std"] - 0.5 ** 0.5) < 1e-9     # sample std of 7 and 8
+    assert abs(s["recall@20"]["relative_to_paper"] - (7.5 / 8 - 1)) < 1e-9
+    assert abs(s["ndcg@20"]["relative_to_paper"] - (4.1 / 4 - 1)) < 1e-9
+    text = markdown({"command": "x", "dataset": "tools", "sampler": "ahns", "epochs": 50,
+                     "runs": runs, "summary": s})
+    assert "| mean ± std | 7.50 ± 0.71 | 4.10 ± 0.14 |" in text and "-6.2%" in text
