@@ -72,23 +72,30 @@ def run_speed(args):
     speed = {}
     for dataset in args.datasets:
         for method in args.methods:
-            config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
-                                 select_on="test", epochs=args.speed_epochs, eval_every=2,
-                                 patience=0,
-                                 output_dir=os.path.join(args.work_dir, f"speed-{dataset}-{method}"))
-            result = train(config, export=False, verbose=0, overwrite=True)
-            speed[f"{dataset}/{method}"] = {
-                "train_s_per_epoch": result["median_epoch_seconds"],
-                "eval_s": result["median_eval_seconds"]["test"],
-                "epoch_seconds": result["epoch_seconds"],
-                "num_candidates": result["config"]["num_candidates"],
-            }
-            print(key_line(dataset, method, speed[f"{dataset}/{method}"]), flush=True)
-    payload = {"command": "python -m benchmarks.core --data-dir ../shared/data/ahns --speed",
+            for optimizer in args.optimizers:
+                config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
+                                     select_on="test", epochs=args.speed_epochs, eval_every=2,
+                                     patience=0, optimizer=optimizer,
+                                     output_dir=os.path.join(args.work_dir,
+                                                             f"speed-{dataset}-{method}-{optimizer}"))
+                result = train(config, export=False, verbose=0, overwrite=True)
+                key = f"{dataset}/{method}" + ("" if optimizer == "adam" else f"/{optimizer}")
+                speed[key] = {
+                    "train_s_per_epoch": result["median_epoch_seconds"],
+                    "eval_s": result["median_eval_seconds"]["test"],
+                    "epoch_seconds": result["epoch_seconds"],
+                    "num_candidates": result["config"]["num_candidates"],
+                    "optimizer": optimizer,
+                }
+                print(key_line(dataset, method, speed[key]), optimizer, flush=True)
+    command = "python -m benchmarks.core --data-dir ../shared/data/ahns --speed"
+    if args.optimizers != ["adam"]:
+        command += " --optimizers " + " ".join(args.optimizers)
+    payload = {"command": command,
                "machine": _machine(), "speed": speed,
                "reference": _load_json("reference-measurements.json")}
     atomic_write_text(os.path.join(args.output, "core-speed.json"), json.dumps(payload, indent=2))
-    write_speed_markdown(args, speed, payload["reference"])
+    write_speed_markdown(args, speed, payload["reference"], command)
 
 
 def key_line(dataset, method, row):
@@ -96,19 +103,25 @@ def key_line(dataset, method, row):
             f"full evaluation {row['eval_s']:.3f} s")
 
 
-def write_speed_markdown(args, speed, reference):
+def write_speed_markdown(args, speed, reference, command):
     lines = ["# Speed: seconds per training epoch and per full evaluation", "",
-             "Command: `python -m benchmarks.core --data-dir ../shared/data/ahns --speed` "
+             f"Command: `{command}` "
              f"({args.speed_epochs} epochs per run; medians over epochs 2.. and over evaluations "
              "of all test users). Machine: " + json.dumps(_machine()), "",
-             "| dataset | method | ours: train s/epoch | reference: train s/epoch | "
-             "ours: eval s | reference: eval s |", "|---|---|---|---|---|---|"]
+             "| dataset | method | optimizer | ours: train s/epoch | reference: train s/epoch | "
+             "ours: eval s | reference: eval s |", "|---|---|---|---|---|---|---|"]
     for key, row in speed.items():
-        dataset, method = key.split("/")
-        ref = reference.get(dataset, {}).get(method, {})
-        lines.append(f"| {dataset} | {method} (M={row['num_candidates']}) | "
+        dataset, method = key.split("/")[:2]
+        optimizer = row.get("optimizer", "adam")
+        ref = reference.get(dataset, {}).get(method, {}) if optimizer == "adam" else {}
+        lines.append(f"| {dataset} | {method} (M={row['num_candidates']}) | {optimizer} | "
                      f"{row['train_s_per_epoch']:.3f} | {ref.get('train_s_per_epoch', '—')} | "
                      f"{row['eval_s']:.3f} | {ref.get('eval_s', '—')} |")
+    for dataset in args.datasets:
+        ahns, rns = speed.get(f"{dataset}/ahns"), speed.get(f"{dataset}/rns")
+        if ahns and rns:
+            lines += ["", f"{dataset}: AHNS epoch / RNS epoch = "
+                      f"{ahns['train_s_per_epoch'] / rns['train_s_per_epoch']:.2f} (dense Adam)"]
     atomic_write_text(os.path.join(args.output, "core-speed.md"), "\n".join(lines) + "\n")
 
 
@@ -160,6 +173,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--speed-epochs", type=int, default=7)
+    parser.add_argument("--optimizers", nargs="+", default=["adam"], choices=["adam", "lazy_adam"],
+                        help="--speed: time each method with each optimizer")
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     parser.add_argument("--work-dir", default="runs/benchmarks")
     parser.add_argument("--overwrite", action="store_true", help="re-run finished runs")

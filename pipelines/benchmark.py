@@ -55,7 +55,8 @@ def main(argv=None) -> int:
             from ahns_tf.benchmark import write_reports  # pylint: disable=g-import-not-at-top
             suffix = "" if args.select_on == "test" else f"-{args.select_on}"
             with open(os.path.join(args.output_dir, args.dataset + suffix + ".json")) as f:
-                write_reports(args.dataset, json.load(f), args.output_dir, args.select_on, methods)
+                write_reports(args.dataset, json.load(f), args.output_dir, args.select_on, methods,
+                              settings)
             return 0
         run_benchmark(args.dataset, methods, settings, args.output_dir, args.work_dir,
                       epochs=args.epochs, select_on=args.select_on, data_dir=args.data_dir,

@@ -56,3 +56,19 @@ def test_seed_summary_mean_std_and_gap_by_hand():
     text = markdown({"command": "x", "dataset": "tools", "sampler": "ahns", "epochs": 50,
                      "runs": runs, "summary": s})
     assert "| mean ± std | 7.50 ± 0.71 | 4.10 ± 0.14 |" in text and "-6.2%" in text
+
+
+def test_gap_section_lists_only_methods_outside_the_band():
+    from ahns_tf.benchmark import gap_section
+    results = {"ahns_p2": {"test": {"recall@20": 0.0700, "ndcg@20": 0.0400}},   # -5.7%, -1.2%
+               "rns": {"test": {"recall@20": 0.0550, "ndcg@20": 0.0290}}}       # -0.5%, -3.0%
+    settings = {"ahns_p2": {"default": {"sampler": "ahns", "p": -2}, "source": "readme",
+                            "searched": {"alpha": [0.5, 1.0]},
+                            "gap_notes": {"tools": "Seed noise."}},
+                "rns": {"default": {"sampler": "rns"}, "searched": {}}}
+    lines = gap_section("tools", results, settings)
+    text = "\n".join(lines)
+    assert "**ahns_p2** (recall@20 -5.7%)" in text and "ndcg@20" not in text.split("**ahns_p2**")[1].split(":")[0]
+    assert '{"p": -2}' in text and '"alpha": [0.5, 1.0]' in text and "Seed noise." in text
+    assert "rns" not in text
+    assert gap_section("tools", {"rns": results["rns"]}, settings) == []
