@@ -133,7 +133,7 @@ def test_block_wise_candidate_scores_equal_a_numpy_dot_product(m):
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("method", ["dns", "dns_mn", "cuco", "ahns"])
+@pytest.mark.parametrize("method", ["dns", "dns_mn", "mixgcf", "cuco", "ahns"])
 def test_selectors_pick_the_same_from_scores_as_from_embeddings(method):
     user, pos, cands = _random_case(11, m=12)
     selector = make_selector(method, alpha=1.0, beta=0.1, p=-2.0, num_candidates=12, top_n=3)
@@ -143,5 +143,9 @@ def test_selectors_pick_the_same_from_scores_as_from_embeddings(method):
     from_emb = selector(user, pos, cands, 3.0, step)["indices"].numpy()
     from_scores = selector(user, pos, None, 3.0, step, cand_scores=scores)["indices"].numpy()
     np.testing.assert_array_equal(from_emb, from_scores)
+    if method == "mixgcf":  # same mixing weight either way
+        np.testing.assert_array_equal(selector(user, pos, cands, 3.0, step)["pos_weight"],
+                                      selector(user, pos, None, 3.0, step,
+                                               cand_scores=scores)["pos_weight"])
     with pytest.raises(ValueError, match="needs the candidate scores"):
         selector(user, pos, None, 3.0, step)

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from ahns_tf.samplers.selector import NegativeSelector, candidate_scores
+from ahns_tf.samplers.selector import NegativeSelector
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
@@ -30,11 +30,16 @@ class PositiveMixingSelector(NegativeSelector):
         super().__init__(**kwargs)
         self.seed = int(seed)
 
+    candidate_input = "scores"
+
     def select(self, user_emb, pos_emb, cand_emb, epoch):
         a = tf.random.stateless_uniform([tf.shape(user_emb)[0], 1], self.stateless_seed(2),
-                                        dtype=cand_emb.dtype)                     # [B, 1]
-        mixed = a[..., None] * pos_emb[:, None, :] + (1.0 - a[..., None]) * cand_emb  # [B, M, D]
-        best = tf.argmax(candidate_scores(user_emb, mixed), axis=1)[:, None]       # [B, 1]
+                                        dtype=user_emb.dtype)                     # [B, 1]
+        # The score is linear in the embedding, so the mixed candidates' scores
+        # are the mixed scores: u . (a e+ + (1-a) e_m) = a s+ + (1-a) s_m.
+        pos_score = tf.reduce_sum(user_emb * pos_emb, axis=1, keepdims=True)       # [B, 1]
+        mixed = a * pos_score + (1.0 - a) * self.scores_of(user_emb, cand_emb)    # [B, M]
+        best = tf.argmax(mixed, axis=1)[:, None]                                  # [B, 1]
         return {"indices": best, "pos_weight": a}
 
     def get_config(self):
