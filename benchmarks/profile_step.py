@@ -4,8 +4,9 @@ Usage:
     python benchmarks/profile_step.py --data-dir ../shared/data/ahns --dataset tools
 
 Times (median of 50 calls, each a compiled tf.function on one batch of 2048 pairs): candidate
-sampling, the candidate-embedding gather, candidate scoring, AHNS selection, and the gradient +
-optimizer update with FusedAdam and with Keras' Adam.
+sampling, gathering and scoring the candidates (whole tensor vs block-wise), AHNS selection from
+scores, and a whole step (loss, gradient, update) with FusedAdam (dense, the default), LazyAdam
+and Keras' Adam.
 """
 
 import argparse
@@ -19,7 +20,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from ahns_tf.config import TrainConfig  # noqa: E402
-from ahns_tf.models import FusedAdam  # noqa: E402
+from ahns_tf.models import FusedAdam, LazyAdam  # noqa: E402
+from ahns_tf.samplers.selector import candidate_scores, gathered_candidate_scores  # noqa: E402
 from ahns_tf.training import build_model, load_for  # noqa: E402
 
 
@@ -53,13 +55,18 @@ def main():
     e_user, e_pos = tf.gather(user_table, users), tf.gather(item_table, items)
     e_cand = tf.gather(item_table, candidates)
 
+    scores = candidate_scores(e_user, e_cand)
     rows = {
         "candidate sampling": (tf.function(lambda: model.candidate_sampler(users, step)), ()),
-        "candidate gather": (tf.function(lambda c: tf.gather(item_table, c)), (candidates,)),
-        "candidate scoring": (tf.function(lambda: tf.linalg.matvec(e_cand, e_user)), ()),
-        "AHNS selection": (tf.function(lambda: model.selector(e_user, e_pos, e_cand)), ()),
+        "gather, then score": (tf.function(
+            lambda c: candidate_scores(e_user, tf.gather(item_table, c))), (candidates,)),
+        "gather+score blocks": (tf.function(
+            lambda c: gathered_candidate_scores(item_table, c, e_user)), (candidates,)),
+        "AHNS selection": (tf.function(
+            lambda: model.selector(e_user, e_pos, None, cand_scores=scores)), ()),
     }
     for name, optimizer in (("step with FusedAdam", FusedAdam(1e-3)),
+                            ("step with LazyAdam", LazyAdam(1e-3)),
                             ("step with Keras Adam", tf.keras.optimizers.Adam(1e-3))):
         optimizer.build(model.trainable_variables)
 
