@@ -123,7 +123,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         model.backbone, evaluators, select_on, config.select_metric, config.eval_every,
         config.patience, config.epochs)
     guard = NumericGuard()
-    run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard)
+    run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
+                       defaults=TrainConfig().to_json())
     if overwrite:
         run.clear()
     progress = run.load_progress()  # raises before any output if the dir holds another run

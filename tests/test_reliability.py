@@ -180,3 +180,19 @@ def test_kill_during_export_leaves_no_version_folder(tmp_path):
     left = os.listdir(tmp_path / "m")
     assert not [name for name in left if name.isdigit()], left  # TF Serving sees no version
     assert all(name.startswith(".tmp-export-") for name in left)
+
+
+def test_run_saved_before_a_setting_existed_still_resumes(tmp_path):
+    from ahns_tf.runs import ResumableRun
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    old = {"dataset": "tools", "alpha": 1.0}                 # saved before "optimizer" existed
+    (run_dir / "progress.json").write_text(json.dumps({"config": old, "epoch": 3}))
+    defaults = {"dataset": "tools", "alpha": None, "optimizer": "adam"}
+    now = dict(old, optimizer="adam")
+    assert ResumableRun(str(run_dir), now, None, defaults=defaults).load_progress()["epoch"] == 3
+    with pytest.raises(RunConflictError, match=r"other settings \(optimizer\)"):
+        ResumableRun(str(run_dir), dict(old, optimizer="lazy_adam"), None,
+                     defaults=defaults).load_progress()
+    with pytest.raises(RunConflictError, match=r"other settings \(optimizer\)"):
+        ResumableRun(str(run_dir), now, None).load_progress()  # no defaults: a real difference

@@ -40,6 +40,9 @@ class ResumableRun(tf.keras.callbacks.Callback):
         config: the run's config as a JSON-able dict (checked on resume).
         evaluation: the `RankingEvaluationCallback` whose state is saved.
         guard: a `NumericGuard`; a failed epoch is never checkpointed.
+        defaults: values of settings added after a run was saved; a saved
+            config without such a key counts as having its default, so runs
+            saved by an older version still resume.
 
     Example:
 
@@ -50,8 +53,9 @@ class ResumableRun(tf.keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, run_dir: str, config: dict, evaluation, guard=None):
+    def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None):
         super().__init__()
+        self.defaults = json.loads(json.dumps(defaults or {}))
         self.run_dir = run_dir
         self.config = json.loads(json.dumps(config))  # tuples -> lists, as stored
         self.evaluation = evaluation
@@ -71,9 +75,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
             return None
         with open(self.progress_path) as f:
             progress = json.load(f)
-        if progress["config"] != self.config:
-            changed = sorted(k for k in set(progress["config"]) | set(self.config)
-                             if progress["config"].get(k) != self.config.get(k))
+        saved = dict(self.defaults, **progress["config"])
+        if saved != dict(self.defaults, **self.config):
+            changed = sorted(k for k in set(saved) | set(self.config)
+                             if saved.get(k) != self.config.get(k, self.defaults.get(k)))
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "
                 f"pass --overwrite to start it afresh, or choose another --output-dir")
