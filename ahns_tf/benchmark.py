@@ -32,7 +32,7 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
 
 
 def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_dir: str,
-                  verbose=2, **overrides) -> dict:
+                  verbose=2, overwrite: bool = False, **overrides) -> dict:
     """Trains each method (resuming finished or interrupted runs) and writes reports.
 
     Args:
@@ -42,6 +42,8 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
         output_dir: where ``<dataset>.json``, ``<dataset>.md`` and the figures go.
         work_dir: where each method's run directory goes.
         verbose: Keras verbosity.
+        overwrite: train every listed method afresh instead of resuming its
+            run (needed after changing its settings).
         **overrides: TrainConfig fields applied to every method (epochs,
             select_on, data_dir, ...).
 
@@ -65,7 +67,7 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
     for method in methods:
         config = method_config(method, settings[method], dataset, **overrides)
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
-        results[method] = train(config, export=False, verbose=verbose)
+        results[method] = train(config, export=False, verbose=verbose, overwrite=overwrite)
         results = {m: results[m] for m in paper.METHOD_ORDER if m in results}
         write_reports(dataset, results, output_dir, protocol,
                       [m for m in paper.METHOD_ORDER if m in results or m in methods], settings)

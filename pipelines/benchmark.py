@@ -37,6 +37,9 @@ def main(argv=None) -> int:
     parser.add_argument("--ks", type=int, nargs="+", help="metric cut-offs (default 20 50)")
     parser.add_argument("--select-metric", help="default recall@20")
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="train the listed methods afresh instead of resuming their runs "
+                             "(e.g. after changing their settings in --methods-file)")
     parser.add_argument("--report-only", action="store_true",
                         help="redraw the .md and figures from the existing .json")
     args = parser.parse_args(argv)
@@ -61,7 +64,7 @@ def main(argv=None) -> int:
         run_benchmark(args.dataset, methods, settings, args.output_dir, args.work_dir,
                       epochs=args.epochs, select_on=args.select_on, data_dir=args.data_dir,
                       ks=tuple(args.ks) if args.ks else None, select_metric=args.select_metric,
-                      batch_size=args.batch_size)
+                      batch_size=args.batch_size, overwrite=args.overwrite)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -35,6 +35,21 @@ def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_pa
     for name in ("toy-fig5.png", "toy-fig7.png"):
         assert (tmp_path / "results" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # New settings for one method: refused until --overwrite, then only that method re-trains.
+    with open(os.path.join(REPO, "benchmarks", "methods.json")) as f:
+        methods = json.load(f)
+    methods["methods"]["ahns_p2"]["default"]["beta"] = 0.3
+    (tmp_path / "methods.json").write_text(json.dumps(methods))
+    again = [a if a != "rns,ahns_p2" else "ahns_p2" for a in out.args]
+    again += ["--methods-file", str(tmp_path / "methods.json")]
+    refused = subprocess.run(again, capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr, refused.stderr[-2000:]
+    redone = subprocess.run(again + ["--overwrite"], capture_output=True, text=True, env=env,
+                            timeout=600, cwd=REPO)
+    assert redone.returncode == 0, redone.stderr[-3000:]
+    results = json.loads((tmp_path / "results" / "toy.json").read_text())
+    assert list(results) == ["rns", "ahns_p2"] and results["ahns_p2"]["config"]["beta"] == 0.3
+
 
 def test_unknown_method_is_rejected(tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
