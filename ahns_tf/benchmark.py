@@ -97,11 +97,20 @@ def gap_section(dataset: str, results: dict, settings: dict) -> list:
         spec = settings[method]
         used = dict(spec.get("default", {}), **spec.get("datasets", {}).get(dataset, {}))
         used.pop("sampler", None)
-        searched = {k: v for k, v in spec.get("searched", {}).items() if v}
+        # What the run actually used (methods.json may have changed since).
+        used = {k: run.get("config", {}).get(k, v) for k, v in used.items()}
+        searched = {}
+        for name, grid in spec.get("searched", {}).items():
+            if isinstance(grid, dict):   # {dataset: {value: [R@20, N@20]}, "metrics": ...}
+                grid = grid.get(dataset)
+            if grid:
+                searched[name] = grid
+        scored = any(isinstance(grid, dict) for grid in searched.values())
         text = ", ".join(f"{m} {100 * g:+.1f}%" for m, g in outside.items())
         lines.append(f"- **{method}** ({text}): settings {json.dumps(used)} "
                      f"({spec.get('source', 'no source recorded')}); searched: "
-                     f"{json.dumps(searched) if searched else 'nothing yet'}."
+                     f"{json.dumps(searched) if searched else 'nothing yet'}"
+                     f"{' (value: best R@20, N@20 in %)' if scored else ''}."
                      + (f" {spec['gap_notes'][dataset]}" if dataset in spec.get("gap_notes", {})
                         else ""))
     if lines:
