@@ -31,6 +31,20 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
     return TrainConfig(**values)
 
 
+#: Config fields that locate files rather than define the run.
+_PLACE_FIELDS = ("data_dir", "output_dir", "export_dir")
+
+
+def _same_run(result, config: TrainConfig) -> bool:
+    """Whether a stored metrics.json came from `config` (file locations aside)."""
+    if not result or "config" not in result:
+        return False
+    wanted = json.loads(json.dumps(config.resolved().to_json()))
+    stored = dict(TrainConfig().to_json(), **result["config"])
+    stored = json.loads(json.dumps(stored))
+    return all(stored.get(k) == v for k, v in wanted.items() if k not in _PLACE_FIELDS)
+
+
 def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_dir: str,
                   verbose=2, overwrite: bool = False, **overrides) -> dict:
     """Trains each method (resuming finished or interrupted runs) and writes reports.
@@ -67,6 +81,8 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
     for method in methods:
         config = method_config(method, settings[method], dataset, **overrides)
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
+        if not overwrite and _same_run(results.get(method), config):
+            continue  # finished earlier with these settings (its run folder may be gone)
         results[method] = train(config, export=False, verbose=verbose, overwrite=overwrite)
         results = {m: results[m] for m in paper.METHOD_ORDER if m in results}
         write_reports(dataset, results, output_dir, protocol,

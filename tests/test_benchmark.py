@@ -50,6 +50,14 @@ def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_pa
     results = json.loads((tmp_path / "results" / "toy.json").read_text())
     assert list(results) == ["rns", "ahns_p2"] and results["ahns_p2"]["config"]["beta"] == 0.3
 
+    # Finished methods are not trained again, even when their run folders are gone.
+    import shutil
+    shutil.rmtree(tmp_path / "work")
+    kept = subprocess.run(again, capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert kept.returncode == 0, kept.stderr[-3000:]
+    assert not (tmp_path / "work").exists()
+    assert json.loads((tmp_path / "results" / "toy.json").read_text()) == results
+
 
 def test_unknown_method_is_rejected(tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
