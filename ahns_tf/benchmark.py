@@ -6,6 +6,7 @@ import os
 from ahns_tf import paper, plots
 from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
+from ahns_tf.runs.checkpoint import changed_settings
 from ahns_tf.training import train
 
 
@@ -39,10 +40,8 @@ def _same_run(result, config: TrainConfig) -> bool:
     """Whether a stored metrics.json came from `config` (file locations aside)."""
     if not result or "config" not in result:
         return False
-    wanted = json.loads(json.dumps(config.resolved().to_json()))
-    stored = dict(TrainConfig().to_json(), **result["config"])
-    stored = json.loads(json.dumps(stored))
-    return all(stored.get(k) == v for k, v in wanted.items() if k not in _PLACE_FIELDS)
+    return not changed_settings(result["config"], config.resolved().to_json(),
+                                TrainConfig().to_json(), ignore=_PLACE_FIELDS)
 
 
 def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_dir: str,

@@ -94,14 +94,13 @@ class FullRankingEvaluator:
         self.ks = ks
         self.num_items = int(num_items)
         self.batch_size = int(batch_size)
-        held_users = np.asarray(heldout[0], np.int64)
-        held_keys = np.unique(held_users * self.num_items + np.asarray(heldout[1], np.int64))
+        held_keys = np.unique(np.asarray(heldout[0], np.int64) * self.num_items
+                              + np.asarray(heldout[1], np.int64))
+        num_heldout = np.bincount(held_keys // self.num_items, minlength=num_users)
         self._heldout_keys = tf.constant(held_keys)                       # sorted, unique
-        self._num_heldout = tf.constant(np.bincount(held_keys // self.num_items,
-                                                    minlength=num_users), tf.float32)
+        self._num_heldout = tf.constant(num_heldout, tf.float32)          # [num_users]
         self._exclude = _ragged_rows(*exclude, num_users)
-        self.users = np.flatnonzero(np.bincount(np.asarray(heldout[0], np.int64),
-                                                minlength=num_users) > 0)
+        self.users = np.flatnonzero(num_heldout > 0)
         self._batch = tf.function(self._batch_metrics, reduce_retracing=True)
 
     @property

@@ -32,6 +32,31 @@ class RunConflictError(ValueError):
     """The output directory holds a different run."""
 
 
+def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> list:
+    """Names of the settings in which a saved run's config differs from `current`.
+
+    Args:
+        saved: the stored config (JSON-loaded).
+        current: the config of the run about to start.
+        defaults: values for keys a saved config lacks (settings added since it
+            was written); such a key counts as having its default.
+        ignore: keys not compared (e.g. file locations).
+
+    Returns:
+        Sorted key names; empty when the runs match.
+
+    Example:
+
+    >>> changed_settings({"lr": 0.1}, {"lr": 0.1, "dim": 8}, defaults={"dim": 8})
+    []
+    """
+    defaults = json.loads(json.dumps(defaults or {}))
+    saved = dict(defaults, **json.loads(json.dumps(saved)))
+    current = dict(defaults, **json.loads(json.dumps(current)))  # tuples -> lists, as stored
+    return sorted(k for k in set(saved) | set(current)
+                  if k not in ignore and saved.get(k) != current.get(k))
+
+
 class ResumableRun(tf.keras.callbacks.Callback):
     """Saves a checkpoint and progress.json after every completed epoch.
 
@@ -55,7 +80,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
 
     def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None):
         super().__init__()
-        self.defaults = json.loads(json.dumps(defaults or {}))
+        self.defaults = defaults
         self.run_dir = run_dir
         self.config = json.loads(json.dumps(config))  # tuples -> lists, as stored
         self.evaluation = evaluation
@@ -75,10 +100,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
             return None
         with open(self.progress_path) as f:
             progress = json.load(f)
-        saved = dict(self.defaults, **progress["config"])
-        if saved != dict(self.defaults, **self.config):
-            changed = sorted(k for k in set(saved) | set(self.config)
-                             if saved.get(k) != self.config.get(k, self.defaults.get(k)))
+        changed = changed_settings(progress["config"], self.config, self.defaults)
+        if changed:
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "
                 f"pass --overwrite to start it afresh, or choose another --output-dir")

@@ -103,8 +103,8 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
                 f"so no negative can be sampled for them; remove them from the training data")
         offsets = np.concatenate([[0], np.cumsum(degree)])             # [num_users + 1]
         rank = np.arange(users.size) - offsets[users]                  # k in p_k - k
-        keys = users * self.num_items + (items - rank)                 # sorted by (u, p_k)
         shifted = items - rank                                         # p_k - k
+        keys = users * self.num_items + shifted                        # sorted by (u, p_k)
         self.width = (self.prefix_width if self.prefix_width is not None
                       else self._auto_width(shifted, offsets, degree))
         if self.width:
