@@ -5,7 +5,7 @@
 
 Trains the method (AHNS, the reference settings, unless --sampler says otherwise) once per
 seed under the reference protocol (--select-on test), then writes
-results/<dataset>-seeds.json and results/<dataset>-seeds.md: each seed's best-epoch Recall@20
+results/<dataset>-<sampler>-seeds.json and .md: each seed's best-epoch Recall@20
 and NDCG@20, their mean and sample standard deviation, and the relative difference of the mean
 to the paper's Table 2 row. Finished seeds are kept (re-running resumes).
 """
@@ -51,17 +51,22 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     parser.add_argument("--work-dir", default="runs/seeds")
     args = parser.parse_args(argv)
-    path = os.path.join(args.output, f"{args.dataset}-seeds.json")
+    path = os.path.join(args.output, f"{args.dataset}-{args.sampler}-seeds.json")
     runs = {}
     if os.path.exists(path):
         with open(path) as f:
-            runs = json.load(f)["runs"]
+            earlier = json.load(f)
+        if earlier.get("epochs") != args.epochs:
+            parser.error(f"{path} holds runs of {earlier.get('epochs')} epochs, not "
+                         f"{args.epochs}; pass the same --epochs or another --output")
+        runs = earlier["runs"]
     for seed in args.seeds:
         if str(seed) in runs:
             continue
         config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=args.sampler,
                              select_on="test", epochs=args.epochs, seed=seed,
-                             output_dir=os.path.join(args.work_dir, f"{args.dataset}-{seed}"))
+                             output_dir=os.path.join(args.work_dir,
+                                                     f"{args.dataset}-{args.sampler}-{seed}"))
         result = train(config, export=False, verbose=2)
         runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"]}
         paper = TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.sampler])
