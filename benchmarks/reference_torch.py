@@ -1,0 +1,238 @@
+"""The reference code's MF training loop, re-written in PyTorch, to measure *its* seed spread.
+
+    pip install torch --index-url https://download.pytorch.org/whl/cpu   # not a project dependency
+    python -m benchmarks.reference_torch --dataset tools --ns ahns --seeds 2022 1 2 3 \
+        --data-dir ../shared/data/ahns
+
+Why: Table 2 is one number per method; our seed study (benchmarks/results/tools-ahns-seeds.md)
+shows a spread of about +-2%. To tell a real gap from seed noise we need the reference's own
+spread, on this machine. This script follows the reference code's training semantics as its
+repository describes them (Riwei-HEU/AHNS main.py and modules/LightGCN.py with --context_hops 0,
+i.e. MF), written independently here:
+
+- pairs shuffled every epoch; only full batches of 2048 (the last partial batch is dropped);
+- M candidates per pair drawn uniformly with replacement from the user's uninteracted items
+  (rejection against the training set);
+- RNS: the first candidate; DNS: highest score; AHNS: argmin |s_m - beta (s_+ + alpha)^(p+1)|;
+- loss: mean log(1 + exp(s_- - s_+)) + 1e-4 (|e_u|^2 + |e_+|^2 + |e_-|^2) / 2 / batch;
+- Xavier-uniform embeddings, dim 64, torch.optim.Adam(lr=1e-3) (dense update of every row);
+- evaluation after epochs 0, 5, 10, ... (0-based: epoch 0 is after one epoch), full ranking of all
+  items except the user's training items, Recall@20 and NDCG@20 over users with test items
+  (`full_ranking_metrics` below: a plain numpy implementation, independent of ahns_tf's).
+
+The best evaluation by Recall@20 is the run's result, as in the reference code. Writes
+``<output>/<dataset>-reference-<ns>-seeds.json`` and ``.md``.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DIRS = {"ml-1m": "ml-1m", "phones": "phones", "sports": "sports", "tools": "tools"}
+
+
+def read_lines(path: str) -> dict:
+    """``{user: set(items)}`` from a ``user item item ...`` file (users without items skipped)."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            tokens = line.split()
+            if len(tokens) > 1:
+                out.setdefault(int(tokens[0]), set()).update(map(int, tokens[1:]))
+    return out
+
+
+def full_ranking_metrics(user_emb, item_emb, train: dict, test: dict, k: int = 20):
+    """Mean Recall@k and NDCG@k over test users, training items excluded (numpy brute force).
+
+    Example: one user, items scored [3, 2, 1], train {0}, test {2} -> top-2 is [1, 2],
+    recall 1.0, NDCG 1/log2(3) = 0.631.
+    """
+    users = sorted(test)
+    recall = ndcg = 0.0
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    for start in range(0, len(users), 1024):
+        batch = users[start:start + 1024]
+        scores = user_emb[batch] @ item_emb.T
+        for row, user in enumerate(batch):
+            seen = list(train.get(user, ()))
+            if seen:
+                scores[row, seen] = -np.inf
+        part = np.argpartition(-scores, k, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, part, 1), axis=1, kind="stable")
+        top = np.take_along_axis(part, order, 1)
+        for row, user in enumerate(batch):
+            truth = test[user]
+            hits = np.array([item in truth for item in top[row]], dtype=float)
+            recall += hits.sum() / len(truth)
+            ndcg += (hits * discounts).sum() / discounts[:min(len(truth), k)].sum()
+    return recall / len(users), ndcg / len(users)
+
+
+def run_seed(args, seed: int, train: dict, test: dict) -> dict:
+    import torch  # pylint: disable=import-outside-toplevel
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(seed)
+    shuffle_rng, sample_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+    pairs = np.array([(u, i) for u in sorted(train) for i in sorted(train[u])], dtype=np.int64)
+    num_users = max(max(train), max(test)) + 1
+    num_items = max(max(max(s) for s in train.values()), max(max(s) for s in test.values())) + 1
+    keys = np.sort(pairs[:, 0] * num_items + pairs[:, 1])
+
+    def interacted(users, items):
+        query = users * num_items + items
+        where = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        return keys[where] == query
+
+    num_candidates = 1 if args.ns == "rns" else args.n_negs
+
+    def candidates(users):  # [B, M], uniform over each user's uninteracted items
+        users = np.repeat(users[:, None], num_candidates, 1)
+        items = sample_rng.integers(0, num_items, size=users.shape)
+        bad = interacted(users, items)
+        while bad.any():
+            items[bad] = sample_rng.integers(0, num_items, size=int(bad.sum()))
+            bad = interacted(users, items)
+        return items
+
+    user_emb = torch.nn.Parameter(torch.nn.init.xavier_uniform_(torch.empty(num_users, args.dim)))
+    item_emb = torch.nn.Parameter(torch.nn.init.xavier_uniform_(torch.empty(num_items, args.dim)))
+    optimizer = torch.optim.Adam([user_emb, item_emb], lr=args.lr)
+    history, batch = [], args.batch_size
+    for epoch in range(args.epochs):
+        shuffled = pairs[shuffle_rng.permutation(len(pairs))]
+        start_time = time.time()
+        for start in range(0, len(shuffled) - batch + 1, batch):  # full batches only
+            chunk = shuffled[start:start + batch]
+            users, pos = torch.as_tensor(chunk[:, 0]), torch.as_tensor(chunk[:, 1])
+            cand = torch.as_tensor(candidates(chunk[:, 0]))            # [B, M]
+            e_user, e_pos = user_emb[users], item_emb[pos]              # [B, D]
+            if args.ns == "rns":
+                neg = cand[:, 0]
+            else:
+                with torch.no_grad():
+                    cand_scores = (e_user[:, None, :] * item_emb[cand]).sum(-1)  # [B, M]
+                    if args.ns == "dns":
+                        pick = cand_scores.argmax(1)
+                    else:
+                        pos_scores = (e_user * e_pos).sum(-1, keepdim=True)      # [B, 1]
+                        target = args.beta * (pos_scores + args.alpha).pow(args.p + 1)
+                        pick = (cand_scores - target).abs().argmin(1)
+                neg = cand.gather(1, pick[:, None]).squeeze(1)
+            e_neg = item_emb[neg]
+            margin = (e_user * e_neg).sum(-1) - (e_user * e_pos).sum(-1)
+            loss = torch.log(1 + torch.exp(margin)).mean() + args.l2 * (
+                e_user.norm() ** 2 + e_pos.norm() ** 2 + e_neg.norm() ** 2) / 2 / batch
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        seconds = time.time() - start_time
+        if epoch % 5 == 0:
+            recall, ndcg = full_ranking_metrics(user_emb.detach().numpy(),
+                                                item_emb.detach().numpy(), train, test)
+            history.append({"epoch": epoch, "recall@20": recall, "ndcg@20": ndcg,
+                            "epoch_seconds": seconds})
+            print(f"seed {seed} epoch {epoch}: R@20 {100 * recall:.2f} N@20 {100 * ndcg:.2f} "
+                  f"({seconds:.1f} s/epoch)", flush=True)
+    best = max(history, key=lambda h: h["recall@20"])
+    return {"best_epoch": best["epoch"], "test": {"recall@20": best["recall@20"],
+                                                  "ndcg@20": best["ndcg@20"]},
+            "history": history}
+
+
+def markdown(payload: dict) -> str:
+    lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']} on "
+             f"{payload['dataset']}", "", f"Command: `{payload['command']}`", "",
+             "What this is: benchmarks/reference_torch.py, the reference code's MF training "
+             "semantics re-written in PyTorch (see its docstring), evaluated with a plain numpy "
+             "full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
+             "best evaluation by Recall@20, as the reference does. Values in %.", "",
+             "| seed | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
+    for seed, run in payload["runs"].items():
+        lines.append(f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
+                     f"{100 * run['test']['ndcg@20']:.2f} |")
+    summary = payload["summary"]
+    lines += ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|",
+              "| mean ± std | " + " | ".join(f"{summary[m]['mean']:.2f} ± {summary[m]['std']:.2f}"
+                                           for m in ("recall@20", "ndcg@20")) + " |"]
+    if summary["recall@20"]["paper"] is not None:
+        lines += ["| paper (Table 2) | " + " | ".join(f"{summary[m]['paper']:.2f}"
+                                                     for m in ("recall@20", "ndcg@20")) + " |",
+                  "| mean vs paper | " + " | ".join(
+                      f"{100 * summary[m]['relative_to_paper']:+.1f}%"
+                      for m in ("recall@20", "ndcg@20")) + " |"]
+    ours = payload.get("ours")
+    if ours:
+        lines += ["", f"Ours (ahns_tf, {ours['file']}): " + ", ".join(
+            f"{m} {ours[m]['mean']:.2f} ± {ours[m]['std']:.2f}" for m in ("recall@20", "ndcg@20"))
+            + f" over {ours['seeds']} seeds."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="tools", choices=sorted(DIRS))
+    parser.add_argument("--ns", default="ahns", choices=["rns", "dns", "ahns"])
+    parser.add_argument("--alpha", type=float, default=1.0)
+    parser.add_argument("--beta", type=float, default=0.1)
+    parser.add_argument("--p", type=int, default=-2)
+    parser.add_argument("--n-negs", type=int, default=32)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[2022, 1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=36)
+    parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--l2", type=float, default=1e-4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--data-dir", default=os.environ.get("AHNS_DATA_DIR"))
+    parser.add_argument("--output", default=os.path.join(HERE, "results"))
+    args = parser.parse_args(argv)
+    if not args.data_dir:
+        parser.error("pass --data-dir (the folder holding <dataset>/train.txt) or set AHNS_DATA_DIR")
+    try:
+        import torch  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        parser.error("needs PyTorch, which is not a project dependency: "
+                     "pip install torch --index-url https://download.pytorch.org/whl/cpu")
+    folder = os.path.join(args.data_dir, DIRS[args.dataset])
+    train, test = (read_lines(os.path.join(folder, name)) for name in ("train.txt", "test.txt"))
+    runs = {str(seed): run_seed(args, seed, train, test) for seed in args.seeds}
+    sys.path.insert(0, os.path.dirname(HERE))
+    from ahns_tf.paper import TABLE2  # pylint: disable=import-outside-toplevel
+    row = {"ahns": "ahns_p2", "rns": "rns", "dns": "dns"}[args.ns]
+    paper = TABLE2.get(args.dataset, {}).get(row)
+    summary = {}
+    for column, name in enumerate(("recall@20", "ndcg@20")):
+        values = [100 * run["test"][name] for run in runs.values()]
+        mean = statistics.fmean(values)
+        summary[name] = {"mean": mean, "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                         "paper": paper[column] if paper else None,
+                         "relative_to_paper": (mean / paper[column] - 1) if paper else None}
+    payload = {"command": "python -m benchmarks.reference_torch " + " ".join(
+        sys.argv[1:] if argv is None else argv), "dataset": args.dataset, "ns": args.ns,
+        "settings": {k: v for k, v in vars(args).items() if k not in ("data_dir", "output")},
+        "runs": runs, "summary": summary}
+    ours_path = os.path.join(args.output, f"{args.dataset}-{args.ns}-seeds.json")
+    if os.path.exists(ours_path):
+        with open(ours_path) as f:
+            ours = json.load(f)
+        payload["ours"] = {"file": os.path.basename(ours_path), "seeds": len(ours["runs"]),
+                           **{m: ours["summary"][m] for m in ("recall@20", "ndcg@20")}}
+    from ahns_tf.export import atomic_write_text  # pylint: disable=import-outside-toplevel
+    os.makedirs(args.output, exist_ok=True)
+    path = os.path.join(args.output, f"{args.dataset}-reference-{args.ns}-seeds.json")
+    atomic_write_text(path, json.dumps(payload, indent=2))
+    atomic_write_text(path[:-5] + ".md", markdown(payload))
+    print(markdown(payload))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
