@@ -6,7 +6,7 @@ import os
 from ahns_tf import paper, plots
 from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
-from ahns_tf.runs.checkpoint import changed_settings
+from ahns_tf.runs.checkpoint import RUN_LOCATION_KEYS, changed_settings
 from ahns_tf.training import train
 
 
@@ -33,7 +33,7 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
 
 
 #: Config fields that locate files rather than define the run.
-_PLACE_FIELDS = ("data_dir", "output_dir", "export_dir")
+_PLACE_FIELDS = ("data_dir",) + RUN_LOCATION_KEYS
 
 
 def _same_run(result, config: TrainConfig) -> bool:

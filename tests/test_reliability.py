@@ -87,6 +87,16 @@ def test_finished_run_is_not_trained_again(toy_data_dir, tmp_path):
     assert again == json.loads(json.dumps(first))
 
 
+def test_a_copied_finished_run_folder_is_returned_not_retrained(toy_data_dir, tmp_path):
+    import shutil
+    first = train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
+    shutil.copytree(tmp_path / "run", tmp_path / "moved")
+    shutil.rmtree(tmp_path / "run")
+    again = train(_config(toy_data_dir, tmp_path / "moved", epochs=2), export=False, verbose=0)
+    assert again["history"] == json.loads(json.dumps(first["history"]))
+    assert not (tmp_path / "run").exists()
+
+
 def test_other_settings_in_the_same_output_dir_are_refused_until_overwrite(toy_data_dir, tmp_path):
     train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
     with pytest.raises(RunConflictError, match=r"other settings \(alpha\).*--overwrite"):

@@ -57,6 +57,10 @@ def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> li
                   if k not in ignore and saved.get(k) != current.get(k))
 
 
+#: Config keys that say where a run's files go, not what the run is.
+RUN_LOCATION_KEYS = ("output_dir", "export_dir")
+
+
 class ResumableRun(tf.keras.callbacks.Callback):
     """Saves a checkpoint and progress.json after every completed epoch.
 
@@ -68,6 +72,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
         defaults: values of settings added after a run was saved; a saved
             config without such a key counts as having its default, so runs
             saved by an older version still resume.
+
+    Where a run's files live (``output_dir``, ``export_dir``) is not compared:
+    a run folder that was moved or copied still resumes (or, if finished,
+    is returned as it is).
 
     Example:
 
@@ -100,7 +108,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
             return None
         with open(self.progress_path) as f:
             progress = json.load(f)
-        changed = changed_settings(progress["config"], self.config, self.defaults)
+        changed = changed_settings(progress["config"], self.config, self.defaults,
+                                   ignore=RUN_LOCATION_KEYS)
         if changed:
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "
