@@ -88,13 +88,19 @@ def test_gap_section_lists_only_methods_outside_the_band():
     settings = {"ahns_p2": {"default": {"sampler": "ahns", "p": -2}, "source": "readme",
                             "searched": {"alpha": [0.5, 1.0]},
                             "gap_notes": {"tools": "Seed noise."}},
-                "rns": {"default": {"sampler": "rns"}, "searched": {}}}
+                "rns": {"default": {"sampler": "rns"}, "searched": {},
+                        "gap_notes": {"tools": "Within, but worth a word.",
+                                      "sports": "Not for tools."}}}
     lines = gap_section("tools", results, settings)
     text = "\n".join(lines)
+    assert "- **rns** (within 5%): Within, but worth a word." in text
+    assert "Not for tools." not in text
+    assert text.index("**ahns_p2**") < text.index("## Notes on methods within the band")
     assert "**ahns_p2** (recall@20 -5.7%)" in text and "ndcg@20" not in text.split("**ahns_p2**")[1].split(":")[0]
     assert '{"p": -2}' in text and '"alpha": [0.5, 1.0]' in text and "Seed noise." in text
-    assert "rns" not in text
-    assert gap_section("tools", {"rns": results["rns"]}, settings) == []
+    assert "rns" not in text.split("## Notes on methods within the band")[0]
+    only_rns = gap_section("tools", {"rns": results["rns"]}, settings)
+    assert only_rns[0] == "## Notes on methods within the band"    # no "Outside" section
 
 
 def test_reference_loop_evaluator_by_hand():
