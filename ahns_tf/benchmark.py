@@ -21,6 +21,26 @@ def load_method_settings(path: str) -> dict:
     return methods
 
 
+def parse_methods(text: str, settings: dict) -> list:
+    """``'all'`` or a comma list of method names -> the list, checked against `settings`.
+
+    Raises:
+        ValueError: a name is neither a Table 2 method nor in `settings`.
+
+    Example:
+
+    >>> parse_methods("rns, ahns_p2", {"rns": {}, "ahns_p2": {}})
+    ['rns', 'ahns_p2']
+    """
+    methods = (list(paper.METHOD_ORDER) if text == "all"
+               else [m.strip() for m in text.split(",") if m.strip()])
+    unknown = [m for m in methods if m not in settings]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; choose from "
+                         f"{', '.join(paper.METHOD_ORDER)} or 'all'")
+    return methods
+
+
 def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainConfig:
     """The TrainConfig of `method` on `dataset`: defaults < file < overrides."""
     values = dict(spec.get("default", {}))

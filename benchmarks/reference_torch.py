@@ -27,14 +27,13 @@ The best evaluation by Recall@20 is the run's result, as in the reference code. 
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DIRS = {"ml-1m": "ml-1m", "phones": "phones", "sports": "sports", "tools": "tools"}
+DATASETS = ("ml-1m", "phones", "sports", "tools")
 
 
 def read_lines(path: str) -> dict:
@@ -147,26 +146,14 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
 
 
 def markdown(payload: dict) -> str:
+    from benchmarks.seeds import seed_tables  # pylint: disable=import-outside-toplevel
     lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']} on "
              f"{payload['dataset']}", "", f"Command: `{payload['command']}`", "",
              "What this is: benchmarks/reference_torch.py, the reference code's MF training "
              "semantics re-written in PyTorch (see its docstring), evaluated with a plain numpy "
              "full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
-             "best evaluation by Recall@20, as the reference does. Values in %.", "",
-             "| seed | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
-    for seed, run in payload["runs"].items():
-        lines.append(f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
-                     f"{100 * run['test']['ndcg@20']:.2f} |")
-    summary = payload["summary"]
-    lines += ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|",
-              "| mean ± std | " + " | ".join(f"{summary[m]['mean']:.2f} ± {summary[m]['std']:.2f}"
-                                           for m in ("recall@20", "ndcg@20")) + " |"]
-    if summary["recall@20"]["paper"] is not None:
-        lines += ["| paper (Table 2) | " + " | ".join(f"{summary[m]['paper']:.2f}"
-                                                     for m in ("recall@20", "ndcg@20")) + " |",
-                  "| mean vs paper | " + " | ".join(
-                      f"{100 * summary[m]['relative_to_paper']:+.1f}%"
-                      for m in ("recall@20", "ndcg@20")) + " |"]
+             "best evaluation by Recall@20, as the reference does. Values in %.", ""]
+    lines += seed_tables(payload["runs"], payload["summary"])
     ours = payload.get("ours")
     if ours:
         lines += ["", f"Ours (ahns_tf, {ours['file']}): " + ", ".join(
@@ -178,7 +165,7 @@ def markdown(payload: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="tools", choices=sorted(DIRS))
+    parser.add_argument("--dataset", default="tools", choices=DATASETS)
     parser.add_argument("--ns", default="ahns", choices=["rns", "dns", "ahns"])
     parser.add_argument("--alpha", type=float, default=1.0)
     parser.add_argument("--beta", type=float, default=0.1)
@@ -201,20 +188,13 @@ def main(argv=None) -> int:
     except ImportError:
         parser.error("needs PyTorch, which is not a project dependency: "
                      "pip install torch --index-url https://download.pytorch.org/whl/cpu")
-    folder = os.path.join(args.data_dir, DIRS[args.dataset])
+    folder = os.path.join(args.data_dir, args.dataset)
     train, test = (read_lines(os.path.join(folder, name)) for name in ("train.txt", "test.txt"))
     runs = {str(seed): run_seed(args, seed, train, test) for seed in args.seeds}
     sys.path.insert(0, os.path.dirname(HERE))
     from ahns_tf.paper import TABLE2  # pylint: disable=import-outside-toplevel
-    row = {"ahns": "ahns_p2", "rns": "rns", "dns": "dns"}[args.ns]
-    paper = TABLE2.get(args.dataset, {}).get(row)
-    summary = {}
-    for column, name in enumerate(("recall@20", "ndcg@20")):
-        values = [100 * run["test"][name] for run in runs.values()]
-        mean = statistics.fmean(values)
-        summary[name] = {"mean": mean, "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-                         "paper": paper[column] if paper else None,
-                         "relative_to_paper": (mean / paper[column] - 1) if paper else None}
+    from benchmarks.seeds import PAPER_ROW, summarise  # pylint: disable=import-outside-toplevel
+    summary = summarise(runs, TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.ns]))
     payload = {"command": "python -m benchmarks.reference_torch " + " ".join(
         sys.argv[1:] if argv is None else argv), "dataset": args.dataset, "ns": args.ns,
         "settings": {k: v for k, v in vars(args).items() if k not in ("data_dir", "output")},

@@ -80,16 +80,18 @@ def main(argv=None) -> int:
     return 0
 
 
-def markdown(payload: dict) -> str:
-    lines = [f"# Seed spread: {payload['sampler']} on {payload['dataset']}", "",
-             f"Command: `{payload['command']}`", "",
-             "Reference protocol (`--select-on test`: best epoch chosen on the test split, as the "
-             f"paper's code does), {payload['epochs']} epochs, one run per seed. Values in %.", "",
-             "| seed | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
-    for seed, run in payload["runs"].items():
+def seed_tables(runs: dict, summary: dict) -> list:
+    """Markdown lines: one row per seed, then mean ± std, min – max and the gap to Table 2.
+
+    Args:
+        runs: ``{seed: {"best_epoch": ..., "test": {"recall@20": ..., "ndcg@20": ...}}}``.
+        summary: `summarise`'s output for those runs.
+    """
+    lines = ["| seed | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
+    for seed, run in runs.items():
         lines.append(f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
                      f"{100 * run['test']['ndcg@20']:.2f} |")
-    s = payload["summary"]
+    s = summary
     lines += ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|",
               "| mean ± std | " + " | ".join(f"{s[m]['mean']:.2f} ± {s[m]['std']:.2f}"
                                            for m in ("recall@20", "ndcg@20")) + " |",
@@ -100,8 +102,15 @@ def markdown(payload: dict) -> str:
                                                      for m in ("recall@20", "ndcg@20")) + " |",
                   "| mean vs paper | " + " | ".join(f"{100 * s[m]['relative_to_paper']:+.1f}%"
                                                    for m in ("recall@20", "ndcg@20")) + " |"]
-    return "\n".join(lines) + "\n"
+    return lines
 
+
+def markdown(payload: dict) -> str:
+    lines = [f"# Seed spread: {payload['sampler']} on {payload['dataset']}", "",
+             f"Command: `{payload['command']}`", "",
+             "Reference protocol (`--select-on test`: best epoch chosen on the test split, as the "
+             f"paper's code does), {payload['epochs']} epochs, one run per seed. Values in %.", ""]
+    return "\n".join(lines + seed_tables(payload["runs"], payload["summary"])) + "\n"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,7 +18,7 @@ import sys
 import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 
 from ahns_tf import paper, plots
-from ahns_tf.benchmark import load_method_settings, method_config
+from ahns_tf.benchmark import load_method_settings, method_config, parse_methods
 from ahns_tf.export import atomic_write_text
 from ahns_tf.training import train
 
@@ -39,12 +39,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.epochs < 3:
         parser.error("--epochs must be >= 3 (the first epoch, with tracing, is not counted)")
-    methods = (list(paper.METHOD_ORDER) if args.methods == "all"
-               else [m.strip() for m in args.methods.split(",")])
-    unknown = sorted(set(methods) - set(paper.METHOD_ORDER))
-    if unknown:
-        parser.error(f"unknown method(s) {unknown}; known: {', '.join(paper.METHOD_ORDER)}")
     settings = load_method_settings(args.methods_file)
+    try:
+        methods = parse_methods(args.methods, settings)
+    except ValueError as error:
+        parser.error(str(error))
     seconds = {}
     for method in methods:
         config = method_config(method, settings[method], args.dataset, data_dir=args.data_dir,

@@ -44,15 +44,11 @@ def main(argv=None) -> int:
                         help="redraw the .md and figures from the existing .json")
     args = parser.parse_args(argv)
 
-    from ahns_tf.benchmark import load_method_settings, run_benchmark  # pylint: disable=g-import-not-at-top
+    from ahns_tf.benchmark import (load_method_settings, parse_methods,  # pylint: disable=g-import-not-at-top
+                                   run_benchmark)
     try:
         settings = load_method_settings(args.methods_file)
-        methods = (list(paper.METHOD_ORDER) if args.methods == "all"
-                   else [m.strip() for m in args.methods.split(",") if m.strip()])
-        unknown = [m for m in methods if m not in settings]
-        if unknown:
-            raise ValueError(f"unknown method(s) {unknown}; choose from "
-                             f"{', '.join(paper.METHOD_ORDER)} or 'all'")
+        methods = parse_methods(args.methods, settings)
         if args.report_only:
             import json  # pylint: disable=g-import-not-at-top
             from ahns_tf.benchmark import write_reports  # pylint: disable=g-import-not-at-top
