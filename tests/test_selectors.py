@@ -12,8 +12,12 @@ def numpy_ahns(user, pos, cands, alpha, beta, p):
     """Algorithm 1, lines 10-15, one positive pair at a time (no vectorisation)."""
     picks = []
     for b in range(user.shape[0]):
-        s_pos = float(user[b] @ pos[b])
-        target = beta * max(s_pos + alpha, 1e-6) ** (p + 1)
+        base = float(user[b] @ pos[b]) + alpha
+        # Eq. 2 as written where the power is real (as the reference code computes it);
+        # elsewhere (negative base, fractional power; or base 0) the base becomes 1e-6.
+        if not (base > 0 or (base < 0 and float(p + 1).is_integer())):
+            base = 1e-6
+        target = beta * base ** (p + 1)
         ratings = [abs(float(user[b] @ cands[b, m]) - target) for m in range(cands.shape[1])]
         picks.append(int(np.argmin(ratings)))
     return np.array(picks)
@@ -52,20 +56,26 @@ def test_ahns_hand_worked_case():
     assert tie.numpy()[0, 0] == 1
 
 
-def test_ahns_guard_when_positive_score_plus_alpha_is_not_positive():
-    # s_pos = -2, alpha = 1: s_pos + alpha = -1 <= 0. The base is floored at 1e-6, so for
-    # p = -2 the target is 0.1 / 1e-6 = 1e5: the highest-scoring candidate (index 2) is picked,
-    # and for p = -1 the target is beta = 0.1: the candidate closest to 0.1 (index 0).
+def test_ahns_when_positive_score_plus_alpha_is_not_positive():
+    # Candidate scores [0.12, -3.0, 4.0, 0.5]; alpha = 1, beta = 0.1.
     user = np.array([[1.0]], np.float32)
-    pos = np.array([[-2.0]], np.float32)
     cands = np.array([[[0.12], [-3.0], [4.0], [0.5]]], np.float32)
-    assert AdaptiveHardnessSelector(1.0, 0.1, -2)(user, pos, cands)["indices"].numpy()[0, 0] == 2
-    assert AdaptiveHardnessSelector(1.0, 0.1, -1)(user, pos, cands)["indices"].numpy()[0, 0] == 0
-    target = ideal_negative_score(tf.constant([-2.0, -1.0, 0.0]), 1.0, 0.1, -2.0).numpy()
-    assert np.all(np.isfinite(target))
-    np.testing.assert_allclose(target, [1e5, 1e5, 0.1], rtol=1e-5)
-    # p = -1.5 (a fractional power of a negative base would be NaN without the floor)
-    assert np.isfinite(ideal_negative_score(tf.constant([-5.0]), 0.5, 0.2, -1.5).numpy()).all()
+    pick = lambda s_pos, p: AdaptiveHardnessSelector(1.0, 0.1, p)(
+        user, np.array([[s_pos]], np.float32), cands)["indices"].numpy()[0, 0]
+    # s_pos = -1.05: base -0.05. p = -2: target 0.1 / -0.05 = -2, as the reference computes it
+    # -> ratings [2.12, 1.0, 6.0, 2.5]: the lowest-scoring candidate (index 1).
+    assert pick(-1.05, -2) == 1
+    # p = -1: target = beta = 0.1 whatever the base -> closest is 0.12 (index 0).
+    assert pick(-1.05, -1) == 0
+    # p = -1.5: (-0.05)^(-0.5) is not real; the base becomes 1e-6 -> target 0.1 * 1e3 = 100
+    # -> the highest-scoring candidate (index 2).
+    assert pick(-1.05, -1.5) == 2
+    # s_pos = -1: base exactly 0 -> 1e-6, target 0.1 / 1e-6 = 1e5 -> index 2 (p = -2).
+    assert pick(-1.0, -2) == 2
+    target = ideal_negative_score(tf.constant([-2.0, -1.0, 0.0], tf.float64), 1.0, 0.1, -2.0)
+    np.testing.assert_allclose(target.numpy(), [-0.1, 1e5, 0.1], rtol=1e-9)
+    fractional = ideal_negative_score(tf.constant([-5.0, 0.5]), 0.5, 0.2, -1.5).numpy()
+    np.testing.assert_allclose(fractional, [0.2 * 1e3, 0.2], rtol=1e-5)
 
 
 def test_theorem_1_ideal_hardness_falls_as_positive_score_rises():

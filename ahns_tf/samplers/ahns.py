@@ -4,19 +4,23 @@ import tensorflow as tf
 
 from ahns_tf.samplers.selector import NegativeSelector
 
-#: Floor of ``s(u, i+) + alpha`` before the power in Eq. (2); see `AdaptiveHardnessSelector`.
+#: Stand-in for ``s(u, i+) + alpha`` where Eq. (2)'s power has no real value; see
+#: `ideal_negative_score`.
 MIN_BASE = 1e-6
 
 
 def ideal_negative_score(pos_score, alpha: float, beta: float, p: float):
     """Score the ideal negative should have: ``beta * (s(u, i+) + alpha)^(p + 1)``.
 
-    This is Eq. (4) of the paper. The base ``s(u, i+) + alpha`` is floored at
-    `MIN_BASE` (1e-6): the power is then defined for every positive score, and
-    a positive scored at or below ``-alpha`` is treated as the limit
-    ``s + alpha -> 0+``. For p < -1 that target is huge, so the hardest
-    candidate is chosen (like DNS), which is what criterion C2 asks for a
-    badly-ranked positive; for -1 <= p < 0 it is ``beta`` (p = -1) or ~0.
+    This is Eq. (4) of the paper, evaluated as written wherever the power is a
+    real number, as the reference code does: for every base ``s + alpha > 0``,
+    and for a negative base when ``p + 1`` is a whole number (p = -1, -2, ...).
+    For p = -2 and ``s + alpha < 0`` the target ``beta / (s + alpha)`` is
+    negative, so the lowest-scoring candidate is chosen for a positive the
+    model ranks very badly. Where the power has no real value (a negative base
+    with fractional p, or a base of exactly 0) the base is replaced by
+    `MIN_BASE` (1e-6), the limit ``s + alpha -> 0+``: for p < -1 a huge
+    target, i.e. the hardest candidate.
 
     Args:
         pos_score: [...] positive scores ``e_u . e_{i+}``.
@@ -26,9 +30,22 @@ def ideal_negative_score(pos_score, alpha: float, beta: float, p: float):
 
     Returns:
         [...] target scores, same shape as `pos_score`.
+
+    Example:
+
+    ```python
+    ideal_negative_score(tf.constant([0.4, -0.3]), alpha=0.1, beta=0.4, p=-2)
+    # -> [0.8, -2.0]: 0.4 / (0.4 + 0.1) and 0.4 / (-0.3 + 0.1)
+    ```
     """
-    base = tf.maximum(pos_score + alpha, MIN_BASE)
-    return beta * tf.pow(base, p + 1.0)
+    base = pos_score + alpha
+    exponent = float(p) + 1.0
+    if exponent.is_integer():
+        real = tf.not_equal(base, 0.0)        # negative bases have real whole powers
+    else:
+        real = base > 0.0
+    base = tf.where(real, base, tf.constant(MIN_BASE, base.dtype))
+    return beta * tf.pow(base, exponent)
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
@@ -68,8 +85,8 @@ class AdaptiveHardnessSelector(NegativeSelector):
         self.alpha, self.beta, self.p = float(alpha), float(beta), float(p)
 
     def select(self, user_emb, pos_emb, cand_emb, epoch):
-        # Ratings in float64: a floored base makes the target huge (beta * 1e6 for
-        # p = -2), where float32 could no longer tell candidate scores apart.
+        # Ratings in float64: a base near 0 makes the target huge (up to beta * 1e6
+        # for p = -2), where float32 could no longer tell candidate scores apart.
         pos_score = tf.reduce_sum(user_emb * pos_emb, axis=1, keepdims=True)     # [B, 1]
         target = ideal_negative_score(tf.cast(pos_score, tf.float64), self.alpha, self.beta,
                                       self.p)                                    # [B, 1]
