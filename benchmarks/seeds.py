@@ -2,6 +2,8 @@
 
     python -m benchmarks.seeds --dataset tools --seeds 2024 1 2 3 4 --epochs 50 \
         --data-dir ../shared/data/ahns
+    python -m benchmarks.seeds --dataset ml-1m --sampler dns --num-candidates 8 --epochs 30 \
+        --seeds 2024 1 2 3 --data-dir ../shared/data/ahns
 
 Trains the method (AHNS, the reference settings, unless --sampler says otherwise) once per
 seed under the reference protocol (--select-on test), then writes
@@ -47,6 +49,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sampler", default="ahns", choices=sorted(PAPER_ROW))
     parser.add_argument("--seeds", type=int, nargs="+", default=[2024, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--num-candidates", type=int,
+                        help="M (default: the sampler's default for the dataset, as in "
+                             "pipelines.train)")
     parser.add_argument("--data-dir")
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     parser.add_argument("--work-dir", default="runs/seeds")
@@ -59,12 +64,17 @@ def main(argv=None) -> int:
         if earlier.get("epochs") != args.epochs:
             parser.error(f"{path} holds runs of {earlier.get('epochs')} epochs, not "
                          f"{args.epochs}; pass the same --epochs or another --output")
+        if earlier.get("num_candidates") != args.num_candidates:
+            parser.error(f"{path} holds runs with --num-candidates "
+                         f"{earlier.get('num_candidates')}, not {args.num_candidates}; pass the "
+                         "same value or another --output")
         runs = earlier["runs"]
     for seed in args.seeds:
         if str(seed) in runs:
             continue
         config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=args.sampler,
                              select_on="test", epochs=args.epochs, seed=seed,
+                             num_candidates=args.num_candidates,
                              output_dir=os.path.join(args.work_dir,
                                                      f"{args.dataset}-{args.sampler}-{seed}"))
         result = train(config, export=False, verbose=2)
@@ -73,7 +83,8 @@ def main(argv=None) -> int:
         payload = {"command": "python -m benchmarks.seeds " + " ".join(sys.argv[1:] if argv is None
                                                                        else argv),
                    "dataset": args.dataset, "sampler": args.sampler, "protocol": "test",
-                   "epochs": args.epochs, "runs": runs, "summary": summarise(runs, paper)}
+                   "epochs": args.epochs, "num_candidates": args.num_candidates, "runs": runs,
+                   "summary": summarise(runs, paper)}
         os.makedirs(args.output, exist_ok=True)
         atomic_write_text(path, json.dumps(payload, indent=2))
         atomic_write_text(path[:-5] + ".md", markdown(payload))
