@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ahns_tf import paper
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +81,20 @@ def test_seed_summary_mean_std_and_gap_by_hand():
     text = markdown({"command": "x", "dataset": "tools", "sampler": "ahns", "epochs": 50,
                      "runs": runs, "summary": s})
     assert "| mean ± std | 7.50 ± 0.71 | 4.10 ± 0.14 |" in text and "-6.2%" in text
+
+
+def test_seeds_refuses_to_mix_settings_in_one_results_file(tmp_path, capsys):
+    from benchmarks import seeds
+    (tmp_path / "toy-dns-seeds.json").write_text(json.dumps(
+        {"epochs": 5, "num_candidates": 8, "runs": {"1": {}}}))
+    base = ["--dataset", "toy", "--sampler", "dns", "--output", str(tmp_path)]
+    with pytest.raises(SystemExit) as stop:
+        seeds.main(base + ["--epochs", "5", "--num-candidates", "16"])
+    assert stop.value.code == 2
+    assert "--num-candidates 8, not 16" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        seeds.main(base + ["--epochs", "6", "--num-candidates", "8"])
+    assert "runs of 5 epochs, not 6" in capsys.readouterr().err
 
 
 def test_gap_section_lists_only_methods_outside_the_band():
