@@ -123,5 +123,6 @@ def markdown(payload: dict) -> str:
              f"paper's code does), {payload['epochs']} epochs, one run per seed. Values in %.", ""]
     return "\n".join(lines + seed_tables(payload["runs"], payload["summary"])) + "\n"
 
+
 if __name__ == "__main__":
     sys.exit(main())
