@@ -10,8 +10,9 @@ SavedModel to ``<export-dir>/<version>/``. Run with ``--help`` for every flag.
 """
 
 import argparse
-import os
 import dataclasses
+import json
+import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
@@ -85,18 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(argv=None) -> TrainConfig:
-    """Parses flags into a `TrainConfig`: defaults < --config file < flags."""
+    """Parses flags into a `TrainConfig`: defaults < --config file < flags.
+
+    Raises:
+        ValueError: ``--resume`` names a folder without a run, or ``--config``
+            is not a JSON object of flag values.
+    """
     args = build_parser().parse_args(argv)
     values = {}
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     if args.resume:
         path = os.path.join(args.resume, "progress.json")
         if not os.path.isfile(path):
-            raise SystemExit(f"error: {path} not found: --resume takes the --output-dir of a "
+            raise ValueError(f"{path} not found: --resume takes the --output-dir of a "
                              f"run that completed at least one epoch")
         with open(path) as f:
             saved = json.load(f)["config"]
         saved["ks"] = tuple(saved["ks"])
+        saved["output_dir"] = args.resume  # the folder may have been moved since
         return TrainConfig(**saved), args
     if args.config:
         for key, value in load_config_file(args.config).items():
@@ -110,8 +117,8 @@ def config_from_args(argv=None) -> TrainConfig:
 
 
 def main(argv=None) -> int:
-    config, args = config_from_args(argv)
     try:
+        config, args = config_from_args(argv)
         config = config.resolved()
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,6 +1,9 @@
 """Shared fixtures: tiny synthetic datasets and the path of the shared benchmark data."""
 
+import json
 import os
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -43,3 +46,21 @@ def shared_data():
     if not os.path.isdir(os.path.join(SHARED_DATA, "tools")):
         pytest.skip(f"benchmark data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def kill_after_epoch(proc, progress_path, epoch: int, timeout: float = 240) -> int:
+    """SIGKILLs `proc` just after its run's progress.json reaches `epoch`.
+
+    Returns:
+        The last completed epoch recorded when the process died.
+    """
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if progress_path.exists() and json.loads(progress_path.read_text())["epoch"] >= epoch:
+            break
+        assert proc.poll() is None, "training ended before it could be killed"
+        time.sleep(0.05)
+    time.sleep(0.1)  # into the next epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return json.loads(progress_path.read_text())["epoch"]

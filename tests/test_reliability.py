@@ -16,6 +16,7 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.data import DataFormatError
 from ahns_tf.runs import NonFiniteLossError, RunConflictError
 from ahns_tf.training import train
+from conftest import kill_after_epoch
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -54,17 +55,7 @@ def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir,
     """)
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen([sys.executable, "-c", script], env=env)
-    progress = tmp_path / "killed" / "progress.json"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if progress.exists() and json.loads(progress.read_text())["epoch"] >= 4:
-            break
-        assert proc.poll() is None, "training ended before it could be killed"
-        time.sleep(0.05)
-    time.sleep(0.1)  # into the next epoch
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed_at = json.loads(progress.read_text())["epoch"]
+    killed_at = kill_after_epoch(proc, tmp_path / "killed" / "progress.json", 4)
     assert 4 <= killed_at < 12
     assert not (tmp_path / "killed" / "metrics.json").exists()
 
@@ -77,8 +68,22 @@ def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir,
     assert a["best_epoch"] == b["best_epoch"]
     for key in a["test"]:
         assert b["test"][key] == pytest.approx(a["test"][key], rel=1e-5, abs=1e-7)
+    assert len(a["history"]) == len(b["history"])
     for x, y in zip(a["history"], b["history"]):
-        assert y == pytest.approx(x, rel=1e-4, abs=1e-6)
+        assert_entries_close(y, x)
+
+
+def assert_entries_close(actual: dict, expected: dict, rel=1e-4, abs=1e-6):
+    """Same keys; numbers equal within tolerance, everything else (e.g. "split") exactly.
+
+    (`pytest.approx` on a dict holding strings raises a TypeError from pytest 9 on.)
+    """
+    assert sorted(actual) == sorted(expected)
+    for key, value in expected.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert actual[key] == pytest.approx(value, rel=rel, abs=abs), key
+        else:
+            assert actual[key] == value, key
 
 
 def test_finished_run_is_not_trained_again(toy_data_dir, tmp_path):

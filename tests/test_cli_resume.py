@@ -1,0 +1,78 @@
+"""`python -m pipelines.train --resume RUN_DIR` after a SIGKILL, through the command line."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from conftest import kill_after_epoch
+from test_reliability import assert_entries_close
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def _flags(data_dir, out, export):
+    return ["--dataset", "toy", "--data-dir", data_dir, "--epochs", "8", "--eval-every", "2",
+            "--ks", "5", "10", "--select-metric", "ndcg@5", "--batch-size", "32",
+            "--patience", "0", "--num-candidates", "4", "--steps-per-execution", "2",
+            "--output-dir", str(out), "--export-dir", str(export)]
+
+
+def _comparable(path):
+    result = json.loads(path.read_text())
+    for key in ("train_seconds", "epoch_seconds", "median_epoch_seconds", "median_eval_seconds",
+                "export_path"):
+        result.pop(key, None)
+    result["config"].pop("output_dir")
+    for entry in result["history"]:
+        entry.pop("epoch_seconds"), entry.pop("eval_seconds")
+    return result
+
+
+def test_resume_flag_continues_a_killed_run_to_the_uninterrupted_metrics(toy_data_dir, tmp_path):
+    straight = subprocess.run(
+        [sys.executable, "-m", "pipelines.train",
+         *_flags(toy_data_dir, tmp_path / "straight", tmp_path / "exp")],
+        env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert straight.returncode == 0, straight.stderr
+
+    # The same command line, slowed down by a sleeping callback so it can be killed mid-epoch.
+    slow = textwrap.dedent(f"""
+        import sys, time, tensorflow as tf
+        import ahns_tf.training
+        from pipelines.train import main
+        class Slow(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                time.sleep(0.05)
+        real = ahns_tf.training.train
+        ahns_tf.training.train = lambda *a, **k: real(*a, callbacks=[Slow()], **k)
+        sys.exit(main({_flags(toy_data_dir, tmp_path / 'killed', tmp_path / 'exp')!r}))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", slow], env=ENV, cwd=tmp_path)
+    killed_at = kill_after_epoch(proc, tmp_path / "killed" / "progress.json", 3)
+    assert 3 <= killed_at < 8 and not (tmp_path / "killed" / "metrics.json").exists()
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "pipelines.train", "--resume", str(tmp_path / "killed")],
+        env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming {tmp_path / 'killed'} after epoch {killed_at}" in resumed.stdout
+
+    a = _comparable(tmp_path / "straight" / "metrics.json")
+    b = _comparable(tmp_path / "killed" / "metrics.json")
+    assert a["config"] == b["config"] and a["best_epoch"] == b["best_epoch"]
+    assert [(h["epoch"], h["split"]) for h in b["history"]] == [
+        (e, s) for e in range(2, 9, 2) for s in ("valid", "test")]
+    assert_entries_close(b["test"], a["test"], rel=1e-5, abs=1e-7)
+    for x, y in zip(a["history"], b["history"]):
+        assert_entries_close(y, x)
+    assert sorted(os.listdir(tmp_path / "exp")) == ["1", "2"]  # each finished run exported once
+
+
+def test_resume_of_a_folder_without_a_run_is_an_error(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pipelines.train", "--resume", str(tmp_path)],
+                         env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "progress.json not found: --resume takes the --output-dir of a run" in out.stderr
