@@ -23,6 +23,7 @@ def exported(tmp_path_factory):
     users = rng.normal(size=(NUM_USERS, DIM)).astype(np.float32)
     items = rng.normal(size=(NUM_ITEMS, DIM)).astype(np.float32)
     # user 3 has seen at least 21 of 25 items (fewer unseen than K); user 6 has seen nothing
+    # (a cold user: served like an unknown id)
     train = [(u, i) for u in range(6) for i in rng.choice(NUM_ITEMS, 4, replace=False)]
     train += [(3, i) for i in range(21)]
     train = sorted(set(train))
@@ -53,7 +54,7 @@ def test_top_k_equals_numpy_brute_force_and_never_returns_training_items(exporte
         print(json.dumps([res["item_ids"].numpy().tolist(), res["scores"].numpy().tolist()]))
     """, path)
     got_ids, got_scores = json.loads(out)
-    for u in range(NUM_USERS):
+    for u in range(NUM_USERS - 1):  # user 6 is cold: test_cold_and_unknown_users_...
         seen = [i for uu, i in train if uu == u]
         scores = users[u] @ items.T
         scores[seen] = -np.inf
@@ -87,16 +88,21 @@ def test_score_and_embedding_signatures(exported):
     np.testing.assert_allclose(item_emb[0], items[4], rtol=1e-6)
 
 
+# TensorFlow's own tool, from the interpreter's environment even when it is not activated.
+SAVED_MODEL_CLI = (shutil.which("saved_model_cli", path=os.path.dirname(sys.executable))
+                   or shutil.which("saved_model_cli"))
+
+
 def _cli(*args):
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    out = subprocess.run(["saved_model_cli", *args], capture_output=True, text=True, env=env,
+    out = subprocess.run([SAVED_MODEL_CLI, *args], capture_output=True, text=True, env=env,
                          timeout=300, cwd="/")
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 
 
-@pytest.mark.skipif(shutil.which("saved_model_cli") is None, reason="saved_model_cli not on PATH")
+@pytest.mark.skipif(SAVED_MODEL_CLI is None, reason="saved_model_cli not found")
 def test_saved_model_cli_show_lists_the_documented_signatures(exported):
     text = _cli("show", "--dir", exported[0], "--all")
     for name in ("serving_default", "score", "user_embedding", "item_embedding"):
@@ -108,12 +114,13 @@ def test_saved_model_cli_show_lists_the_documented_signatures(exported):
     assert "outputs['known_user'] tensor_info:\n        dtype: DT_BOOL\n        shape: (-1)" in default
 
 
-@pytest.mark.skipif(shutil.which("saved_model_cli") is None, reason="saved_model_cli not on PATH")
+@pytest.mark.skipif(SAVED_MODEL_CLI is None, reason="saved_model_cli not found")
 def test_saved_model_cli_run_answers_a_request(exported):
     path, users, items, train = exported
     text = _cli("run", "--dir", path, "--tag_set", "serve", "--signature_def", "serving_default",
-                "--input_exprs", "user_id=[6]")
-    scores = users[6] @ items.T  # user 6 has no training items
+                "--input_exprs", "user_id=[0]")
+    scores = users[0] @ items.T
+    scores[[i for u, i in train if u == 0]] = -np.inf
     expected = np.argsort(-scores, kind="stable")[:K]
     assert "Result for output key item_ids:" in text
     got = text.split("Result for output key item_ids:")[1].split("Result")[0]
@@ -121,7 +128,7 @@ def test_saved_model_cli_run_answers_a_request(exported):
 
 
 def test_predict_request_proto_matches_the_signature_and_is_answered(exported):
-    path, users, items, _ = exported
+    path, users, items, train = exported
     out = run_tf_only("""
         import json, sys
         import tensorflow as tf
@@ -144,7 +151,43 @@ def test_predict_request_proto_matches_the_signature_and_is_answered(exported):
         print(json.dumps(outputs["item_ids"].numpy().tolist()))
     """, path)
     got = json.loads(out)
-    assert got[1] == np.argsort(-(users[6] @ items.T), kind="stable")[:K].tolist()
+    scores = users[0] @ items.T
+    scores[[i for u, i in train if u == 0]] = -np.inf
+    assert got[0] == np.argsort(-scores, kind="stable")[:K].tolist()
+    assert got[1] == _most_popular(train, K)  # user 6 is cold
+
+
+def _most_popular(train, k):
+    """Independent popularity ranking: count, then break ties by the smaller id."""
+    counts = {}
+    for _, i in train:
+        counts[i] = counts.get(i, 0) + 1
+    return sorted(counts, key=lambda i: (-counts[i], i))[:k]
+
+
+def test_cold_and_unknown_users_get_the_popularity_fallback_everywhere(exported):
+    path, users, items, train = exported
+    out = run_tf_only("""
+        import json, sys
+        import tensorflow as tf
+        m = tf.saved_model.load(sys.argv[1])
+        ids = tf.constant([6, 0, 7, -1], tf.int64)   # cold, known, out of range, negative
+        top = m.signatures["serving_default"](user_id=ids)
+        s = m.signatures["score"](user_id=ids, item_ids=tf.constant([[1, 2]] * 4, tf.int64))
+        e = m.signatures["user_embedding"](user_id=ids)
+        print(json.dumps([top["item_ids"].numpy().tolist(), top["scores"].numpy().tolist(),
+                          top["known_user"].numpy().tolist(), s["scores"].numpy().tolist(),
+                          e["embedding"].numpy().tolist(), e["known_user"].numpy().tolist()]))
+    """, path)
+    ids, scores, known, score, emb, emb_known = json.loads(out.replace("NaN", "null"))
+    popular = _most_popular(train, K)
+    share = [sum(1 for _, i in train if i == p) / len(train) for p in popular]
+    assert known == emb_known == [False, True, False, False]
+    for row in (0, 2, 3):
+        assert ids[row] == popular
+        np.testing.assert_allclose(scores[row], share, rtol=1e-6)
+        assert score[row] == [None, None] and emb[row] == [0.0] * DIM
+    np.testing.assert_allclose(score[1], [users[0] @ items[1], users[0] @ items[2]], rtol=1e-5)
 
 
 def test_interrupted_export_leaves_no_version_folder(tmp_path, monkeypatch):

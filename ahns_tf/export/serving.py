@@ -14,14 +14,15 @@ class RetrievalServingModule(tf.Module):
     * ``serving_default``: ``user_id`` int64 [batch] -> ``item_ids`` int64
       [batch, K], ``scores`` float32 [batch, K] (inner products), ``known_user``
       bool [batch]. A user's training items are never returned. A user id
-      outside ``[0, num_users)`` gets the K most popular training items with
-      their share of training interactions as ``scores`` and
-      ``known_user = False``. A user with fewer than K unseen items gets
+      outside ``[0, num_users)``, or a cold one (in range but without a
+      training interaction in `exclude`, so its embedding was never trained),
+      gets the K most popular training items with their share of training
+      interactions as ``scores`` and ``known_user = False``. A user with fewer than K unseen items gets
       item id -1 with score -inf in the remaining slots.
     * ``score``: ``user_id`` [batch], ``item_ids`` int64 [batch, n] -> ``scores``
-      [batch, n]; unknown users or items score NaN.
+      [batch, n]; unknown or cold users and unknown items score NaN.
     * ``user_embedding``: ``user_id`` [batch] -> ``embedding`` [batch, dim]
-      (zeros and ``known_user = False`` for unknown ids).
+      (zeros and ``known_user = False`` for unknown or cold ids).
     * ``item_embedding``: ``item_id`` [batch] -> ``embedding`` [batch, dim]
       (zeros and ``known_item = False`` for unknown ids).
 
@@ -73,9 +74,22 @@ class RetrievalServingModule(tf.Module):
         known = tf.logical_and(ids >= 0, ids < size)
         return known, tf.where(known, ids, tf.zeros_like(ids))
 
+    def _known_user(self, user_id):
+        """A user is known when in range and with at least one training interaction.
+
+        A cold user (in range, no interaction: only in test.txt, or a gap in the
+        id range) has an embedding row training never moved from its random
+        initialisation, so it is answered like an unknown id.
+        """
+        in_range, safe = self._known(user_id, self.num_users)            # [B], [B]
+        history = (tf.gather(self.exclude_row_splits, safe + 1)
+                   - tf.gather(self.exclude_row_splits, safe))           # [B] training items
+        known = tf.logical_and(in_range, history > 0)
+        return known, tf.where(known, safe, tf.zeros_like(safe))
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
     def top_k(self, user_id):
-        known, safe = self._known(user_id, self.num_users)
+        known, safe = self._known_user(user_id)
         scores = tf.matmul(tf.gather(self.user_embeddings, safe), self.item_embeddings,
                            transpose_b=True)                                  # [B, N]
         excluded = tf.gather(tf.RaggedTensor.from_row_splits(
@@ -99,7 +113,7 @@ class RetrievalServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id"),
                                   tf.TensorSpec([None, None], tf.int64, name="item_ids")])
     def score(self, user_id, item_ids):
-        known_user, safe_user = self._known(user_id, self.num_users)
+        known_user, safe_user = self._known_user(user_id)
         known_item, safe_item = self._known(item_ids, self.num_items)
         scores = tf.einsum("bd,bnd->bn", tf.gather(self.user_embeddings, safe_user),
                            tf.gather(self.item_embeddings, safe_item))       # [B, n]
@@ -108,7 +122,7 @@ class RetrievalServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
     def user_embedding(self, user_id):
-        known, safe = self._known(user_id, self.num_users)
+        known, safe = self._known_user(user_id)
         emb = tf.gather(self.user_embeddings, safe)
         return {"embedding": emb * tf.cast(known, emb.dtype)[:, None], "known_user": known}
 
