@@ -17,8 +17,9 @@ class RetrievalServingModule(tf.Module):
       outside ``[0, num_users)``, or a cold one (in range but without a
       training interaction in `exclude`, so its embedding was never trained),
       gets the K most popular training items with their share of training
-      interactions as ``scores`` and ``known_user = False``. A user with fewer than K unseen items gets
-      item id -1 with score -inf in the remaining slots.
+      interactions as ``scores`` and ``known_user = False``. A user with
+      fewer than K unseen items gets item id -1 with score -inf in the
+      remaining slots.
     * ``score``: ``user_id`` [batch], ``item_ids`` int64 [batch, n] -> ``scores``
       [batch, n]; unknown or cold users and unknown items score NaN.
     * ``user_embedding``: ``user_id`` [batch] -> ``embedding`` [batch, dim]

@@ -5,6 +5,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from ahns_tf.random_streams import stream_seed
+
 
 def steps_per_epoch(num_pairs: int, batch_size: int) -> int:
     """Batches per epoch; the last, smaller batch is kept (every pair is used)."""
@@ -16,7 +18,8 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
     """An endless dataset of ``(users [B], items [B])`` batches, reshuffled each epoch.
 
     Epoch ``e`` visits every pair once in the order
-    ``stateless_shuffle(range(n), seed=(seed, e))``, so the stream is a pure
+    ``stateless_shuffle(range(n), seed=stream_seed(seed, "shuffle", e))``
+    (`ahns_tf.random_streams`), so the stream is a pure
     function of ``(seed, epoch)``: the same seed gives the same batches, and a
     run resumed at epoch ``first_epoch`` sees exactly the batches an
     uninterrupted run would. Pass ``steps_per_epoch(n, batch_size)`` to
@@ -55,7 +58,7 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
 
     def epoch_batches(epoch):
         order = tf.random.experimental.stateless_shuffle(
-            tf.range(num_pairs, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+            tf.range(num_pairs, dtype=tf.int64), seed=stream_seed(seed, "shuffle", epoch))
 
         def batch(i):  # slice the epoch's permutation: one op per batch, not per pair
             idx = order[i * batch_size:(i + 1) * batch_size]

@@ -5,7 +5,8 @@ A run directory holds, next to metrics.json:
 * ``checkpoints/``: `tf.train.CheckpointManager` checkpoints numbered by
   completed epoch: model weights, optimizer slots and the optimizer's step
   counter. The step counter is also the random state: candidate sampling is
-  keyed on (seed, step) and batches on (seed, epoch), so nothing else needs
+  keyed on (seed, step) and batches on (seed, epoch) (separate streams, see
+  `ahns_tf.random_streams`), so nothing else needs
   saving to continue exactly where the run stopped.
 * ``progress.json``: the config, the last completed epoch and the evaluation
   callback's state (history, best epoch, patience counter, epoch timings),

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from ahns_tf.random_streams import stream_seed
+
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
 class UninteractedCandidateSampler(tf.keras.layers.Layer):
@@ -30,7 +32,8 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
     identical whatever the width.
 
     Randomness is stateless: candidates are a pure function of
-    ``(seed, step, users)``, so training is reproducible and resumes exactly
+    ``(seed, step, users)`` (the "candidates" stream of
+    `ahns_tf.random_streams`), so training is reproducible and resumes exactly
     from a checkpointed step counter (no hidden generator state).
 
     Call `adapt` with the training interactions before calling the layer.
@@ -151,7 +154,7 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
                                "must be called before sampling")
         users = tf.cast(users, tf.int64)                                # [B]
         shape = tf.stack([tf.size(users), self.num_candidates])
-        seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64)])
+        seed = stream_seed(self.seed, "candidates", step)               # [2]
         # Full-range int64 draws reduced modulo the per-user count of free items;
         # the modulo bias is below num_items / 2**63, i.e. nil.
         raw = tf.random.stateless_uniform(shape, seed=seed, minval=None, maxval=None,

@@ -35,7 +35,8 @@ class TopNRandomSelector(NegativeSelector):
     def select(self, user_emb, pos_emb, cand_emb, epoch):
         scores = self.scores_of(user_emb, cand_emb)                         # [B, M]
         top = tf.math.top_k(scores, k=self.top_n).indices                    # [B, N]
-        pick = tf.random.stateless_uniform([tf.shape(scores)[0], 1], self.stateless_seed(1),
+        pick = tf.random.stateless_uniform([tf.shape(scores)[0], 1],
+                                           self.stateless_seed("dns_mn"),
                                            minval=0, maxval=self.top_n, dtype=tf.int32)
         return {"indices": tf.cast(tf.gather(top, pick, batch_dims=1), tf.int64)}  # [B, 1]
 

@@ -33,7 +33,7 @@ class PositiveMixingSelector(NegativeSelector):
     candidate_input = "scores"
 
     def select(self, user_emb, pos_emb, cand_emb, epoch):
-        a = tf.random.stateless_uniform([tf.shape(user_emb)[0], 1], self.stateless_seed(2),
+        a = tf.random.stateless_uniform([tf.shape(user_emb)[0], 1], self.stateless_seed("mixgcf"),
                                         dtype=user_emb.dtype)                     # [B, 1]
         # The score is linear in the embedding, so the mixed candidates' scores
         # are the mixed scores: u . (a e+ + (1-a) e_m) = a s+ + (1-a) s_m.

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from ahns_tf.random_streams import stream_seed
+
 
 def candidate_scores(user_emb, cand_emb):
     """Inner-product scores of every candidate.
@@ -112,7 +114,6 @@ class NegativeSelector(tf.keras.layers.Layer):
     def select(self, user_emb, pos_emb, cand_emb, epoch):
         raise NotImplementedError
 
-    def stateless_seed(self, salt: int):
-        """A [2] seed from the layer's `seed`, the current step and `salt`."""
-        return tf.stack([tf.constant(getattr(self, "seed", 0) * 1000003 + salt, tf.int64),
-                         self._step])
+    def stateless_seed(self, stream: str):
+        """The [2] seed of `stream` (`ahns_tf.random_streams`) at the current step."""
+        return stream_seed(getattr(self, "seed", 0), stream, self._step)
