@@ -11,19 +11,22 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     packages=find_packages(include=["ahns_tf", "ahns_tf.*", "pipelines", "tuning"]),
+    # Every range was tested: CI installs the newest versions these allow into a fresh virtual
+    # environment on every run (the versions it resolved are printed at the top of its log).
+    # Upper bounds stop at the next release that may break us (TF minor releases, majors).
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "tf-keras>=2.21,<2.22",
         "tensorflow-recommenders==0.7.7",
         "tensorflow-datasets>=4.9,<5",
-        "importlib_resources",  # needed by tensorflow-datasets builders, not declared by it
+        "importlib_resources>=5,<8",  # needed by tensorflow-datasets builders, not declared by it
         "keras-tuner==1.4.8",
-        "scikit-learn",  # keras-tuner's BayesianOptimization oracle needs it
+        "scikit-learn>=1.3,<2",  # keras-tuner's BayesianOptimization oracle needs it
         "tensorboard>=2.21,<2.22",
-        "numpy>=1.26",
-        "matplotlib>=3.7",
+        "numpy>=1.26,<3",
+        "matplotlib>=3.7,<4",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6", "tensorflow-serving-api>=2.21,<2.22"],
+        "test": ["pytest>=8.4,<10", "hypothesis>=6,<7", "tensorflow-serving-api>=2.21,<2.22"],
     },
 )
