@@ -6,6 +6,7 @@ import os
 from ahns_tf import paper, plots
 from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
+from ahns_tf.provenance import code_fingerprint, describe
 from ahns_tf.runs.checkpoint import RUN_LOCATION_KEYS, changed_settings
 from ahns_tf.training import train
 
@@ -56,9 +57,14 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
 _PLACE_FIELDS = ("data_dir",) + RUN_LOCATION_KEYS
 
 
-def _same_run(result, config: TrainConfig) -> bool:
-    """Whether a stored metrics.json came from `config` (file locations aside)."""
+def _same_run(result, config: TrainConfig, fingerprint: str) -> bool:
+    """Whether a stored metrics.json came from `config` (file locations aside) and
+    from the library code whose `code_fingerprint` is `fingerprint` (so one table
+    never mixes rows from different code)."""
     if not result or "config" not in result:
+        return False
+    trained_with = result.get("provenance", {}).get("code_fingerprints") or ["unknown"]
+    if set(trained_with) != {fingerprint}:
         return False
     return not changed_settings(result["config"], config.resolved().to_json(),
                                 TrainConfig().to_json(), ignore=_PLACE_FIELDS)
@@ -76,7 +82,9 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
         work_dir: where each method's run directory goes.
         verbose: Keras verbosity.
         overwrite: train every listed method afresh instead of resuming its
-            run (needed after changing its settings).
+            run (needed after changing its settings). A stored row is reused
+            only if it has the same settings and was trained by the same
+            library code (`ahns_tf.provenance.code_fingerprint`).
         **overrides: TrainConfig fields applied to every method (epochs,
             select_on, data_dir, ...).
 
@@ -97,12 +105,17 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
     if os.path.isfile(existing):  # keep other methods' results when running a subset
         with open(existing) as f:
             results = json.load(f)
+    fingerprint = code_fingerprint()
     for method in methods:
         config = method_config(method, settings[method], dataset, **overrides)
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
-        if not overwrite and _same_run(results.get(method), config):
-            continue  # finished earlier with these settings (its run folder may be gone)
-        results[method] = train(config, export=False, verbose=verbose, overwrite=overwrite)
+        if not overwrite and _same_run(results.get(method), config, fingerprint):
+            continue  # finished earlier with these settings and this code
+        result = train(config, export=False, verbose=verbose, overwrite=overwrite)
+        if result.get("provenance", {}).get("code_fingerprints") != [fingerprint]:
+            # the run folder held a run (finished or not) begun by other library code
+            result = train(config, export=False, verbose=verbose, overwrite=True)
+        results[method] = result
         results = {m: results[m] for m in paper.METHOD_ORDER if m in results}
         write_reports(dataset, results, output_dir, protocol,
                       [m for m in paper.METHOD_ORDER if m in results or m in methods], settings)
@@ -180,18 +193,20 @@ def write_reports(dataset: str, results: dict, output_dir: str, protocol: str,
     label = ("reference protocol: best epoch chosen on the test set" if protocol == "test" else
              "validation protocol: best epoch chosen on a 10% hold-out of train.txt")
     requested = list(requested or results)
-    methods_arg = "all" if requested == list(paper.METHOD_ORDER) else ",".join(requested)
+    origins = {}  # the recorded command and commit of each row, as the rows were trained
+    for method, run in results.items():
+        origins.setdefault(describe(run.get("provenance")), []).append(method)
     lines = [f"# {dataset}: Table 2 methods ({label})", "",
-             f"Command: `python -m pipelines.benchmark --dataset {dataset} --methods "
-             f"{methods_arg} --select-on {protocol} --data-dir ../shared/data/ahns` "
-             f"(settings: benchmarks/methods.json; {len(results)} of {len(requested)} methods "
-             f"done).",
-             "Paper values: Table 2 of Lai et al. (2024), percent. diff = (ours - paper) / paper.",
-             "s/epoch is the median epoch time as the run went; when runs share the machine "
-             "with other jobs it is inflated unevenly, so compare speed on an idle machine "
-             "(benchmarks/results/core-speed.md).",
-             "", "| method | best epoch | R@20 | paper | diff | N@20 | paper | diff | N@50 | paper "
-             "| diff | s/epoch |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"{len(results)} of {len(requested)} methods done (settings: "
+             f"benchmarks/methods.json). Produced by (recorded with each row):", ""]
+    lines += [f"- {', '.join(methods)}: {origin}" for origin, methods in origins.items()]
+    lines += ["",
+              "Paper values: Table 2 of Lai et al. (2024), percent. diff = (ours - paper) / paper.",
+              "s/epoch is the median epoch time as the run went; when runs share the machine "
+              "with other jobs it is inflated unevenly, so compare speed on an idle machine "
+              "(benchmarks/results/core-speed.md).",
+              "", "| method | best epoch | R@20 | paper | diff | N@20 | paper | diff | N@50 | paper "
+              "| diff | s/epoch |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for method, run in results.items():
         row = paper.TABLE2.get(dataset, {}).get(method)
         cells = []

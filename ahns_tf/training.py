@@ -17,6 +17,7 @@ from ahns_tf.models.losses import BPRLoss
 from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
+from ahns_tf.provenance import provenance
 from ahns_tf.runs import NonFiniteLossError, NumericGuard, ResumableRun
 from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
@@ -112,6 +113,7 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     ```
     """
     config = config.resolved()
+    origin = provenance()  # this process's command, commit, code fingerprint and packages
     dataset = dataset or load_for(config)
     metrics_path = os.path.join(config.output_dir, "metrics.json")
     model = build_model(config, dataset)
@@ -124,7 +126,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         config.patience, config.epochs)
     guard = NumericGuard()
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
-                       defaults=TrainConfig().to_json())
+                       defaults=TrainConfig().to_json(),
+                       code_fingerprint=origin["code_fingerprint"])
     if overwrite:
         run.clear()
     progress = run.load_progress()  # raises before any output if the dir holds another run
@@ -160,6 +163,7 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     final = evaluation.evaluate_now()
     result = {
         "config": config.to_json(),
+        "provenance": dict(origin, code_fingerprints=run.code_fingerprints),
         "protocol": ("reference (best epoch chosen on test)" if select_on == "test"
                      else "validation (best epoch chosen on a held-out 10% of train)"),
         "selected_on": select_on,

@@ -36,6 +36,19 @@ def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_pa
     assert "| rns | " in table and "| ahns_p2 | " in table and "reference protocol" in table
     for name in ("toy-fig5.png", "toy-fig7.png"):
         assert (tmp_path / "results" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The exact command and the commit it ran on are recorded with each row and reported.
+    from ahns_tf.provenance import code_fingerprint
+    head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    for run in results.values():
+        record = run["provenance"]
+        assert record["command"].startswith("python -m pipelines.benchmark --dataset toy")
+        assert "--epochs 2 " in record["command"] and "--batch-size 64" in record["command"]
+        assert record["commit"] == (head or None)
+        assert record["code_fingerprints"] == [code_fingerprint()]
+    assert "--methods rns,ahns_p2 --select-on test --epochs 2" in table
+    if head:
+        assert f"at commit {head[:10]}" in table
 
     # New settings for one method: refused until --overwrite, then only that method re-trains.
     with open(os.path.join(REPO, "benchmarks", "methods.json")) as f:
@@ -59,6 +72,17 @@ def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_pa
     assert kept.returncode == 0, kept.stderr[-3000:]
     assert not (tmp_path / "work").exists()
     assert json.loads((tmp_path / "results" / "toy.json").read_text()) == results
+
+    # A row trained by other library code is trained again, so one table never mixes code.
+    results["ahns_p2"]["provenance"]["code_fingerprints"] = ["0123456789abcdef"]
+    (tmp_path / "results" / "toy.json").write_text(json.dumps(results))
+    retrained = subprocess.run(again, capture_output=True, text=True, env=env, timeout=600,
+                               cwd=REPO)
+    assert retrained.returncode == 0, retrained.stderr[-3000:]
+    assert (tmp_path / "work").exists()
+    stored = json.loads((tmp_path / "results" / "toy.json").read_text())
+    assert stored["ahns_p2"]["provenance"]["code_fingerprints"] == [code_fingerprint()]
+    assert stored["rns"] == results["rns"]
 
 
 def test_unknown_method_is_rejected(tmp_path):

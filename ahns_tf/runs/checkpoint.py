@@ -73,6 +73,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
         defaults: values of settings added after a run was saved; a saved
             config without such a key counts as having its default, so runs
             saved by an older version still resume.
+        code_fingerprint: `ahns_tf.provenance.code_fingerprint()` of this
+            process; `code_fingerprints` lists every one a run was trained
+            with (more than one if it was resumed under other code; "unknown"
+            for epochs saved before fingerprints were recorded).
 
     Where a run's files live (``output_dir``, ``export_dir``) is not compared:
     a run folder that was moved or copied still resumes (or, if finished,
@@ -87,8 +91,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None):
+    def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None,
+                 code_fingerprint: str = None):
         super().__init__()
+        self.code_fingerprints = [code_fingerprint] if code_fingerprint else []
         self.defaults = defaults
         self.run_dir = run_dir
         self.config = json.loads(json.dumps(config))  # tuples -> lists, as stored
@@ -149,6 +155,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
                 best = [saved[f"w{i}"] for i in range(len(saved.files))]
         self.evaluation.load_state(progress["evaluation"], best)
         self._last_epoch = epoch
+        earlier = progress.get("code_fingerprints", ["unknown"])
+        self.code_fingerprints = earlier + [f for f in self.code_fingerprints if f not in earlier]
         return epoch
 
     @property
@@ -175,7 +183,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
             os.replace(tmp, os.path.join(self.run_dir, self._best_file))
         self._checkpoint_manager(self.model).save(checkpoint_number=epoch + 1)
         progress = {"config": self.config, "epoch": epoch + 1, "best_file": self._best_file,
-                    "evaluation": self.evaluation.state()}
+                    "evaluation": self.evaluation.state(),
+                    "code_fingerprints": self.code_fingerprints}
         atomic_write_text(self.progress_path, json.dumps(progress))
         self._last_epoch = epoch + 1
         if previous and previous != self._best_file:

@@ -1,0 +1,116 @@
+"""Where a result came from: the exact command, the code it ran on, the packages.
+
+Every metrics.json and every committed benchmark file records `provenance()`,
+so each number can be traced to a command line and a commit and reproduced.
+"""
+
+import datetime
+import hashlib
+import importlib.metadata
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from typing import Optional, Sequence
+
+#: The repository root (this file is ahns_tf/provenance.py).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The library's own code: what a result depends on (CLIs and benchmarks only drive it).
+CODE_DIR = os.path.join(ROOT, "ahns_tf")
+#: Distributions whose versions are recorded.
+PACKAGES = ("tensorflow", "tf-keras", "tensorflow-recommenders", "keras-tuner", "numpy")
+
+
+def code_fingerprint(code_dir: str = CODE_DIR) -> str:
+    """SHA-256 (first 16 hex digits) of every ``.py`` file under `code_dir`, paths included.
+
+    Two results with the same fingerprint ran the same library code, whatever
+    git says (uncommitted edits change it; documentation commits do not).
+
+    Example:
+
+    >>> len(code_fingerprint())
+    16
+    """
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(code_dir):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, code_dir).encode() + b"\0")
+                with open(path, "rb") as f:
+                    digest.update(f.read() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _git(*args) -> Optional[str]:
+    try:
+        out = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True,
+                             timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None  # not a git checkout (an installed package), or no git
+    return out.stdout.strip()
+
+
+def command_line(argv: Optional[Sequence[str]] = None) -> str:
+    """The command as typed: ``python -m <module> <args>`` for ``-m`` entry points.
+
+    Args:
+        argv: the arguments after the program; defaults to ``sys.argv[1:]``.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    program = (f"python -m {spec.name}" if spec is not None and spec.name
+               else "python " + os.path.relpath(sys.argv[0], ROOT) if sys.argv and sys.argv[0]
+               else "python")
+    return " ".join([program] + [shlex.quote(a) for a in argv])
+
+
+def provenance(argv: Optional[Sequence[str]] = None, command: Optional[str] = None) -> dict:
+    """The record stored with a result.
+
+    Args:
+        argv: arguments of the command that produced the result; defaults to
+            this process's ``sys.argv[1:]``.
+        command: the whole command line, when it is not this process's
+            (overrides `argv`).
+
+    Returns:
+        ``{"command", "commit", "dirty", "code_fingerprint", "versions", "machine",
+        "date"}``: ``commit`` is the git HEAD (None outside a checkout),
+        ``dirty`` whether tracked library, CLI or benchmark code differed from it.
+
+    Example:
+
+    ```python
+    payload = {"provenance": provenance(), "results": ...}
+    ```
+    """
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", "ahns_tf", "pipelines",
+                  "tuning", "benchmarks/*.py", "setup.py")
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "command": command or command_line(argv),
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": None if status is None else bool(status),
+        "code_fingerprint": code_fingerprint(),
+        "versions": versions,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def describe(record: Optional[dict]) -> str:
+    """One line for a report: the command, the commit and the TensorFlow version."""
+    if not record:
+        return "not recorded (produced before provenance was recorded)"
+    commit = (record.get("commit") or "no git")[:10] + ("+edits" if record.get("dirty") else "")
+    return (f"`{record['command']}` at commit {commit}, TensorFlow "
+            f"{record.get('versions', {}).get('tensorflow')}, {record.get('date', '')}")
