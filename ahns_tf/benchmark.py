@@ -57,14 +57,29 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
 _PLACE_FIELDS = ("data_dir",) + RUN_LOCATION_KEYS
 
 
+def trained_by(result, fingerprint: str) -> bool:
+    """Whether a stored metrics.json was trained, every epoch of it, by the library
+    code whose `ahns_tf.provenance.code_fingerprint` is `fingerprint`."""
+    return (result or {}).get("provenance", {}).get("code_fingerprints") == [fingerprint]
+
+
+def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
+    """`train`, except that a run folder begun by other library code is trained afresh.
+
+    A result table must not mix code versions: a finished or half-done run left
+    in ``config.output_dir`` by other code is discarded, not returned or resumed.
+    """
+    result = train(config, **kwargs)
+    if not trained_by(result, fingerprint):
+        result = train(config, **dict(kwargs, overwrite=True))
+    return result
+
+
 def _same_run(result, config: TrainConfig, fingerprint: str) -> bool:
     """Whether a stored metrics.json came from `config` (file locations aside) and
     from the library code whose `code_fingerprint` is `fingerprint` (so one table
     never mixes rows from different code)."""
-    if not result or "config" not in result:
-        return False
-    trained_with = result.get("provenance", {}).get("code_fingerprints") or ["unknown"]
-    if set(trained_with) != {fingerprint}:
+    if not result or "config" not in result or not trained_by(result, fingerprint):
         return False
     return not changed_settings(result["config"], config.resolved().to_json(),
                                 TrainConfig().to_json(), ignore=_PLACE_FIELDS)
@@ -111,11 +126,8 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
         if not overwrite and _same_run(results.get(method), config, fingerprint):
             continue  # finished earlier with these settings and this code
-        result = train(config, export=False, verbose=verbose, overwrite=overwrite)
-        if result.get("provenance", {}).get("code_fingerprints") != [fingerprint]:
-            # the run folder held a run (finished or not) begun by other library code
-            result = train(config, export=False, verbose=verbose, overwrite=True)
-        results[method] = result
+        results[method] = train_current(config, fingerprint, export=False, verbose=verbose,
+                                        overwrite=overwrite)
         results = {m: results[m] for m in paper.METHOD_ORDER if m in results}
         write_reports(dataset, results, output_dir, protocol,
                       [m for m in paper.METHOD_ORDER if m in results or m in methods], settings)

@@ -107,10 +107,23 @@ def provenance(argv: Optional[Sequence[str]] = None, command: Optional[str] = No
     }
 
 
-def describe(record: Optional[dict]) -> str:
-    """One line for a report: the command, the commit and the TensorFlow version."""
-    if not record:
-        return "not recorded (produced before provenance was recorded)"
-    commit = (record.get("commit") or "no git")[:10] + ("+edits" if record.get("dirty") else "")
+def describe(record: Optional[dict], command: Optional[str] = None) -> str:
+    """One line for a report: the command, the commit and the TensorFlow version.
+
+    Args:
+        record: a `provenance()` dict, or None for a result made before they
+            were recorded.
+        command: the command such an older result stored, if any.
+    """
+    if not record or "commit" not in record:
+        if command:
+            return f"`{command}` (as rebuilt then; commit not recorded: made before provenance was)"
+        return "an unrecorded command and commit (made before provenance was recorded)"
+    commit = (record["commit"] or "no git")[:10] + ("+edits" if record.get("dirty") else "")
     return (f"`{record['command']}` at commit {commit}, TensorFlow "
             f"{record.get('versions', {}).get('tensorflow')}, {record.get('date', '')}")
+
+
+def payload_origin(payload: dict) -> str:
+    """`describe` for a results file: its ``provenance``, else its older ``command``."""
+    return describe(payload.get("provenance"), payload.get("command"))

@@ -26,6 +26,8 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.paper import TABLE2
 from ahns_tf.export import atomic_write_text
+from ahns_tf.benchmark import train_current, trained_by
+from ahns_tf.provenance import code_fingerprint, payload_origin, provenance
 from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,18 +54,22 @@ def run_accuracy(args):
     if os.path.exists(out_json):
         with open(out_json) as f:
             results = json.load(f).get("runs", {})
+    fingerprint = code_fingerprint()
     for dataset in args.datasets:
         for protocol in args.protocols:
             for method in args.methods:
-                key = f"{dataset}/{method}/{protocol}"
-                if key in results and not args.overwrite:
-                    continue
-                config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
-                                     select_on=protocol, epochs=args.epochs,
-                                     output_dir=os.path.join(args.work_dir, key.replace("/", "-")))
-                result = train(config, export=False, verbose=2)
-                results[key] = result
-                write_reports(args, results)
+                for optimizer in args.optimizers:
+                    key = f"{dataset}/{method}/{protocol}" + (
+                        "" if optimizer == "adam" else f"/{optimizer}")
+                    if trained_by(results.get(key), fingerprint) and not args.overwrite:
+                        continue  # done by this code
+                    config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
+                                         select_on=protocol, epochs=args.epochs,
+                                         optimizer=optimizer, output_dir=os.path.join(
+                                             args.work_dir, key.replace("/", "-")))
+                    results[key] = train_current(config, fingerprint, export=False, verbose=2,
+                                                 overwrite=args.overwrite)
+                    write_reports(args, results)
     return results
 
 
@@ -88,14 +94,11 @@ def run_speed(args):
                     "optimizer": optimizer,
                 }
                 print(key_line(dataset, method, speed[key]), optimizer, flush=True)
-    command = "python -m benchmarks.core --data-dir ../shared/data/ahns --speed"
-    if args.optimizers != ["adam"]:
-        command += " --optimizers " + " ".join(args.optimizers)
-    payload = {"command": command,
+    payload = {"provenance": provenance(args.argv),
                "machine": _machine(), "speed": speed,
                "reference": _load_json("reference-measurements.json")}
     atomic_write_text(os.path.join(args.output, "core-speed.json"), json.dumps(payload, indent=2))
-    write_speed_markdown(args, speed, payload["reference"], command)
+    write_speed_markdown(args, speed, payload["reference"], payload_origin(payload))
 
 
 def key_line(dataset, method, row):
@@ -103,9 +106,9 @@ def key_line(dataset, method, row):
             f"full evaluation {row['eval_s']:.3f} s")
 
 
-def write_speed_markdown(args, speed, reference, command):
+def write_speed_markdown(args, speed, reference, origin):
     lines = ["# Speed: seconds per training epoch and per full evaluation", "",
-             f"Command: `{command}` "
+             f"Produced by {origin} "
              f"({args.speed_epochs} epochs per run; medians over epochs 2.. and over evaluations "
              "of all test users). Machine: " + json.dumps(_machine()), "",
              "| dataset | method | optimizer | ours: train s/epoch | reference: train s/epoch | "
@@ -125,24 +128,30 @@ def write_speed_markdown(args, speed, reference, command):
     atomic_write_text(os.path.join(args.output, "core-speed.md"), "\n".join(lines) + "\n")
 
 
-def write_reports(args, results):
+def write_reports(args, results, origin=None):
+    """Writes core.json and core.md; `origin` is the stored provenance (--report-only)."""
     reference = _load_json("reference-measurements.json")
-    payload = {"command": "python -m benchmarks.core --data-dir ../shared/data/ahns",
-               "machine": _machine(), "runs": results}
+    payload = {"provenance": origin or provenance(args.argv), "machine": _machine(),
+               "runs": results}
     atomic_write_text(os.path.join(args.output, "core.json"), json.dumps(payload, indent=1))
     lines = ["# Core benchmark: AHNS (p=-2, reference defaults) and RNS, MF backbone", "",
-             "Command: `python -m benchmarks.core --data-dir ../shared/data/ahns` (100 epochs, "
-             "evaluation every 5, patience 10 evaluations, seed 2024).", "",
+             f"Produced by {payload_origin(payload)} (evaluation every 5 epochs, patience 10 "
+             "evaluations, seed 2024; each run's own command and commit are in core.json).", "",
              "Protocols: **test** = the reference code's (train on all of train.txt, best epoch "
              "chosen on the test set); **valid** = best epoch chosen on a held-out 10% of "
              "train.txt, test reported at that epoch.", "",
              "`train s/epoch` is the median epoch time of that run as it ran (the machine was "
              "shared with other jobs); idle timings are in core-speed.md.", "",
-             "| dataset | method | protocol | best epoch | Recall@20 | paper | diff | NDCG@20 | "
-             "paper | diff | NDCG@50 | paper | train s/epoch |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "`commit` is the code each row was trained with (`+edits`: with uncommitted "
+             "changes; `—`: not recorded, a row from before provenance was recorded).", "",
+             "| dataset | method | protocol | optimizer | best epoch | Recall@20 | paper | diff "
+             "| NDCG@20 | paper | diff | NDCG@50 | paper | train s/epoch | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, result in results.items():
-        dataset, method, protocol = key.split("/")
+        dataset, method, protocol = key.split("/")[:3]
+        optimizer = result["config"].get("optimizer", "adam")
+        record = result.get("provenance") or {}
+        commit = (record.get("commit") or "—")[:10] + ("+edits" if record.get("dirty") else "")
         row = TABLE2.get(dataset, {}).get(PAPER_KEY[method], [np.nan] * 3)
         test = result["test"]
         cells = []
@@ -150,8 +159,9 @@ def write_reports(args, results):
             ours = 100 * test[metric]
             diff = f"{100 * (ours - ref) / ref:+.1f}%" if metric != "ndcg@50" else ""
             cells += [f"{ours:.2f}", f"{ref:.2f}"] + ([diff] if diff else [])
-        lines.append(f"| {dataset} | {method} | {protocol} | {result['best_epoch']} | "
-                     + " | ".join(cells) + f" | {result['median_epoch_seconds']:.2f} |")
+        lines.append(f"| {dataset} | {method} | {protocol} | {optimizer} | "
+                     f"{result['best_epoch']} | " + " | ".join(cells)
+                     + f" | {result['median_epoch_seconds']:.2f} | {commit} |")
     lines += ["", "Reference PyTorch code on this machine kind (test metrics by epoch, 0-based: "
               "epoch 0 is after one training epoch; from "
               "../shared/data/reference-measurements.json):", ""]
@@ -174,17 +184,20 @@ def main(argv=None):
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--speed-epochs", type=int, default=7)
     parser.add_argument("--optimizers", nargs="+", default=["adam"], choices=["adam", "lazy_adam"],
-                        help="--speed: time each method with each optimizer")
+                        help="train (or, with --speed, time) each method with each optimizer")
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     parser.add_argument("--work-dir", default="runs/benchmarks")
     parser.add_argument("--overwrite", action="store_true", help="re-run finished runs")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite core.md from core.json without training")
     args = parser.parse_args(argv)
+    args.argv = argv
     os.makedirs(args.output, exist_ok=True)
     if args.report_only:
         with open(os.path.join(args.output, "core.json")) as f:
-            write_reports(args, json.load(f)["runs"])
+            stored = json.load(f)
+        write_reports(args, stored["runs"], stored.get("provenance") or {
+            "command": stored.get("command")})
     elif args.speed:
         run_speed(args)
     else:

@@ -146,9 +146,10 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
 
 
 def markdown(payload: dict) -> str:
+    from ahns_tf.provenance import payload_origin  # pylint: disable=import-outside-toplevel
     from benchmarks.seeds import seed_tables  # pylint: disable=import-outside-toplevel
     lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']} on "
-             f"{payload['dataset']}", "", f"Command: `{payload['command']}`", "",
+             f"{payload['dataset']}", "", f"Produced by {payload_origin(payload)}", "",
              "What this is: benchmarks/reference_torch.py, the reference code's MF training "
              "semantics re-written in PyTorch (see its docstring), evaluated with a plain numpy "
              "full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
@@ -193,10 +194,10 @@ def main(argv=None) -> int:
     runs = {str(seed): run_seed(args, seed, train, test) for seed in args.seeds}
     sys.path.insert(0, os.path.dirname(HERE))
     from ahns_tf.paper import TABLE2  # pylint: disable=import-outside-toplevel
+    from ahns_tf.provenance import provenance  # pylint: disable=import-outside-toplevel
     from benchmarks.seeds import PAPER_ROW, summarise  # pylint: disable=import-outside-toplevel
     summary = summarise(runs, TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.ns]))
-    payload = {"command": "python -m benchmarks.reference_torch " + " ".join(
-        sys.argv[1:] if argv is None else argv), "dataset": args.dataset, "ns": args.ns,
+    payload = {"provenance": provenance(argv), "dataset": args.dataset, "ns": args.ns,
         "settings": {k: v for k, v in vars(args).items() if k not in ("data_dir", "output")},
         "runs": runs, "summary": summary}
     ours_path = os.path.join(args.output, f"{args.dataset}-{args.ns}-seeds.json")

@@ -23,6 +23,8 @@ import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
 from ahns_tf.paper import TABLE2
+from ahns_tf.benchmark import train_current, trained_by
+from ahns_tf.provenance import code_fingerprint, payload_origin, provenance
 from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,20 +71,20 @@ def main(argv=None) -> int:
                          f"{earlier.get('num_candidates')}, not {args.num_candidates}; pass the "
                          "same value or another --output")
         runs = earlier["runs"]
+    fingerprint = code_fingerprint()
     for seed in args.seeds:
-        if str(seed) in runs:
-            continue
+        if trained_by(runs.get(str(seed)), fingerprint):
+            continue  # this seed was run by the same library code
         config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=args.sampler,
                              select_on="test", epochs=args.epochs, seed=seed,
                              num_candidates=args.num_candidates,
                              output_dir=os.path.join(args.work_dir,
                                                      f"{args.dataset}-{args.sampler}-{seed}"))
-        result = train(config, export=False, verbose=2)
-        runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"]}
+        result = train_current(config, fingerprint, export=False, verbose=2)
+        runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"],
+                           "provenance": result["provenance"]}
         paper = TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.sampler])
-        payload = {"command": "python -m benchmarks.seeds " + " ".join(sys.argv[1:] if argv is None
-                                                                       else argv),
-                   "dataset": args.dataset, "sampler": args.sampler, "protocol": "test",
+        payload = {"provenance": provenance(argv), "dataset": args.dataset, "sampler": args.sampler, "protocol": "test",
                    "epochs": args.epochs, "num_candidates": args.num_candidates, "runs": runs,
                    "summary": summarise(runs, paper)}
         os.makedirs(args.output, exist_ok=True)
@@ -118,7 +120,8 @@ def seed_tables(runs: dict, summary: dict) -> list:
 
 def markdown(payload: dict) -> str:
     lines = [f"# Seed spread: {payload['sampler']} on {payload['dataset']}", "",
-             f"Command: `{payload['command']}`", "",
+             f"Produced by {payload_origin(payload)}; each seed's own command and "
+             "commit are in the .json.", "",
              "Reference protocol (`--select-on test`: best epoch chosen on the test split, as the "
              f"paper's code does), {payload['epochs']} epochs, one run per seed. Values in %.", ""]
     return "\n".join(lines + seed_tables(payload["runs"], payload["summary"])) + "\n"

@@ -23,6 +23,16 @@ import tensorflow as tf
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _provenance_module():
+    """ahns_tf/provenance.py loaded on its own (standard library only), not the ahns_tf package."""
+    import importlib.util  # pylint: disable=import-outside-toplevel
+    path = os.path.join(os.path.dirname(HERE), "ahns_tf", "provenance.py")
+    spec = importlib.util.spec_from_file_location("ahns_provenance", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def latest_version(model_dir):
     versions = sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
     if not versions:
@@ -55,14 +65,15 @@ def main():
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
+    records = _provenance_module()
+    origin = records.provenance()
     path = latest_version(args.model_dir)
     model = tf.saved_model.load(path)
     fn = model.signatures["serving_default"]
     num_users, dim = model.user_embeddings.shape
     num_items = model.item_embeddings.shape[0]
     rows = [measure(fn, num_users, b, args.requests, args.warmup, seed=b) for b in args.batch_sizes]
-    payload = {"command": "python benchmarks/serving.py --model-dir " + args.model_dir,
-               "model": path, "num_users": int(num_users), "num_items": int(num_items),
+    payload = {"provenance": origin, "model": path, "num_users": int(num_users), "num_items": int(num_items),
                "dim": int(dim), "k": int(fn.structured_outputs["item_ids"].shape[-1]),
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                            "tensorflow": tf.__version__,
@@ -73,7 +84,7 @@ def main():
         json.dump(payload, f, indent=2)
     os.replace(os.path.join(args.output, "serving.json.tmp"), os.path.join(args.output, "serving.json"))
     lines = ["# Serving latency of `serving_default` (plain `tf.saved_model.load`, in-process)", "",
-             f"Command: `{payload['command']}`. Model: {num_users} users x {num_items} items, "
+             f"Produced by {records.payload_origin(payload)}. Model: {num_users} users x {num_items} items, "
              f"dim {dim}, K {payload['k']}, training items excluded. Machine: "
              f"{json.dumps(payload['machine'])}", "",
              "| batch size | requests | p50 ms | p99 ms | mean ms |", "|---|---|---|---|---|"]

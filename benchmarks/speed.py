@@ -20,6 +20,7 @@ import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 from ahns_tf import paper, plots
 from ahns_tf.benchmark import load_method_settings, method_config, parse_methods
 from ahns_tf.export import atomic_write_text
+from ahns_tf.provenance import payload_origin, provenance
 from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,15 +54,14 @@ def main(argv=None) -> int:
         seconds[method] = {"median_epoch_seconds": result["median_epoch_seconds"],
                            "num_candidates": result["config"]["num_candidates"]}
         print(f"{method}: {seconds[method]['median_epoch_seconds']:.2f} s/epoch", flush=True)
-    command = "python -m benchmarks.speed " + " ".join(sys.argv[1:] if argv is None else argv)
-    payload = {"command": command, "dataset": args.dataset, "epochs": args.epochs,
+    payload = {"provenance": provenance(argv), "dataset": args.dataset, "epochs": args.epochs,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
                "seconds": seconds}
     os.makedirs(args.output, exist_ok=True)
     stem = os.path.join(args.output, f"{args.dataset}-speed")
     atomic_write_text(stem + ".json", json.dumps(payload, indent=2))
     lines = [f"# {args.dataset}: seconds per training epoch, one method at a time (Fig. 7)", "",
-             f"Command: `{command}` ({args.epochs} epochs per method, median over epochs 2..; "
+             f"Produced by {payload_origin(payload)} ({args.epochs} epochs per method, median over epochs 2..; "
              "settings from benchmarks/methods.json; batch 2048). Machine: "
              f"{json.dumps(payload['machine'])}.", "",
              "| method | M | s/epoch | vs rns |", "|---|---|---|---|"]

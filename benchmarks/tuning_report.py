@@ -20,6 +20,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from ahns_tf.provenance import describe  # noqa: E402  pylint: disable=g-import-not-at-top
 from tuning.report import load_trials  # noqa: E402  pylint: disable=g-import-not-at-top
 
 
@@ -40,6 +41,8 @@ def main():
         f"{best['completed_trials']} completed trials, {best['failed_trials']} failed, 30 epochs "
         "per trial, objective NDCG@20 on the 10% validation hold-out; the test split is never "
         "read during the search).", "",
+        f"Tuned run: {describe(tuned.get('provenance'))}. Reference-defaults run: "
+        f"{describe(defaults.get('provenance'))}.", "",
         f"Winner (`best.json`, copied to `tuning-tools-best.json`): alpha={hp['alpha']}, beta={hp['beta']}, M={hp['num_candidates']}, "
         f"p={hp['p']}; validation NDCG@20 after 30 epochs {best['objective']['value']:.4f}.", "",
         "## Test split, full 100-epoch training, best epoch chosen on validation", "",

@@ -1,0 +1,51 @@
+"""Provenance records: the exact command, the commit, the code fingerprint."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+from ahns_tf.provenance import code_fingerprint, describe, payload_origin
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_fingerprint_is_a_hash_of_paths_and_contents(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    (tmp_path / "notes.md").write_text("not code")
+    # Independent recomputation: sorted relative paths, each followed by its bytes.
+    digest = hashlib.sha256()
+    for rel, text in (("a.py", b"x = 1\n"), (os.path.join("sub", "b.py"), b"y = 2\n")):
+        digest.update(rel.encode() + b"\0" + text + b"\0")
+    assert code_fingerprint(str(tmp_path)) == digest.hexdigest()[:16]
+    (tmp_path / "notes.md").write_text("edited prose")
+    assert code_fingerprint(str(tmp_path)) == digest.hexdigest()[:16]  # prose does not count
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert code_fingerprint(str(tmp_path)) != digest.hexdigest()[:16]
+
+
+def test_a_module_entry_point_records_its_exact_command_and_commit(tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text("import json\nfrom ahns_tf.provenance import provenance\n"
+                      "print(json.dumps(provenance()))\n")
+    env = dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{tmp_path}", TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-m", "probe", "--epochs", "2", "a b"], env=env,
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    record = json.loads(out.stdout)
+    assert record["command"] == "python -m probe --epochs 2 'a b'"
+    head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or None
+    assert record["commit"] == head
+    assert record["code_fingerprint"] == code_fingerprint()
+    assert record["versions"]["tensorflow"].startswith("2.")
+
+
+def test_reports_say_when_nothing_was_recorded():
+    assert "not recorded" in describe(None)
+    assert payload_origin({"command": "python -m x"}).startswith("`python -m x` (as rebuilt")
+    line = describe({"command": "python -m y", "commit": "0123456789abcdef", "dirty": True,
+                     "versions": {"tensorflow": "2.21.0"}, "date": "2026-11-27"})
+    assert line == "`python -m y` at commit 0123456789+edits, TensorFlow 2.21.0, 2026-11-27"
