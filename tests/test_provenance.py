@@ -44,7 +44,7 @@ def test_a_module_entry_point_records_its_exact_command_and_commit(tmp_path):
 
 
 def test_reports_say_when_nothing_was_recorded():
-    assert "not recorded" in describe(None)
+    assert describe(None).startswith("an unrecorded command and commit")
     assert payload_origin({"command": "python -m x"}).startswith("`python -m x` (as rebuilt")
     line = describe({"command": "python -m y", "commit": "0123456789abcdef", "dirty": True,
                      "versions": {"tensorflow": "2.21.0"}, "date": "2026-11-27"})
