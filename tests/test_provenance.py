@@ -49,3 +49,20 @@ def test_reports_say_when_nothing_was_recorded():
     line = describe({"command": "python -m y", "commit": "0123456789abcdef", "dirty": True,
                      "versions": {"tensorflow": "2.21.0"}, "date": "2026-11-27"})
     assert line == "`python -m y` at commit 0123456789+edits, TensorFlow 2.21.0, 2026-11-27"
+
+
+def test_results_index_counts_recorded_runs_per_file(tmp_path):
+    from benchmarks.index import index_lines
+    record = {"command": "python -m pipelines.benchmark --dataset toy", "commit": "abc",
+              "dirty": False, "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    table = {"rns": {"config": {}, "provenance": record}, "dns": {"config": {}}}
+    (tmp_path / "toy.json").write_text(json.dumps(table))
+    (tmp_path / "old-seeds.json").write_text(json.dumps(
+        {"command": "python -m benchmarks.seeds", "runs": {"1": {"test": {}}}}))
+    (tmp_path / "notes.md").write_text("ignored")
+    rows = [line for line in index_lines(str(tmp_path))
+            if line.startswith("| ") and ".json" in line]
+    assert rows == [
+        "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
+        "made before provenance was) | 0 of 1 | unknown |",
+        "| toy.json | per run (see the .md) | 1 of 2 | unknown |"]
