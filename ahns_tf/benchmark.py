@@ -75,7 +75,7 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
     return result
 
 
-def _same_run(result, config: TrainConfig, fingerprint: str) -> bool:
+def same_run(result, config: TrainConfig, fingerprint: str) -> bool:
     """Whether a stored metrics.json came from `config` (file locations aside) and
     from the library code whose `code_fingerprint` is `fingerprint` (so one table
     never mixes rows from different code)."""
@@ -86,7 +86,7 @@ def _same_run(result, config: TrainConfig, fingerprint: str) -> bool:
 
 
 def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_dir: str,
-                  verbose=2, overwrite: bool = False, **overrides) -> dict:
+                  verbose=2, overwrite: bool = False, command: str = None, **overrides) -> dict:
     """Trains each method (resuming finished or interrupted runs) and writes reports.
 
     Args:
@@ -100,6 +100,8 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
             run (needed after changing its settings). A stored row is reused
             only if it has the same settings and was trained by the same
             library code (`ahns_tf.provenance.code_fingerprint`).
+        command: the command line recorded with each run (default: this
+            process's; see `ahns_tf.provenance`).
         **overrides: TrainConfig fields applied to every method (epochs,
             select_on, data_dir, ...).
 
@@ -124,10 +126,10 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
     for method in methods:
         config = method_config(method, settings[method], dataset, **overrides)
         config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
-        if not overwrite and _same_run(results.get(method), config, fingerprint):
+        if not overwrite and same_run(results.get(method), config, fingerprint):
             continue  # finished earlier with these settings and this code
         results[method] = train_current(config, fingerprint, export=False, verbose=verbose,
-                                        overwrite=overwrite)
+                                        overwrite=overwrite, command=command)
         results = {m: results[m] for m in paper.METHOD_ORDER if m in results}
         write_reports(dataset, results, output_dir, protocol,
                       [m for m in paper.METHOD_ORDER if m in results or m in methods], settings)
@@ -138,13 +140,16 @@ def run_benchmark(dataset: str, methods, settings: dict, output_dir: str, work_d
 BAND = 0.05
 
 
-def gap_section(dataset: str, results: dict, settings: dict) -> list:
+def gap_section(dataset: str, results: dict, settings: dict, results_dir: str = None) -> list:
     """Markdown lines for methods more than `BAND` from Table 2 on Recall@20 or NDCG@20.
 
     Each names the settings used, their source, the grid searched (from
-    methods.json) and the dataset's ``gap_notes`` entry if there is one. Methods
-    within the band that have a ``gap_notes`` entry for the dataset are listed
-    after them, with that note.
+    methods.json, ``searched: {setting: {dataset: [values]}}``) with a link to
+    the search's results file (``search-<dataset>-<method>.md`` in
+    `results_dir`, written by ``python -m benchmarks.search``) if it exists, and
+    the dataset's ``gap_notes`` entry if there is one. Methods within the band
+    that have a ``gap_notes`` entry for the dataset are listed after them, with
+    that note.
     """
     lines, notes = [], []
     for method, run in results.items():
@@ -165,16 +170,19 @@ def gap_section(dataset: str, results: dict, settings: dict) -> list:
         used = {k: run.get("config", {}).get(k, v) for k, v in used.items()}
         searched = {}
         for name, grid in spec.get("searched", {}).items():
-            if isinstance(grid, dict):   # {dataset: {value: [R@20, N@20]}, "metrics": ...}
+            if isinstance(grid, dict):   # {dataset: [values]}
                 grid = grid.get(dataset)
             if grid:
                 searched[name] = grid
-        scored = any(isinstance(grid, dict) for grid in searched.values())
+        where = f"search-{dataset}-{method}.md"
+        found = results_dir and os.path.isfile(os.path.join(results_dir, where))
+        record = "" if not searched else (
+            f" (results: [{where}]({where}))" if found else
+            " (results not committed yet; `python -m benchmarks.search` records them)")
         text = ", ".join(f"{m} {100 * g:+.1f}%" for m, g in outside.items())
         lines.append(f"- **{method}** ({text}): settings {json.dumps(used)} "
                      f"({spec.get('source', 'no source recorded')}); searched: "
-                     f"{json.dumps(searched) if searched else 'nothing yet'}"
-                     f"{' (value: best R@20, N@20 in %)' if scored else ''}."
+                     f"{json.dumps(searched) if searched else 'nothing yet'}{record}."
                      + (f" {spec['gap_notes'][dataset]}" if dataset in spec.get("gap_notes", {})
                         else ""))
     if lines:
@@ -242,7 +250,7 @@ def write_reports(dataset: str, results: dict, output_dir: str, protocol: str,
                   "trains on 90% of train.txt and the epoch is chosen without seeing the test "
                   "split, so lower numbers are expected and the 5% band does not apply.", ""]
     elif settings:
-        lines += gap_section(dataset, results, settings)
+        lines += gap_section(dataset, results, settings, output_dir)
     lines += [f"![Fig. 5]({os.path.basename(stem)}-fig5.png)",
               f"![Fig. 7]({os.path.basename(stem)}-fig7.png)", ""]
     atomic_write_text(stem + ".md", "\n".join(lines))

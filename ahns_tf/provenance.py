@@ -62,7 +62,8 @@ def command_line(argv: Optional[Sequence[str]] = None) -> str:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    program = (f"python -m {spec.name}" if spec is not None and spec.name
+    module = spec.name.removesuffix(".__main__") if spec is not None and spec.name else None
+    program = (f"python -m {module}" if module
                else "python " + os.path.relpath(sys.argv[0], ROOT) if sys.argv and sys.argv[0]
                else "python")
     return " ".join([program] + [shlex.quote(a) for a in argv])

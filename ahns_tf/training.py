@@ -77,7 +77,7 @@ def load_for(config: TrainConfig) -> RecDataset:
 
 def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
           verbose=None, overwrite: bool = False, callbacks=(),
-          evaluate_test: bool = True) -> dict:
+          evaluate_test: bool = True, command: str = None) -> dict:
     """Trains, selects the best epoch, writes metrics.json and exports a SavedModel.
 
     The run checkpoints every epoch into ``config.output_dir``; calling `train`
@@ -96,6 +96,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         evaluate_test: set False to never touch the test split (hyperparameter
             searches); needs ``select_on='valid'``; the result then has no
             ``test`` entry.
+        command: the command line recorded in the result's ``provenance``
+            (`ahns_tf.provenance`); defaults to this process's.
 
     Returns:
         The content of ``<output_dir>/metrics.json``.
@@ -113,7 +115,7 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     ```
     """
     config = config.resolved()
-    origin = provenance()  # this process's command, commit, code fingerprint and packages
+    origin = provenance(command=command)  # command, commit, code fingerprint, packages
     dataset = dataset or load_for(config)
     metrics_path = os.path.join(config.output_dir, "metrics.json")
     model = build_model(config, dataset)

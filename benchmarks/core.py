@@ -27,7 +27,7 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.paper import TABLE2
 from ahns_tf.export import atomic_write_text
 from ahns_tf.benchmark import train_current, trained_by
-from ahns_tf.provenance import code_fingerprint, payload_origin, provenance
+from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
 from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,7 +68,8 @@ def run_accuracy(args):
                                          optimizer=optimizer, output_dir=os.path.join(
                                              args.work_dir, key.replace("/", "-")))
                     results[key] = train_current(config, fingerprint, export=False, verbose=2,
-                                                 overwrite=args.overwrite)
+                                                 overwrite=args.overwrite,
+                                                 command=command_line(args.argv))
                     write_reports(args, results)
     return results
 

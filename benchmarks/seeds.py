@@ -24,7 +24,7 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
 from ahns_tf.paper import TABLE2
 from ahns_tf.benchmark import train_current, trained_by
-from ahns_tf.provenance import code_fingerprint, payload_origin, provenance
+from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
 from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,7 +80,8 @@ def main(argv=None) -> int:
                              num_candidates=args.num_candidates,
                              output_dir=os.path.join(args.work_dir,
                                                      f"{args.dataset}-{args.sampler}-{seed}"))
-        result = train_current(config, fingerprint, export=False, verbose=2)
+        result = train_current(config, fingerprint, export=False, verbose=2,
+                               command=command_line(argv))
         runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"],
                            "provenance": result["provenance"]}
         paper = TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.sampler])

@@ -46,6 +46,7 @@ def main(argv=None) -> int:
 
     from ahns_tf.benchmark import (load_method_settings, parse_methods,  # pylint: disable=g-import-not-at-top
                                    run_benchmark)
+    from ahns_tf.provenance import command_line  # pylint: disable=g-import-not-at-top
     try:
         settings = load_method_settings(args.methods_file)
         methods = parse_methods(args.methods, settings)
@@ -60,7 +61,8 @@ def main(argv=None) -> int:
         run_benchmark(args.dataset, methods, settings, args.output_dir, args.work_dir,
                       epochs=args.epochs, select_on=args.select_on, data_dir=args.data_dir,
                       ks=tuple(args.ks) if args.ks else None, select_metric=args.select_metric,
-                      batch_size=args.batch_size, overwrite=args.overwrite)
+                      batch_size=args.batch_size, overwrite=args.overwrite,
+                      command=command_line(argv))
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

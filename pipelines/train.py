@@ -123,11 +123,13 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from ahns_tf.provenance import command_line  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import summary, train  # pylint: disable=g-import-not-at-top
     from ahns_tf.data import DataFormatError, ChecksumError  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import NonFiniteLossError, RunConflictError  # pylint: disable=g-import-not-at-top
     try:
-        result = train(config, export=not args.no_export, overwrite=args.overwrite)
+        result = train(config, export=not args.no_export, overwrite=args.overwrite,
+                       command=command_line(argv))
     except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

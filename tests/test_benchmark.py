@@ -126,7 +126,7 @@ def test_gap_section_lists_only_methods_outside_the_band():
     results = {"ahns_p2": {"test": {"recall@20": 0.0700, "ndcg@20": 0.0400}},   # -5.7%, -1.2%
                "rns": {"test": {"recall@20": 0.0550, "ndcg@20": 0.0290}}}       # -0.5%, -3.0%
     settings = {"ahns_p2": {"default": {"sampler": "ahns", "p": -2}, "source": "readme",
-                            "searched": {"alpha": [0.5, 1.0]},
+                            "searched": {"alpha": {"tools": [0.5, 1.0], "ml-1m": [0.1]}},
                             "gap_notes": {"tools": "Seed noise."}},
                 "rns": {"default": {"sampler": "rns"}, "searched": {},
                         "gap_notes": {"tools": "Within, but worth a word.",
@@ -138,6 +138,7 @@ def test_gap_section_lists_only_methods_outside_the_band():
     assert text.index("**ahns_p2**") < text.index("## Notes on methods within the band")
     assert "**ahns_p2** (recall@20 -5.7%)" in text and "ndcg@20" not in text.split("**ahns_p2**")[1].split(":")[0]
     assert '{"p": -2}' in text and '"alpha": [0.5, 1.0]' in text and "Seed noise." in text
+    assert "0.1]" not in text and "results not committed yet" in text
     assert "rns" not in text.split("## Notes on methods within the band")[0]
     only_rns = gap_section("tools", {"rns": results["rns"]}, settings)
     assert only_rns[0] == "## Notes on methods within the band"    # no "Outside" section
@@ -158,3 +159,38 @@ def test_reference_loop_evaluator_by_hand():
     d2 = 1 / np.log2(3)
     assert abs(recall - (1 + 0.5) / 2) < 1e-12
     assert abs(ndcg - (d2 + d2 / (1 + d2)) / 2) < 1e-12
+
+
+def test_search_records_each_grid_point_with_its_provenance(toy_data_dir, tmp_path, capsys):
+    from ahns_tf.benchmark import gap_section
+    from benchmarks import search
+    argv = ["--dataset", "toy", "--method", "dns_mn", "--grid", "top_n=1,3", "--epochs", "2",
+            "--ks", "5", "20", "--data-dir", toy_data_dir, "--output", str(tmp_path / "results"),
+            "--work-dir", str(tmp_path / "work")]
+    assert search.main(argv) == 0
+    stored = json.loads((tmp_path / "results" / "search-toy-dns_mn.json").read_text())
+    assert list(stored["runs"]) == ["top_n=1", "top_n=3"]
+    assert [r["config"]["top_n"] for r in stored["runs"].values()] == [1, 3]
+    assert all(r["config"]["sampler"] == "dns_mn" and r["config"]["epochs"] == 2
+               for r in stored["runs"].values())
+    command = stored["runs"]["top_n=3"]["provenance"]["command"]
+    assert "--grid top_n=1,3 --epochs 2" in command
+    table = (tmp_path / "results" / "search-toy-dns_mn.md").read_text()
+    assert "| top_n=3 | test | " in table
+    # Done points are kept, not trained again.
+    import shutil
+    shutil.rmtree(tmp_path / "work")
+    assert search.main(argv) == 0 and not (tmp_path / "work").exists()
+    # The Table 2 report links the search once it exists.
+    settings = {"dns_mn": {"default": {"sampler": "dns_mn"}, "searched": {"top_n": {"toy": [1, 3]}}}}
+    paper_row = {"dns_mn": {"test": {"recall@20": 0.0, "ndcg@20": 0.0}}}
+    from ahns_tf import paper
+    paper.TABLE2["toy"] = {"dns_mn": [5.0, 3.0, 4.0]}
+    try:
+        text = "\n".join(gap_section("toy", paper_row, settings, str(tmp_path / "results")))
+    finally:
+        del paper.TABLE2["toy"]
+    assert "(results: [search-toy-dns_mn.md](search-toy-dns_mn.md))" in text
+    with pytest.raises(SystemExit):
+        search.main(argv[:4] + ["--grid", "no_such=1"])
+    assert "'no_such' is not a training setting" in capsys.readouterr().err
