@@ -9,11 +9,12 @@ setup(
                  "collaborative filtering in TensorFlow/Keras and TensorFlow Recommenders"),
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.9",
+    python_requires=">=3.10",  # TensorFlow 2.21 needs it
     packages=find_packages(include=["ahns_tf", "ahns_tf.*", "pipelines", "tuning"]),
-    # Every range was tested: CI installs the newest versions these allow into a fresh virtual
-    # environment on every run (the versions it resolved are printed at the top of its log).
-    # Upper bounds stop at the next release that may break us (TF minor releases, majors).
+    # CI installs the newest versions these ranges allow into a fresh virtual environment on
+    # every run (it prints what it resolved), as a new user's pip does; the lower bounds are the
+    # oldest versions earlier machines ran, not re-tested. Upper bounds stop at the next release
+    # that may break us (TF minor releases, other majors).
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "tf-keras>=2.21,<2.22",

@@ -212,7 +212,8 @@ def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
         The new version folder.
     """
     module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
-                                    k=min(top_k or config.top_k, dataset.num_items))
+                                    k=min(top_k or config.top_k, dataset.num_items),
+                                    trained_users=dataset.train.users)
     return export_retrieval_model(module, export_dir or config.export_dir, version)
 
 

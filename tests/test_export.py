@@ -214,3 +214,25 @@ def test_export_versions_increase_and_existing_version_is_refused(tmp_path):
         RetrievalServingModule(np.ones((2, 2)), np.ones((3, 2)), ([0], [1]), k=4)
     write_model_config(str(tmp_path))
     assert "name: 'm'" in (tmp_path / "models.config").read_text()
+
+
+def test_a_user_only_in_the_validation_file_is_cold_when_served(tmp_path):
+    from ahns_tf.config import TrainConfig
+    from ahns_tf.data import Interactions, build_dataset
+    from ahns_tf.training import export_run
+    data = build_dataset("v", Interactions.from_pairs([0, 0, 1], [0, 1, 2]),
+                         Interactions.from_pairs([3], [3]),
+                         valid=Interactions.from_pairs([2], [4]))   # user 2: validation only
+    rng = np.random.default_rng(3)
+    users = rng.normal(size=(data.num_users, 2)).astype(np.float32)
+    items = rng.normal(size=(data.num_items, 2)).astype(np.float32)
+    config = TrainConfig(dataset="v", top_k=2, ks=(1,), select_metric="recall@1").resolved()
+    path = export_run(config, data, users, items, export_dir=str(tmp_path / "v"))
+    out = run_tf_only("""
+        import json, sys
+        import tensorflow as tf
+        m = tf.saved_model.load(sys.argv[1])
+        res = m.signatures["serving_default"](user_id=tf.constant([0, 1, 2, 3], tf.int64))
+        print(json.dumps(res["known_user"].numpy().tolist()))
+    """, path)
+    assert json.loads(out) == [True, True, False, False]   # only users 0 and 1 were trained

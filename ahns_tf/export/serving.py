@@ -14,9 +14,9 @@ class RetrievalServingModule(tf.Module):
     * ``serving_default``: ``user_id`` int64 [batch] -> ``item_ids`` int64
       [batch, K], ``scores`` float32 [batch, K] (inner products), ``known_user``
       bool [batch]. A user's training items are never returned. A user id
-      outside ``[0, num_users)``, or a cold one (in range but without a
-      training interaction in `exclude`, so its embedding was never trained),
-      gets the K most popular training items with their share of training
+      outside ``[0, num_users)``, or a cold one (in range but not in
+      `trained_users`, so its embedding was never trained), gets the K most
+      popular training items with their share of training
       interactions as ``scores`` and ``known_user = False``. A user with
       fewer than K unseen items gets item id -1 with score -inf in the
       remaining slots.
@@ -42,6 +42,11 @@ class RetrievalServingModule(tf.Module):
         item_table: float [num_items, dim] item embeddings.
         exclude: ``(users, items)`` int arrays of interactions never returned.
         k: items returned by ``serving_default``. Defaults to 20.
+        trained_users: int ids of the users whose embeddings training updated
+            (those with an interaction in the training split). Defaults to the
+            users of `exclude`; pass it when `exclude` holds more than the
+            training split (e.g. a validation file), whose users-only-there
+            were never trained.
 
     Example:
 
@@ -51,7 +56,7 @@ class RetrievalServingModule(tf.Module):
     ```
     """
 
-    def __init__(self, user_table, item_table, exclude, k: int = 20):
+    def __init__(self, user_table, item_table, exclude, k: int = 20, trained_users=None):
         super().__init__(name="ahns_retrieval")
         user_table = np.asarray(user_table, np.float32)
         item_table = np.asarray(item_table, np.float32)
@@ -70,22 +75,24 @@ class RetrievalServingModule(tf.Module):
         self.exclude_items = tf.Variable(values, trainable=False, name="exclude_items")
         self.popular_items = tf.Variable(popular.astype(np.int64), trainable=False, name="popular_items")
         self.popular_scores = tf.Variable(share.astype(np.float32), trainable=False, name="popular_scores")
+        trained = np.zeros(self.num_users, bool)                           # [num_users]
+        trained[np.asarray(exclude[0] if trained_users is None else trained_users, np.int64)] = True
+        self.trained_users = tf.Variable(trained, trainable=False, name="trained_users")
 
     def _known(self, ids, size):
         known = tf.logical_and(ids >= 0, ids < size)
         return known, tf.where(known, ids, tf.zeros_like(ids))
 
     def _known_user(self, user_id):
-        """A user is known when in range and with at least one training interaction.
+        """A user is known when in range and trained (in `trained_users`).
 
-        A cold user (in range, no interaction: only in test.txt, or a gap in the
-        id range) has an embedding row training never moved from its random
-        initialisation, so it is answered like an unknown id.
+        A cold user (in range, never trained: only in test.txt or a validation
+        file, or a gap in the id range) has an embedding row training never
+        moved from its random initialisation, so it is answered like an
+        unknown id.
         """
         in_range, safe = self._known(user_id, self.num_users)            # [B], [B]
-        history = (tf.gather(self.exclude_row_splits, safe + 1)
-                   - tf.gather(self.exclude_row_splits, safe))           # [B] training items
-        known = tf.logical_and(in_range, history > 0)
+        known = tf.logical_and(in_range, tf.gather(self.trained_users, safe))
         return known, tf.where(known, safe, tf.zeros_like(safe))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
