@@ -67,12 +67,19 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
     """`train`, except that a run folder begun by other library code is trained afresh.
 
     A result table must not mix code versions: a finished or half-done run left
-    in ``config.output_dir`` by other code is discarded, not returned or resumed.
+    in ``config.output_dir`` by other code (its progress.json names other code
+    fingerprints, or none) is discarded before training, not returned or resumed.
     """
-    result = train(config, **kwargs)
-    if not trained_by(result, fingerprint):
-        result = train(config, **dict(kwargs, overwrite=True))
-    return result
+    progress = os.path.join(config.resolved().output_dir, "progress.json")
+    if os.path.isfile(progress):
+        try:
+            with open(progress) as f:
+                begun_by = json.load(f).get("code_fingerprints", ["unknown"])
+        except ValueError:
+            begun_by = ["unreadable"]
+        if begun_by != [fingerprint]:
+            kwargs = dict(kwargs, overwrite=True)
+    return train(config, **kwargs)
 
 
 def same_run(result, config: TrainConfig, fingerprint: str) -> bool:

@@ -26,7 +26,8 @@ def code_fingerprint(code_dir: str = CODE_DIR) -> str:
     """SHA-256 (first 16 hex digits) of every ``.py`` file under `code_dir`, paths included.
 
     Two results with the same fingerprint ran the same library code, whatever
-    git says (uncommitted edits change it; documentation commits do not).
+    git says: uncommitted edits change it, commits outside ``ahns_tf/`` do not
+    (a docstring or comment edit inside it does: the bytes are hashed).
 
     Example:
 
@@ -46,20 +47,31 @@ def code_fingerprint(code_dir: str = CODE_DIR) -> str:
 
 
 def _git(*args) -> Optional[str]:
+    """``git -C ROOT args`` output, or None unless ROOT is itself the top of a checkout.
+
+    (An installed package can sit inside some other repository, e.g. a
+    virtualenv in a project folder: that repository's HEAD is not ours.)
+    """
+    def run(*words):
+        return subprocess.run(["git", "-C", ROOT, *words], capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
     try:
-        out = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True,
-                             timeout=30, check=True)
+        if os.path.realpath(run("rev-parse", "--show-toplevel")) != os.path.realpath(ROOT):
+            return None
+        return run(*args)
     except (OSError, subprocess.SubprocessError):
         return None  # not a git checkout (an installed package), or no git
-    return out.stdout.strip()
 
 
 def command_line(argv: Optional[Sequence[str]] = None) -> str:
-    """The command as typed: ``python -m <module> <args>`` for ``-m`` entry points.
+    """The command as typed, e.g. ``python -m pipelines.train --dataset tools``.
 
     Args:
-        argv: the arguments after the program; defaults to ``sys.argv[1:]``.
+        argv: the arguments after the program, for a CLI called in-process
+            (``main(argv)``); defaults to this process's own command line.
     """
+    if argv is None and getattr(sys, "orig_argv", None):   # Python 3.10+: exactly as typed
+        return " ".join(["python"] + [shlex.quote(a) for a in sys.orig_argv[1:]])
     argv = list(sys.argv[1:] if argv is None else argv)
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     module = spec.name.removesuffix(".__main__") if spec is not None and spec.name else None
@@ -79,9 +91,10 @@ def provenance(argv: Optional[Sequence[str]] = None, command: Optional[str] = No
             (overrides `argv`).
 
     Returns:
-        ``{"command", "commit", "dirty", "code_fingerprint", "versions", "machine",
-        "date"}``: ``commit`` is the git HEAD (None outside a checkout),
-        ``dirty`` whether tracked library, CLI or benchmark code differed from it.
+        ``{"command", "cwd", "commit", "dirty", "code_fingerprint", "versions",
+        "machine", "date"}``: ``commit`` is the git HEAD (None outside a
+        checkout of this project), ``dirty`` whether the library, CLI, tuning or
+        benchmark code (or setup.py) differed from it, new files included.
 
     Example:
 
@@ -89,8 +102,8 @@ def provenance(argv: Optional[Sequence[str]] = None, command: Optional[str] = No
     payload = {"provenance": provenance(), "results": ...}
     ```
     """
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", "ahns_tf", "pipelines",
-                  "tuning", "benchmarks/*.py", "setup.py")
+    status = _git("status", "--porcelain", "--untracked-files=all", "--", "ahns_tf",
+                  "pipelines", "tuning", "benchmarks/*.py", "setup.py")
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -99,6 +112,7 @@ def provenance(argv: Optional[Sequence[str]] = None, command: Optional[str] = No
             versions[name] = None
     return {
         "command": command or command_line(argv),
+        "cwd": os.getcwd(),
         "commit": _git("rev-parse", "HEAD"),
         "dirty": None if status is None else bool(status),
         "code_fingerprint": code_fingerprint(),

@@ -85,17 +85,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(argv=None) -> TrainConfig:
+def config_from_args(argv=None):
     """Parses flags into a `TrainConfig`: defaults < --config file < flags.
 
+    Returns:
+        ``(config, args)``: the config, and the parsed flags.
+
     Raises:
-        ValueError: ``--resume`` names a folder without a run, or ``--config``
-            is not a JSON object of flag values.
+        ValueError: ``--resume`` names a folder without a run or comes with
+            flags other than ``--no-export`` (the run's saved settings are
+            used, so they would be ignored), or ``--config`` is not a JSON
+            object of flag values.
     """
     args = build_parser().parse_args(argv)
     values = {}
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     if args.resume:
+        extra = sorted("--" + name.replace("_", "-") for name, value in vars(args).items()
+                       if name not in ("resume", "no_export") and value not in (None, False))
+        if extra:
+            raise ValueError(f"--resume continues a run with its saved settings; drop "
+                             f"{', '.join(extra)} (to change settings, start a new run with "
+                             f"another --output-dir, or --overwrite this one)")
         path = os.path.join(args.resume, "progress.json")
         if not os.path.isfile(path):
             raise ValueError(f"{path} not found: --resume takes the --output-dir of a "

@@ -194,3 +194,18 @@ def test_search_records_each_grid_point_with_its_provenance(toy_data_dir, tmp_pa
     with pytest.raises(SystemExit):
         search.main(argv[:4] + ["--grid", "no_such=1"])
     assert "'no_such' is not a training setting" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stored, overwrite", [
+    ({"code_fingerprints": ["other"]}, True), ({}, True), (None, False),
+    ({"code_fingerprints": ["CURRENT"]}, False)])
+def test_a_run_folder_begun_by_other_code_is_discarded_before_training(tmp_path, monkeypatch,
+                                                                       stored, overwrite):
+    import ahns_tf.benchmark as benchmark
+    from ahns_tf.config import TrainConfig
+    calls = []
+    monkeypatch.setattr(benchmark, "train", lambda config, **kw: calls.append(kw) or {})
+    if stored is not None:
+        (tmp_path / "progress.json").write_text(json.dumps(dict(stored, epoch=3)))
+    benchmark.train_current(TrainConfig(output_dir=str(tmp_path)), "CURRENT", verbose=0)
+    assert calls == [dict(verbose=0, **({"overwrite": True} if overwrite else {}))]

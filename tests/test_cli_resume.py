@@ -71,6 +71,16 @@ def test_resume_flag_continues_a_killed_run_to_the_uninterrupted_metrics(toy_dat
     assert sorted(os.listdir(tmp_path / "exp")) == ["1", "2"]  # each finished run exported once
 
 
+def test_resume_refuses_flags_it_would_ignore_or_that_would_delete_the_run(tmp_path):
+    for flags, named in ((["--epochs", "200"], "--epochs"), (["--overwrite"], "--overwrite"),
+                         (["--config", "x.json", "--lr", "0.1"], "--config, --lr")):
+        out = subprocess.run([sys.executable, "-m", "pipelines.train", "--resume", str(tmp_path),
+                              *flags], env=ENV, cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert f"--resume continues a run with its saved settings; drop {named} " in out.stderr
+
+
 def test_resume_of_a_folder_without_a_run_is_an_error(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pipelines.train", "--resume", str(tmp_path)],
                          env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=120)

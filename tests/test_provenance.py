@@ -66,3 +66,19 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
         "made before provenance was) | 0 of 1 | unknown |",
         "| toy.json | per run (see the .md) | 1 of 2 | unknown |"]
+
+
+def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
+    import importlib.util
+    import shutil
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.email=a@b", "-c", "user.name=a",
+                    "commit", "-q", "--allow-empty", "-m", "other project"], check=True)
+    (tmp_path / "venv" / "ahns_tf").mkdir(parents=True)       # e.g. site-packages in a project
+    copy = tmp_path / "venv" / "ahns_tf" / "provenance.py"
+    shutil.copy(os.path.join(REPO, "ahns_tf", "provenance.py"), copy)
+    spec = importlib.util.spec_from_file_location("copied_provenance", copy)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    record = module.provenance(command="python -m x")
+    assert record["commit"] is None and record["dirty"] is None
