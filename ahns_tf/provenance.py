@@ -134,9 +134,15 @@ def describe(record: Optional[dict], command: Optional[str] = None) -> str:
         if command:
             return f"`{command}` (as rebuilt then; commit not recorded: made before provenance was)"
         return "an unrecorded command and commit (made before provenance was recorded)"
-    commit = (record["commit"] or "no git")[:10] + ("+edits" if record.get("dirty") else "")
-    return (f"`{record['command']}` at commit {commit}, TensorFlow "
-            f"{record.get('versions', {}).get('tensorflow')}, {record.get('date', '')}")
+    return (f"`{record['command']}` at commit {short_commit(record)}, TensorFlow "
+            f"{record.get('versions', {}).get('tensorflow')}")
+
+
+def short_commit(record: Optional[dict]) -> str:
+    """``0123456789`` (``+edits`` if the code had uncommitted changes), or ``—`` if unknown."""
+    if not record or not record.get("commit"):
+        return "—"
+    return record["commit"][:10] + ("+edits" if record.get("dirty") else "")
 
 
 def payload_origin(payload: dict) -> str:

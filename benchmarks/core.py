@@ -26,8 +26,9 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.paper import TABLE2
 from ahns_tf.export import atomic_write_text
-from ahns_tf.benchmark import train_current, trained_by
-from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
+from ahns_tf.benchmark import same_run, train_current
+from ahns_tf.provenance import (code_fingerprint, command_line, payload_origin, provenance,
+                                short_commit)
 from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,12 +62,12 @@ def run_accuracy(args):
                 for optimizer in args.optimizers:
                     key = f"{dataset}/{method}/{protocol}" + (
                         "" if optimizer == "adam" else f"/{optimizer}")
-                    if trained_by(results.get(key), fingerprint) and not args.overwrite:
-                        continue  # done by this code
                     config = TrainConfig(dataset=dataset, data_dir=args.data_dir, sampler=method,
                                          select_on=protocol, epochs=args.epochs,
                                          optimizer=optimizer, output_dir=os.path.join(
                                              args.work_dir, key.replace("/", "-")))
+                    if same_run(results.get(key), config, fingerprint) and not args.overwrite:
+                        continue  # done with these settings by this code
                     results[key] = train_current(config, fingerprint, export=False, verbose=2,
                                                  overwrite=args.overwrite,
                                                  command=command_line(args.argv))
@@ -151,8 +152,7 @@ def write_reports(args, results, origin=None):
     for key, result in results.items():
         dataset, method, protocol = key.split("/")[:3]
         optimizer = result["config"].get("optimizer", "adam")
-        record = result.get("provenance") or {}
-        commit = (record.get("commit") or "—")[:10] + ("+edits" if record.get("dirty") else "")
+        commit = short_commit(result.get("provenance"))
         row = TABLE2.get(dataset, {}).get(PAPER_KEY[method], [np.nan] * 3)
         test = result["test"]
         cells = []

@@ -58,8 +58,10 @@ def index_lines(results_dir: str) -> list:
         with open(path) as f:
             payload = json.load(f)
         runs = runs_in(payload)
-        recorded = sum(1 for run in runs.values()
-                       if isinstance(run, dict) and "commit" in run.get("provenance", {}))
+        whole = "commit" in (payload.get("provenance") or {})   # the file's own record
+        recorded = sum(1 for run in runs.values() if isinstance(run, dict) and (
+            "commit" in (run.get("provenance") or {})
+            or (whole and run.get("provenance") is None and "config" not in run)))
         origin = ("per run (see the .md)" if runs and "provenance" not in payload
                   and "command" not in payload else payload_origin(payload))
         lines.append(f"| {name} | {origin} | "
@@ -68,13 +70,13 @@ def index_lines(results_dir: str) -> list:
 
 
 def main(argv=None) -> int:
+    from ahns_tf.export import atomic_write_text  # pylint: disable=import-outside-toplevel
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default=RESULTS)
     args = parser.parse_args(argv)
     text = "\n".join(index_lines(args.results)) + "\n"
-    with open(os.path.join(args.results, "INDEX.md"), "w") as f:
-        f.write(text)
+    atomic_write_text(os.path.join(args.results, "INDEX.md"), text)
     print(text)
     return 0
 

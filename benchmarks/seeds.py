@@ -73,13 +73,13 @@ def main(argv=None) -> int:
         runs = earlier["runs"]
     fingerprint = code_fingerprint()
     for seed in args.seeds:
-        if trained_by(runs.get(str(seed)), fingerprint):
-            continue  # this seed was run by the same library code
         config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=args.sampler,
                              select_on="test", epochs=args.epochs, seed=seed,
                              num_candidates=args.num_candidates,
                              output_dir=os.path.join(args.work_dir,
                                                      f"{args.dataset}-{args.sampler}-{seed}"))
+        if trained_by(runs.get(str(seed)), fingerprint):
+            continue  # this seed was run by the same library code (same settings: see above)
         result = train_current(config, fingerprint, export=False, verbose=2,
                                command=command_line(argv))
         runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"],

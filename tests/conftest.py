@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ahns_tf  # noqa: F401  selects Keras 2 before TensorFlow is imported anywhere
+from ahns_tf.config import TrainConfig  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.environ.get("AHNS_DATA_DIR") or os.path.join(
@@ -55,12 +56,47 @@ def kill_after_epoch(proc, progress_path, epoch: int, timeout: float = 240) -> i
         The last completed epoch recorded when the process died.
     """
     deadline = time.time() + timeout
-    while time.time() < deadline:
-        if progress_path.exists() and json.loads(progress_path.read_text())["epoch"] >= epoch:
-            break
+    while not (progress_path.exists()
+               and json.loads(progress_path.read_text())["epoch"] >= epoch):
         assert proc.poll() is None, "training ended before it could be killed"
+        assert time.time() < deadline, f"epoch {epoch} not reached within {timeout} s"
         time.sleep(0.05)
     time.sleep(0.1)  # into the next epoch
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     return json.loads(progress_path.read_text())["epoch"]
+
+
+def without_timings_and_paths(result: dict) -> dict:
+    """A metrics.json without what differs between two identical runs: timings, file places,
+    export path and provenance (the command and time of each process)."""
+    result = json.loads(json.dumps(result))
+    for key in ("train_seconds", "epoch_seconds", "median_epoch_seconds", "median_eval_seconds",
+                "export_path", "provenance"):
+        result.pop(key, None)
+    result["config"].pop("output_dir")
+    for entry in result["history"]:
+        entry.pop("epoch_seconds"), entry.pop("eval_seconds")
+    return result
+
+
+def assert_entries_close(actual: dict, expected: dict, rel=1e-4, abs=1e-6):
+    """Same keys; numbers equal within tolerance, everything else (e.g. "split") exactly.
+
+    (`pytest.approx` on a dict holding strings raises a TypeError from pytest 9 on.)
+    """
+    assert sorted(actual) == sorted(expected)
+    for key, value in expected.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert actual[key] == pytest.approx(value, rel=rel, abs=abs), key
+        else:
+            assert actual[key] == value, key
+
+
+def toy_train_config(data_dir, out, **kw):
+    """A short AHNS run on the 'toy' dataset, evaluated every 2 epochs."""
+    base = dict(dataset="toy", data_dir=data_dir, sampler="ahns", epochs=12, eval_every=2,
+                ks=(5, 10), select_metric="ndcg@5", batch_size=32, patience=0,
+                output_dir=str(out), num_candidates=4, steps_per_execution=2)
+    base.update(kw)
+    return TrainConfig(**base)

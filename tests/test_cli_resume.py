@@ -6,8 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import kill_after_epoch
-from test_reliability import assert_entries_close
+from conftest import assert_entries_close, kill_after_epoch, without_timings_and_paths
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
@@ -21,14 +20,7 @@ def _flags(data_dir, out, export):
 
 
 def _comparable(path):
-    result = json.loads(path.read_text())
-    for key in ("train_seconds", "epoch_seconds", "median_epoch_seconds", "median_eval_seconds",
-                "export_path"):
-        result.pop(key, None)
-    result["config"].pop("output_dir")
-    for entry in result["history"]:
-        entry.pop("epoch_seconds"), entry.pop("eval_seconds")
-    return result
+    return without_timings_and_paths(json.loads(path.read_text()))
 
 
 def test_resume_flag_continues_a_killed_run_to_the_uninterrupted_metrics(toy_data_dir, tmp_path):

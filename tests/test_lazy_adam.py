@@ -9,7 +9,8 @@ import tensorflow as tf
 from ahns_tf.models import LazyAdam
 from ahns_tf.training import build_model, train
 from pipelines.train import config_from_args
-from test_reliability import _config, assert_entries_close
+from conftest import assert_entries_close
+from conftest import toy_train_config as _config
 
 LR, B1, B2, EPS = 0.05, 0.9, 0.999, 1e-8
 

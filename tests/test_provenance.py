@@ -48,7 +48,7 @@ def test_reports_say_when_nothing_was_recorded():
     assert payload_origin({"command": "python -m x"}).startswith("`python -m x` (as rebuilt")
     line = describe({"command": "python -m y", "commit": "0123456789abcdef", "dirty": True,
                      "versions": {"tensorflow": "2.21.0"}, "date": "2026-11-27"})
-    assert line == "`python -m y` at commit 0123456789+edits, TensorFlow 2.21.0, 2026-11-27"
+    assert line == "`python -m y` at commit 0123456789+edits, TensorFlow 2.21.0"
 
 
 def test_results_index_counts_recorded_runs_per_file(tmp_path):

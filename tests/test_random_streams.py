@@ -52,3 +52,32 @@ def test_unknown_stream_is_refused():
     import pytest
     with pytest.raises(KeyError, match="unknown random stream 'typo'; known: shuffle"):
         stream_seed(SEED, "typo", 0)
+
+
+def test_each_consumer_draws_from_its_own_named_stream():
+    # Golden checks: recompute each draw from stream_seed(seed, <its stream>, counter).
+    k, n, m = 4, 40, 6
+    sampler = UninteractedCandidateSampler(1000, m, seed=SEED, prefix_width=0)
+    sampler.adapt([1], [0], num_users=2)                  # user 0: no interactions
+    raw = tf.random.stateless_uniform([1, m], seed=stream_seed(SEED, "candidates", k),
+                                      minval=None, maxval=None, dtype=tf.int64)
+    assert sampler(tf.constant([0], tf.int64), tf.constant(k, tf.int64)).numpy().tolist() == \
+        tf.math.floormod(raw, 1000).numpy().tolist()
+
+    epoch_1 = list(training_pairs(np.arange(n), np.arange(n), batch_size=n, seed=SEED).take(2))[1]
+    order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
+                                                     seed=stream_seed(SEED, "shuffle", 1))
+    assert epoch_1[0].numpy().tolist() == order.numpy().tolist()
+
+    from ahns_tf.samplers import PositiveMixingSelector, TopNRandomSelector
+    users = tf.ones([3, 2])
+    scores = tf.constant([[6.0, 5, 4, 3, 2, 1]] * 3)      # top-N indices are 0..N-1 in order
+    picked = TopNRandomSelector(top_n=m, seed=SEED)(users, users, None, step=k,
+                                                     cand_scores=scores)["indices"]
+    want = tf.random.stateless_uniform([3, 1], stream_seed(SEED, "dns_mn", k), minval=0,
+                                       maxval=m, dtype=tf.int32)
+    assert picked.numpy().ravel().tolist() == want.numpy().ravel().tolist()
+    weight = PositiveMixingSelector(seed=SEED)(users, users, None, step=k,
+                                               cand_scores=scores)["pos_weight"]
+    want = tf.random.stateless_uniform([3, 1], stream_seed(SEED, "mixgcf", k))
+    np.testing.assert_array_equal(weight.numpy(), want.numpy())

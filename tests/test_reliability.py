@@ -16,27 +16,10 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.data import DataFormatError
 from ahns_tf.runs import NonFiniteLossError, RunConflictError
 from ahns_tf.training import train
-from conftest import kill_after_epoch
+from conftest import assert_entries_close, kill_after_epoch, without_timings_and_paths
+from conftest import toy_train_config as _config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _config(data_dir, out, **kw):
-    base = dict(dataset="toy", data_dir=data_dir, sampler="ahns", epochs=12, eval_every=2,
-                ks=(5, 10), select_metric="ndcg@5", batch_size=32, patience=0,
-                output_dir=str(out), num_candidates=4, steps_per_execution=2)
-    base.update(kw)
-    return TrainConfig(**base)
-
-
-def _without_paths(result):
-    result = json.loads(json.dumps(result))
-    for key in ("train_seconds", "epoch_seconds", "median_epoch_seconds", "median_eval_seconds"):
-        result.pop(key, None)
-    result["config"].pop("output_dir")
-    for entry in result["history"]:
-        entry.pop("epoch_seconds"), entry.pop("eval_seconds")
-    return result
 
 
 def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir, tmp_path):
@@ -64,26 +47,13 @@ def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir,
     assert epochs == [(e, s) for e in range(2, 13, 2) for s in ("valid", "test")]  # once each
     # Same seed, same batches and candidates: the same numbers (CPU ops are deterministic here;
     # the tolerance only absorbs float summation order, should a kernel change it).
-    a, b = _without_paths(reference), _without_paths(resumed)
+    a, b = without_timings_and_paths(reference), without_timings_and_paths(resumed)
     assert a["best_epoch"] == b["best_epoch"]
     for key in a["test"]:
         assert b["test"][key] == pytest.approx(a["test"][key], rel=1e-5, abs=1e-7)
     assert len(a["history"]) == len(b["history"])
     for x, y in zip(a["history"], b["history"]):
         assert_entries_close(y, x)
-
-
-def assert_entries_close(actual: dict, expected: dict, rel=1e-4, abs=1e-6):
-    """Same keys; numbers equal within tolerance, everything else (e.g. "split") exactly.
-
-    (`pytest.approx` on a dict holding strings raises a TypeError from pytest 9 on.)
-    """
-    assert sorted(actual) == sorted(expected)
-    for key, value in expected.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            assert actual[key] == pytest.approx(value, rel=rel, abs=abs), key
-        else:
-            assert actual[key] == value, key
 
 
 def test_finished_run_is_not_trained_again(toy_data_dir, tmp_path):
