@@ -10,13 +10,16 @@ SavedModel to ``<export-dir>/<version>/``. Run with ``--help`` for every flag.
 """
 
 import argparse
-import os
 import dataclasses
+import json
+import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
-from ahns_tf.config import OPTIMIZERS, TrainConfig, load_config_file
+from ahns_tf.config import OPTIMIZERS, TrainConfig
+from ahns_tf.config_file import load_config_file
+from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB
 from ahns_tf.samplers import METHODS
 
 _HELP = {
@@ -58,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "the same command resumes too)")
     parser.add_argument("--overwrite", action="store_true",
                         help="discard an earlier run in --output-dir instead of resuming it")
+    parser.add_argument("--memory-budget-gb", type=float, default=DEFAULT_MEMORY_BUDGET_GB,
+                        help="refuse an id range whose embedding tables and Adam slots, "
+                             "(users + items) x dim x 4 bytes x 3, exceed this many GB "
+                             "(default: %(default)s)")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         kind = {"int": int, "float": float, "str": str}.get(
@@ -85,23 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(argv=None) -> TrainConfig:
-    """Parses flags into a `TrainConfig`: defaults < --config file < flags."""
+    """Parses flags into a `TrainConfig`: defaults < --config file < flags.
+
+    Raises:
+        ConfigFileError: a bad --config file (named with the key).
+        ResumeError: --resume names no resumable run.
+    """
     args = build_parser().parse_args(argv)
-    values = {}
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     if args.resume:
-        path = os.path.join(args.resume, "progress.json")
-        if not os.path.isfile(path):
-            raise SystemExit(f"error: {path} not found: --resume takes the --output-dir of a "
-                             f"run that completed at least one epoch")
-        with open(path) as f:
-            saved = json.load(f)["config"]
-        saved["ks"] = tuple(saved["ks"])
-        return TrainConfig(**saved), args
-    if args.config:
-        for key, value in load_config_file(args.config).items():
-            if key in names:
-                values[key] = value
+        return resumed_config(args.resume), args
+    values = dict(load_config_file(args.config)) if args.config else {}
     for name in names:
         value = getattr(args, name)
         if value is not None:
@@ -109,19 +110,51 @@ def config_from_args(argv=None) -> TrainConfig:
     return TrainConfig(**values), args
 
 
-def main(argv=None) -> int:
-    config, args = config_from_args(argv)
+class ResumeError(ValueError):
+    """--resume names a folder without a resumable run."""
+
+
+def resumed_config(run_dir: str) -> TrainConfig:
+    """The saved config of the run in `run_dir` (for --resume).
+
+    Raises:
+        ResumeError: no readable progress.json in `run_dir`.
+    """
+    path = os.path.join(run_dir, "progress.json")
+    if not os.path.isfile(path):
+        raise ResumeError(f"{path} not found: --resume takes the --output-dir of a run that "
+                          f"completed at least one epoch")
     try:
+        with open(path) as f:
+            saved = json.load(f)["config"]
+        saved["ks"] = tuple(saved["ks"])
+        return TrainConfig(**saved)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ResumeError(f"{path} is unreadable ({type(e).__name__}: {e}); re-run the "
+                          f"original command (it falls back to the kept checkpoints), or "
+                          f"start afresh with --overwrite") from None
+
+
+def main(argv=None) -> int:
+    """Runs the CLI; returns the exit status (2: bad input, 3: non-finite loss)."""
+    try:
+        config, args = config_from_args(argv)
         config = config.resolved()
-    except ValueError as e:
+        if not args.memory_budget_gb > 0:
+            raise ValueError(f"--memory-budget-gb must be > 0, got {args.memory_budget_gb!r}")
+    except ValueError as e:  # ConfigFileError, ResumeError and invalid values
         print(f"error: {e}", file=sys.stderr)
         return 2
     from ahns_tf.training import summary, train  # pylint: disable=g-import-not-at-top
     from ahns_tf.data import DataFormatError, ChecksumError  # pylint: disable=g-import-not-at-top
-    from ahns_tf.runs import NonFiniteLossError, RunConflictError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.data.checks import DataSettingsError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.runs import (CorruptRunError, NonFiniteLossError,  # pylint: disable=g-import-not-at-top
+                              RunConflictError, RunLockedError, UnwritableDirError)
     try:
-        result = train(config, export=not args.no_export, overwrite=args.overwrite)
-    except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError) as e:
+        result = train(config, export=not args.no_export, overwrite=args.overwrite,
+                       memory_budget_gb=args.memory_budget_gb)
+    except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError, RunLockedError,
+            CorruptRunError, UnwritableDirError, DataSettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except NonFiniteLossError as e:

@@ -10,26 +10,49 @@ A run directory holds, next to metrics.json:
 * ``progress.json``: the config, the last completed epoch and the evaluation
   callback's state (history, best epoch, patience counter, epoch timings),
   written atomically *after* that epoch's checkpoint.
+* ``checkpoints/progress-<epoch>.json``: a copy of progress.json for each kept
+  checkpoint, so the older checkpoint can be resumed with its own history.
 * ``best-<epoch>.npz``: the best epoch's weights so far; progress.json names
-  the file that goes with it, older ones are deleted after it is written.
+  the file that goes with it; a file no kept checkpoint refers to is deleted.
 
 If the process dies at any point, the newest ``progress.json`` names an epoch
 whose checkpoint exists (two are kept), so a re-run resumes from it with a
-history that has every evaluated epoch exactly once.
+history that has every evaluated epoch exactly once. If that checkpoint or
+progress.json itself is unreadable (a truncated file), the run resumes from
+the other kept checkpoint; if none is readable, `CorruptRunError` names the
+files and suggests ``--overwrite``.
 """
 
 import json
 import os
+import re
 import shutil
+import sys
+import zipfile
 
 import numpy as np
 import tensorflow as tf
 
-from ahns_tf.export.saved_model import atomic_write_text
+from ahns_tf.atomic import atomic_savez, atomic_write_text
 
 
 class RunConflictError(ValueError):
     """The output directory holds a different run."""
+
+
+class CorruptRunError(ValueError):
+    """No kept checkpoint of a run can be read; the message names the files."""
+
+
+_SNAPSHOT = re.compile(r"^progress-(\d+)\.json$")
+# What reading a damaged progress file, checkpoint or .npz raises: truncated or
+# garbled JSON, "Read less bytes than requested", a bad zip, a missing file.
+_READ_ERRORS = (ValueError, KeyError, IndexError, OSError, EOFError, zipfile.BadZipFile,
+                AssertionError, tf.errors.OpError)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> list:
@@ -94,20 +117,62 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self.evaluation = evaluation
         self.guard = guard
         self.progress_path = os.path.join(run_dir, "progress.json")
+        self.checkpoint_dir = os.path.join(run_dir, "checkpoints")
         self._best_file = None
         self._manager = None
         self._last_epoch = 0
+        self._reported = set()  # unreadable files already warned about
+
+    def _snapshot_path(self, epoch: int) -> str:
+        return os.path.join(self.checkpoint_dir, f"progress-{epoch}.json")
+
+    def _progress_files(self) -> list:
+        """progress.json, then the kept snapshots, newest first."""
+        snapshots = sorted((int(m.group(1)) for m in map(_SNAPSHOT.match, os.listdir(
+            self.checkpoint_dir)) if m), reverse=True) if os.path.isdir(self.checkpoint_dir) else []
+        files = [self.progress_path] if os.path.isfile(self.progress_path) else []
+        return files + [self._snapshot_path(e) for e in snapshots]
+
+    def _readable_progress(self, warn: bool = True) -> list:
+        """``(path, progress)`` of every readable progress file, newest first, one per epoch."""
+        found, epochs = [], set()
+        for path in self._progress_files():
+            try:
+                with open(path) as f:
+                    progress = json.load(f)
+                epoch = int(progress["epoch"])
+                if not isinstance(progress["config"], dict):
+                    raise ValueError("no config")
+            except _READ_ERRORS as e:
+                if warn and path not in self._reported:
+                    self._reported.add(path)
+                    _warn(f"{path} is unreadable ({type(e).__name__}: {e}); trying the other "
+                          f"kept checkpoint")
+                continue
+            if epoch not in epochs:
+                epochs.add(epoch)
+                found.append((path, progress))
+        return found
+
+    def _corrupt(self, what: str) -> CorruptRunError:
+        return CorruptRunError(
+            f"{what}; the run in {self.run_dir} cannot be resumed. Re-run with --overwrite "
+            f"to train it afresh (or choose another --output-dir)")
 
     def load_progress(self):
-        """The saved progress dict, or None for a new run.
+        """The newest readable progress dict, or None for a new run.
 
         Raises:
             RunConflictError: the directory holds a run with another config.
+            CorruptRunError: progress files exist but none can be read.
         """
-        if not os.path.isfile(self.progress_path):
+        files = self._progress_files()
+        if not files:
             return None
-        with open(self.progress_path) as f:
-            progress = json.load(f)
+        readable = self._readable_progress()
+        if not readable:
+            raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
+        progress = readable[0][1]
         changed = changed_settings(progress["config"], self.config, self.defaults,
                                    ignore=RUN_LOCATION_KEYS)
         if changed:
@@ -118,64 +183,130 @@ class ResumableRun(tf.keras.callbacks.Callback):
 
     def clear(self) -> None:
         """Deletes checkpoints and progress (for --overwrite)."""
-        shutil.rmtree(os.path.join(self.run_dir, "checkpoints"), ignore_errors=True)
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
         for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
             if name == "progress.json" or (name.startswith("best-") and name.endswith(".npz")):
+                os.remove(os.path.join(self.run_dir, name))
+
+    def remove_stale_temp_files(self) -> None:
+        """Deletes ``.tmp-*`` files left by a write that was killed midway.
+
+        Call it only while holding the run's `RunLock`: then no other process
+        is writing in the folder.
+        """
+        for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
+            if name.startswith(".tmp-"):
                 os.remove(os.path.join(self.run_dir, name))
 
     def _checkpoint_manager(self, model):
         if self._manager is None:
             checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
             self._manager = tf.train.CheckpointManager(
-                checkpoint, os.path.join(self.run_dir, "checkpoints"), max_to_keep=2)
+                checkpoint, self.checkpoint_dir, max_to_keep=2)
         return self._manager
 
-    def restore(self, model) -> int:
-        """Restores the last completed epoch into `model`; returns it (0 if new)."""
-        self.model = model
-        progress = self.load_progress()
-        if progress is None:
-            return 0
-        epoch = int(progress["epoch"])
-        model.optimizer.build(model.trainable_variables)  # create slots before restoring
+    def _restore_one(self, model, progress: dict) -> None:
+        """Restores one progress file's checkpoint and best weights (raises if unreadable)."""
         manager = self._checkpoint_manager(model)
-        path = os.path.join(manager.directory, f"ckpt-{epoch}")
+        path = os.path.join(manager.directory, f"ckpt-{int(progress['epoch'])}")
         manager.checkpoint.restore(path).assert_existing_objects_matched()
         best = None
-        self._best_file = progress.get("best_file")
-        if self._best_file:
-            with np.load(os.path.join(self.run_dir, self._best_file)) as saved:
+        if progress.get("best_file"):
+            with np.load(os.path.join(self.run_dir, progress["best_file"])) as saved:
                 best = [saved[f"w{i}"] for i in range(len(saved.files))]
         self.evaluation.load_state(progress["evaluation"], best)
-        self._last_epoch = epoch
-        return epoch
+
+    def restore(self, model) -> int:
+        """Restores the last completed epoch into `model`; returns it (0 if new).
+
+        Falls back to the older kept checkpoint when the newest one (or its
+        progress file, or its best weights) cannot be read.
+
+        Raises:
+            CorruptRunError: no kept checkpoint can be restored.
+        """
+        self.model = model
+        if self.load_progress() is None:
+            return 0
+        model.optimizer.build(model.trainable_variables)  # create slots before restoring
+        failed = []
+        for source, progress in self._readable_progress():
+            epoch = int(progress["epoch"])
+            try:
+                self._restore_one(model, progress)
+            except _READ_ERRORS as e:
+                failed.append(f"ckpt-{epoch} ({type(e).__name__}: {str(e)[:200]})")
+                _warn(f"the checkpoint of epoch {epoch} in {self.checkpoint_dir} is unreadable "
+                      f"(ckpt-{epoch}: {type(e).__name__}: {str(e)[:200]}); trying the other "
+                      f"kept checkpoint")
+                continue
+            if failed:
+                _warn(f"resuming {self.run_dir} from epoch {epoch} ({source})")
+            self._best_file = progress.get("best_file")
+            self._last_epoch = epoch
+            return epoch
+        raise self._corrupt(f"no kept checkpoint in {self.checkpoint_dir} can be read: "
+                            + "; ".join(failed))
 
     @property
     def last_epoch(self) -> int:
         """The last checkpointed epoch (0 if none)."""
         return self._last_epoch
 
+    def _current_progress(self):
+        """The newest readable progress dict (None before the first epoch)."""
+        readable = self._readable_progress(warn=False)
+        return readable[0][1] if readable else None
+
     def mark_finished(self) -> None:
         """Records that training ended (all epochs, or an early stop)."""
-        if os.path.isfile(self.progress_path):
-            with open(self.progress_path) as f:
-                progress = json.load(f)
-            progress["finished"] = True
+        self.record(finished=True)
+
+    def record(self, **values) -> None:
+        """Adds `values` to progress.json (e.g. the export path, before metrics.json)."""
+        progress = self._current_progress()
+        if progress is not None:
+            progress.update(values)
             atomic_write_text(self.progress_path, json.dumps(progress))
+
+    def recorded(self, key: str):
+        """A value stored with `record`, or None."""
+        progress = self._current_progress()
+        return None if progress is None else progress.get(key)
+
+    def _prune(self, kept_epochs) -> None:
+        """Deletes snapshots and best files that no kept checkpoint refers to."""
+        referenced = {self._best_file}
+        for name in os.listdir(self.checkpoint_dir):
+            match = _SNAPSHOT.match(name)
+            if not match:
+                continue
+            path = os.path.join(self.checkpoint_dir, name)
+            if int(match.group(1)) not in kept_epochs:
+                os.remove(path)
+                continue
+            try:
+                with open(path) as f:
+                    referenced.add(json.load(f).get("best_file"))
+            except _READ_ERRORS:
+                pass
+        for name in os.listdir(self.run_dir):
+            if name.startswith("best-") and name.endswith(".npz") and name not in referenced:
+                os.remove(os.path.join(self.run_dir, name))
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard is not None and self.guard.failure:
             return  # never checkpoint the weights of a failed epoch
-        previous = self._best_file
         if self.evaluation.best_weights_changed:
             self._best_file = f"best-{epoch + 1}.npz"
-            tmp = os.path.join(self.run_dir, self._best_file + ".tmp.npz")
-            np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
-            os.replace(tmp, os.path.join(self.run_dir, self._best_file))
-        self._checkpoint_manager(self.model).save(checkpoint_number=epoch + 1)
-        progress = {"config": self.config, "epoch": epoch + 1, "best_file": self._best_file,
-                    "evaluation": self.evaluation.state()}
-        atomic_write_text(self.progress_path, json.dumps(progress))
+            atomic_savez(os.path.join(self.run_dir, self._best_file),
+                         **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
+        manager = self._checkpoint_manager(self.model)
+        manager.save(checkpoint_number=epoch + 1)
+        progress = json.dumps({"config": self.config, "epoch": epoch + 1,
+                               "best_file": self._best_file,
+                               "evaluation": self.evaluation.state()})
+        atomic_write_text(self._snapshot_path(epoch + 1), progress)
+        atomic_write_text(self.progress_path, progress)
         self._last_epoch = epoch + 1
-        if previous and previous != self._best_file:
-            os.remove(os.path.join(self.run_dir, previous))
+        self._prune({int(p.rsplit("-", 1)[1]) for p in manager.checkpoints})
