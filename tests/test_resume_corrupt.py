@@ -104,3 +104,16 @@ def test_every_kept_checkpoint_corrupt_exits_2_naming_the_file_and_overwrite(toy
     assert code == 2, err
     assert "ckpt-3" in err and "--overwrite" in err and "Traceback" not in err
     assert not (run / "metrics.json").exists()
+
+
+def test_each_kept_checkpoint_keeps_its_progress_snapshot_and_best_weights(toy_data_dir,
+                                                                           tmp_path):
+    run = tmp_path / "run"
+    _interrupted_after_epoch_3(toy_data_dir, run)
+    names = sorted(os.listdir(run / "checkpoints"))
+    assert [n for n in names if n.startswith("progress-")] == ["progress-2.json",
+                                                               "progress-3.json"]
+    assert {n.split(".")[0] for n in names if n.startswith("ckpt-")} == {"ckpt-2", "ckpt-3"}
+    referenced = {json.loads((run / "checkpoints" / f"progress-{e}.json").read_text())["best_file"]
+                  for e in (2, 3)}
+    assert sorted(n for n in os.listdir(run) if n.startswith("best-")) == sorted(referenced)

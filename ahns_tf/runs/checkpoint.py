@@ -25,15 +25,13 @@ files and suggests ``--overwrite``.
 
 import json
 import os
-import re
 import shutil
-import sys
-import zipfile
 
 import numpy as np
 import tensorflow as tf
 
-from ahns_tf.atomic import atomic_savez, atomic_write_text
+from ahns_tf.atomic import atomic_savez
+from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, warn
 
 
 class RunConflictError(ValueError):
@@ -42,17 +40,6 @@ class RunConflictError(ValueError):
 
 class CorruptRunError(ValueError):
     """No kept checkpoint of a run can be read; the message names the files."""
-
-
-_SNAPSHOT = re.compile(r"^progress-(\d+)\.json$")
-# What reading a damaged progress file, checkpoint or .npz raises: truncated or
-# garbled JSON, "Read less bytes than requested", a bad zip, a missing file.
-_READ_ERRORS = (ValueError, KeyError, IndexError, OSError, EOFError, zipfile.BadZipFile,
-                AssertionError, tf.errors.OpError)
-
-
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
 
 
 def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> list:
@@ -116,43 +103,12 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self.config = json.loads(json.dumps(config))  # tuples -> lists, as stored
         self.evaluation = evaluation
         self.guard = guard
-        self.progress_path = os.path.join(run_dir, "progress.json")
+        self.progress = ProgressFiles(run_dir)
+        self.progress_path = self.progress.path
         self.checkpoint_dir = os.path.join(run_dir, "checkpoints")
         self._best_file = None
         self._manager = None
         self._last_epoch = 0
-        self._reported = set()  # unreadable files already warned about
-
-    def _snapshot_path(self, epoch: int) -> str:
-        return os.path.join(self.checkpoint_dir, f"progress-{epoch}.json")
-
-    def _progress_files(self) -> list:
-        """progress.json, then the kept snapshots, newest first."""
-        snapshots = sorted((int(m.group(1)) for m in map(_SNAPSHOT.match, os.listdir(
-            self.checkpoint_dir)) if m), reverse=True) if os.path.isdir(self.checkpoint_dir) else []
-        files = [self.progress_path] if os.path.isfile(self.progress_path) else []
-        return files + [self._snapshot_path(e) for e in snapshots]
-
-    def _readable_progress(self, warn: bool = True) -> list:
-        """``(path, progress)`` of every readable progress file, newest first, one per epoch."""
-        found, epochs = [], set()
-        for path in self._progress_files():
-            try:
-                with open(path) as f:
-                    progress = json.load(f)
-                epoch = int(progress["epoch"])
-                if not isinstance(progress["config"], dict):
-                    raise ValueError("no config")
-            except _READ_ERRORS as e:
-                if warn and path not in self._reported:
-                    self._reported.add(path)
-                    _warn(f"{path} is unreadable ({type(e).__name__}: {e}); trying the other "
-                          f"kept checkpoint")
-                continue
-            if epoch not in epochs:
-                epochs.add(epoch)
-                found.append((path, progress))
-        return found
 
     def _corrupt(self, what: str) -> CorruptRunError:
         return CorruptRunError(
@@ -166,10 +122,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
             RunConflictError: the directory holds a run with another config.
             CorruptRunError: progress files exist but none can be read.
         """
-        files = self._progress_files()
+        files = self.progress.paths()
         if not files:
             return None
-        readable = self._readable_progress()
+        readable = self.progress.readable()
         if not readable:
             raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
         progress = readable[0][1]
@@ -230,18 +186,18 @@ class ResumableRun(tf.keras.callbacks.Callback):
             return 0
         model.optimizer.build(model.trainable_variables)  # create slots before restoring
         failed = []
-        for source, progress in self._readable_progress():
+        for source, progress in self.progress.readable():
             epoch = int(progress["epoch"])
             try:
                 self._restore_one(model, progress)
-            except _READ_ERRORS as e:
+            except READ_ERRORS as e:
                 failed.append(f"ckpt-{epoch} ({type(e).__name__}: {str(e)[:200]})")
-                _warn(f"the checkpoint of epoch {epoch} in {self.checkpoint_dir} is unreadable "
+                warn(f"the checkpoint of epoch {epoch} in {self.checkpoint_dir} is unreadable "
                       f"(ckpt-{epoch}: {type(e).__name__}: {str(e)[:200]}); trying the other "
                       f"kept checkpoint")
                 continue
             if failed:
-                _warn(f"resuming {self.run_dir} from epoch {epoch} ({source})")
+                warn(f"resuming {self.run_dir} from epoch {epoch} ({source})")
             self._best_file = progress.get("best_file")
             self._last_epoch = epoch
             return epoch
@@ -253,46 +209,18 @@ class ResumableRun(tf.keras.callbacks.Callback):
         """The last checkpointed epoch (0 if none)."""
         return self._last_epoch
 
-    def _current_progress(self):
-        """The newest readable progress dict (None before the first epoch)."""
-        readable = self._readable_progress(warn=False)
-        return readable[0][1] if readable else None
-
     def mark_finished(self) -> None:
         """Records that training ended (all epochs, or an early stop)."""
         self.record(finished=True)
 
     def record(self, **values) -> None:
         """Adds `values` to progress.json (e.g. the export path, before metrics.json)."""
-        progress = self._current_progress()
-        if progress is not None:
-            progress.update(values)
-            atomic_write_text(self.progress_path, json.dumps(progress))
+        self.progress.update(**values)
 
     def recorded(self, key: str):
         """A value stored with `record`, or None."""
-        progress = self._current_progress()
+        progress = self.progress.latest()
         return None if progress is None else progress.get(key)
-
-    def _prune(self, kept_epochs) -> None:
-        """Deletes snapshots and best files that no kept checkpoint refers to."""
-        referenced = {self._best_file}
-        for name in os.listdir(self.checkpoint_dir):
-            match = _SNAPSHOT.match(name)
-            if not match:
-                continue
-            path = os.path.join(self.checkpoint_dir, name)
-            if int(match.group(1)) not in kept_epochs:
-                os.remove(path)
-                continue
-            try:
-                with open(path) as f:
-                    referenced.add(json.load(f).get("best_file"))
-            except _READ_ERRORS:
-                pass
-        for name in os.listdir(self.run_dir):
-            if name.startswith("best-") and name.endswith(".npz") and name not in referenced:
-                os.remove(os.path.join(self.run_dir, name))
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard is not None and self.guard.failure:
@@ -303,10 +231,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
                          **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
         manager = self._checkpoint_manager(self.model)
         manager.save(checkpoint_number=epoch + 1)
-        progress = json.dumps({"config": self.config, "epoch": epoch + 1,
-                               "best_file": self._best_file,
-                               "evaluation": self.evaluation.state()})
-        atomic_write_text(self._snapshot_path(epoch + 1), progress)
-        atomic_write_text(self.progress_path, progress)
+        self.progress.write({"config": self.config, "epoch": epoch + 1,
+                             "best_file": self._best_file, "evaluation": self.evaluation.state()})
         self._last_epoch = epoch + 1
-        self._prune({int(p.rsplit("-", 1)[1]) for p in manager.checkpoints})
+        self.progress.prune({int(p.rsplit("-", 1)[1]) for p in manager.checkpoints},
+                            self._best_file)
