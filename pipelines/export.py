@@ -50,6 +50,7 @@ def main(argv=None) -> int:
 
     import numpy as np  # pylint: disable=g-import-not-at-top
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
+    from ahns_tf.runs import UnwritableDirError, check_writable  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import export_run, load_for  # pylint: disable=g-import-not-at-top
 
     metrics_path = os.path.join(args.run_dir, "metrics.json")
@@ -65,6 +66,11 @@ def main(argv=None) -> int:
     if args.data_dir:
         saved["data_dir"] = args.data_dir
     config = TrainConfig(**saved).resolved()
+    try:
+        check_writable(args.export_dir or config.export_dir, "--export-dir")
+    except UnwritableDirError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     dataset = load_for(config)
     tables = np.load(weights_path)
     try:

@@ -49,3 +49,10 @@ def test_resume_continues_a_run(finished_run, capsys):
     from pipelines.train import main
     assert main(["--resume", str(finished_run), "--no-export"]) == 0
     assert "best epoch: 1 of 1" in capsys.readouterr().out
+
+
+def test_export_to_an_unwritable_folder_exits_2(finished_run, tmp_path, capsys):
+    from pipelines.export import main
+    (tmp_path / "file").write_text("in the way")
+    assert main(["--run-dir", str(finished_run), "--export-dir", str(tmp_path / "file" / "m")]) == 2
+    assert "--export-dir" in capsys.readouterr().err
