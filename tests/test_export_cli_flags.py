@@ -56,3 +56,12 @@ def test_export_to_an_unwritable_folder_exits_2(finished_run, tmp_path, capsys):
     (tmp_path / "file").write_text("in the way")
     assert main(["--run-dir", str(finished_run), "--export-dir", str(tmp_path / "file" / "m")]) == 2
     assert "--export-dir" in capsys.readouterr().err
+
+
+def test_resume_of_a_damaged_progress_json_exits_2_suggesting_overwrite(tmp_path, capsys):
+    from pipelines.train import main
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "progress.json").write_text('{"config": {"alpha": 0.')
+    assert main(["--resume", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "run" / "progress.json") in err and "--overwrite" in err
