@@ -18,14 +18,24 @@ import numpy as np
 
 
 def current_umask() -> int:
-    """The process umask (read by setting it and restoring it at once).
+    """The process umask.
+
+    Read from ``/proc/self/status`` where Linux provides it: setting the umask
+    to read it back would briefly change it for TensorFlow's other threads.
 
     Example:
 
     >>> 0 <= current_umask() <= 0o777
     True
     """
-    mask = os.umask(0o022)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set it and restore it at once
     os.umask(mask)
     return mask
 
