@@ -52,3 +52,14 @@ def test_serving_default_refuses_a_batch_over_max_batch_size():
     assert module.top_k(tf.constant([0, 1, 2, 3], tf.int64))["item_ids"].shape == (4, 2)
     with pytest.raises(tf.errors.InvalidArgumentError, match="max_batch_size 4"):
         module.top_k(tf.constant([0, 1, 2, 3, 4], tf.int64))
+
+
+def test_the_serving_cap_survives_export_and_reload(tmp_path):
+    from ahns_tf.export import RetrievalServingModule, export_retrieval_model
+    module = RetrievalServingModule(np.ones((10, 2)), np.ones((3, 2)), ([0], [1]), k=2,
+                                    max_batch_size=4)
+    loaded = tf.saved_model.load(export_retrieval_model(module, str(tmp_path / "m" / "toy")))
+    serve = loaded.signatures["serving_default"]
+    assert serve(user_id=tf.constant([0, 1, 2, 3], tf.int64))["item_ids"].shape == (4, 2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="max_batch_size 4"):
+        serve(user_id=tf.constant([0, 1, 2, 3, 4], tf.int64))

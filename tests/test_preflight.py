@@ -45,3 +45,19 @@ def test_a_crash_while_writing_metrics_then_a_rerun_exports_no_duplicate(toy_dat
     assert result["export_path"] == str(tmp_path / "m" / "toy" / "1")
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["export_path"] == \
         result["export_path"]
+
+
+def test_a_folder_without_write_permission_is_named(tmp_path, monkeypatch):
+    # As root (CI), chmod cannot take write permission away; fail the probe file instead.
+    import tempfile
+    from ahns_tf.runs import UnwritableDirError, check_writable
+
+    def denied(dir=None, prefix=None):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(UnwritableDirError,
+                       match=rf"--export-dir {tmp_path / 'a' / 'b'}: cannot write in {tmp_path} "
+                             r"\(Permission denied\)"):
+        check_writable(str(tmp_path / "a" / "b"), "--export-dir")
+    assert os.listdir(tmp_path) == []

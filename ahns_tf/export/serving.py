@@ -65,6 +65,8 @@ class RetrievalServingModule(tf.Module):
         if not 1 <= int(k) <= self.num_items:
             raise ValueError(f"k must be in [1, {self.num_items}], got {k!r}")
         self.k = int(k)
+        if int(max_batch_size) < 1:
+            raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size!r}")
         self.max_batch_size = int(max_batch_size)
         items = np.asarray(exclude[1], np.int64)
         values, splits = items_by_user(exclude[0], items, self.num_users)
