@@ -27,11 +27,15 @@ def test_an_id_range_over_the_memory_budget_exits_2_naming_file_line_and_remedie
     assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
 
 
-def test_a_two_billion_item_id_is_refused_by_the_default_budget(tmp_path, capsys):
-    data = write_dataset(tmp_path / "data", "big", ["0 1 2", "1 2 2000000000"], ["0 0"])
-    assert main(["--dataset", "big", "--data-dir", data, "--select-on", "test",
+@pytest.mark.parametrize("train_lines, line", [
+    (["0 1 2", "1 2 2000000000"], 2),                       # an item id
+    (["0 1 2", "1 2 3", "2000000000 1 2 3"], 3),            # a user id, before the holdout split
+])
+def test_a_two_billion_id_is_refused_by_the_default_budget(tmp_path, capsys, train_lines, line):
+    data = write_dataset(tmp_path / "data", "big", train_lines, ["0 0"])
+    assert main(["--dataset", "big", "--data-dir", data,
                  "--output-dir", str(tmp_path / "run")]) == 2
-    assert f"{os.path.join(data, 'big', 'train.txt')}:2" in capsys.readouterr().err
+    assert f"{os.path.join(data, 'big', 'train.txt')}:{line}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flag", ["num_candidates", "num_negatives"])
