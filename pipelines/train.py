@@ -10,9 +10,9 @@ SavedModel to ``<export-dir>/<version>/``. Run with ``--help`` for every flag.
 """
 
 import argparse
+import os
 import dataclasses
 import json
-import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
