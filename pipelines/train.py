@@ -128,6 +128,7 @@ def resumed_config(run_dir: str) -> TrainConfig:
         with open(path) as f:
             saved = json.load(f)["config"]
         saved["ks"] = tuple(saved["ks"])
+        saved["output_dir"] = run_dir  # the folder may have been moved since
         return TrainConfig(**saved)
     except (ValueError, KeyError, TypeError) as e:
         raise ResumeError(f"{path} is unreadable ({type(e).__name__}: {e}); re-run the "
