@@ -1,7 +1,7 @@
 """Training configuration: one dataclass, its defaults, and its validation."""
 
 import dataclasses
-import json
+import math
 from typing import Optional, Tuple
 
 from ahns_tf.samplers import METHODS
@@ -21,6 +21,12 @@ GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
 DEFAULT_NUM_CANDIDATES = {"rns": 1}
 #: DENS's alpha (weight of the whole candidate in its selection score) when not given.
 DENS_DEFAULT_ALPHA = 0.5
+#: Upper bound of M (--num-candidates, and SSM's --num-negatives). Each step scores
+#: batch_size x M candidates; the paper searches M <= 64, and 10,000,000 would take hours
+#: per epoch, so larger values are refused.
+MAX_NUM_CANDIDATES = 1024
+#: Float settings; each must be a finite number (inf and nan are refused).
+FLOAT_FIELDS = ("alpha", "beta", "p", "gamma", "temperature", "lr", "l2", "validation_fraction")
 
 
 @dataclasses.dataclass
@@ -109,6 +115,10 @@ def _positive(name, value, kind=float):
 
 
 def _check(c: TrainConfig) -> None:
+    for name in FLOAT_FIELDS:
+        value = getattr(c, name)
+        if value is not None and not math.isfinite(float(value)):
+            raise ValueError(f"--{name.replace('_', '-')} must be a finite number, got {value!r}")
     if c.sampler == "ahns":
         _positive("alpha", c.alpha)
         _positive("beta", c.beta)
@@ -127,6 +137,10 @@ def _check(c: TrainConfig) -> None:
                  "eval_batch_size", "steps_per_execution"):
         if int(getattr(c, name)) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")
+    for name in ("num_negatives", "num_candidates"):  # SSM: M = --num-negatives
+        if int(getattr(c, name)) > MAX_NUM_CANDIDATES:
+            raise ValueError(f"--{name.replace('_', '-')} must be <= {MAX_NUM_CANDIDATES}, "
+                             f"got {getattr(c, name)!r}")
     _positive("lr", c.lr)
     if not float(c.l2) >= 0:
         raise ValueError(f"--l2 must be >= 0, got {c.l2!r}")
@@ -147,11 +161,3 @@ def _check(c: TrainConfig) -> None:
         raise ValueError(f"--select-metric must be <metric>@<k> with k in --ks {c.ks}, "
                          f"got {c.select_metric!r}")
 
-
-def load_config_file(path: str) -> dict:
-    """Reads a JSON file of flag values (e.g. a tuner's best.json)."""
-    with open(path) as f:
-        data = json.load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object of flag values")
-    return data.get("hyperparameters", data)

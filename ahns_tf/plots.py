@@ -1,11 +1,11 @@
 """Figures of the paper, drawn from runs' metrics.json contents (matplotlib, PNG)."""
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
+
+from ahns_tf.atomic import atomic_file  # noqa: E402  pylint: disable=g-import-not-at-top
 
 FIG5_METHODS = ("rns", "dns", "dens", "ahns_p2")
 
@@ -60,11 +60,11 @@ def figure7(runs: dict, path: str, title: str = "") -> str:
 
 
 def _save(fig, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_file(path, "wb") as f:
+            fig.savefig(f, dpi=110, format="png")
+    finally:
+        plt.close(fig)
     return path
 
 

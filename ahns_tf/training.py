@@ -10,15 +10,18 @@ import tensorflow as tf
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset, load_dataset
+from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB, check_dataset
 from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
-from ahns_tf.export import RetrievalServingModule, atomic_write_text, export_retrieval_model
+from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_text,
+                            export_retrieval_model)
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.losses import BPRLoss
 from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
-from ahns_tf.runs import NonFiniteLossError, NumericGuard, ResumableRun
+from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunLock,
+                          check_writable)
 from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
 
@@ -77,12 +80,16 @@ def load_for(config: TrainConfig) -> RecDataset:
 
 def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
           verbose=None, overwrite: bool = False, callbacks=(),
-          evaluate_test: bool = True, command: str = None) -> dict:
+          evaluate_test: bool = True,
+          memory_budget_gb: float = DEFAULT_MEMORY_BUDGET_GB, command: str = None) -> dict:
     """Trains, selects the best epoch, writes metrics.json and exports a SavedModel.
 
     The run checkpoints every epoch into ``config.output_dir``; calling `train`
     again with the same config resumes after the last completed epoch (see
     `ahns_tf.runs.checkpoint`), and a finished run returns its metrics.json.
+    Before any training, the output (and export) folders are checked to be
+    writable and the data to fit the settings (`ahns_tf.data.checks`); the
+    run then holds an exclusive lock on ``config.output_dir`` until it returns.
 
     Args:
         config: the run's configuration (resolved here).
@@ -96,6 +103,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         evaluate_test: set False to never touch the test split (hyperparameter
             searches); needs ``select_on='valid'``; the result then has no
             ``test`` entry.
+        memory_budget_gb: the embedding tables and their Adam slots may take
+            at most this many GB (``--memory-budget-gb``).
         command: the command line recorded in the result's ``provenance``
             (`ahns_tf.provenance`); defaults to this process's.
 
@@ -104,8 +113,12 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
 
     Raises:
         RunConflictError: ``output_dir`` holds a run with other settings.
-        NonFiniteLossError: the loss became NaN/inf; the last good epoch's
-            checkpoint is kept.
+        RunLockedError: another process is using ``output_dir``.
+        CorruptRunError: no kept checkpoint of ``output_dir`` can be read.
+        UnwritableDirError: ``output_dir`` or ``export_dir`` cannot be written.
+        DataSettingsError, DataFormatError: the data does not fit the settings.
+        NonFiniteLossError: the loss or the weights became NaN/inf; the last
+            good epoch's checkpoint is kept.
 
     Example:
 
@@ -116,8 +129,12 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     """
     config = config.resolved()
     origin = provenance(command=command)  # command, commit, code fingerprint, packages
+    check_writable(config.output_dir, "--output-dir")
+    if export:
+        check_writable(config.export_dir, "--export-dir")
     dataset = dataset or load_for(config)
-    metrics_path = os.path.join(config.output_dir, "metrics.json")
+    check_dataset(dataset, config.ks, config.dim, memory_budget_gb,
+                  declared={"user": config.num_users, "item": config.num_items})
     model = build_model(config, dataset)
     if not evaluate_test and config.select_on != "valid":
         raise ValueError("evaluate_test=False needs select_on='valid'")
@@ -130,13 +147,27 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(),
                        code_fingerprint=origin["code_fingerprint"])
+    lock = RunLock(config.output_dir)  # one process per run directory, until we return
+    lock.acquire()
+    try:
+        return _train_locked(config, dataset, model, evaluators, evaluation, guard, run,
+                             export, verbose, overwrite, callbacks, origin)
+    finally:
+        lock.release()
+
+
+def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, export, verbose,
+                  overwrite, callbacks, origin) -> dict:
+    """The part of `train` that runs while holding the run directory's lock."""
+    metrics_path = os.path.join(config.output_dir, "metrics.json")
+    select_on = evaluation.select_on
     if overwrite:
         run.clear()
+    run.remove_stale_temp_files()  # of a write killed midway; no other writer holds the lock
     progress = run.load_progress()  # raises before any output if the dir holds another run
     if progress and progress.get("finished") and os.path.isfile(metrics_path):
         with open(metrics_path) as f:
             return json.load(f)
-    os.makedirs(config.output_dir, exist_ok=True)
     first_epoch = run.restore(model)
     evaluation.set_model(model)  # also needed when a finished run skips fit()
     callbacks = [*callbacks, evaluation, guard, run,  # evaluate, check, then checkpoint
@@ -154,9 +185,11 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         model.fit(pairs, epochs=config.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
                   callbacks=callbacks, verbose=verbose)
         if guard.failure:
+            kept = (f"The checkpoint of the last good epoch ({run.last_epoch}) is kept in "
+                    f"{config.output_dir}" if run.last_epoch else
+                    "No epoch completed, so no checkpoint is kept")
             raise NonFiniteLossError(
-                f"training stopped: {guard.failure}. The checkpoint of the last good epoch "
-                f"({run.last_epoch}) is kept in {config.output_dir}; lower --lr or check the "
+                f"training stopped: {guard.failure}. {kept}; lower --lr or check the "
                 f"data, then re-run with --overwrite.")
         run.mark_finished()
     train_seconds = time.perf_counter() - start
@@ -187,18 +220,30 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     users, items = model.backbone.tables()
     save_embeddings(config.output_dir, users.numpy(), items.numpy())
     if export:
-        result["export_path"] = export_run(config, dataset, users.numpy(), items.numpy())
+        result["export_path"] = _export_once(run, config, dataset, users.numpy(), items.numpy())
     atomic_write_text(metrics_path, json.dumps(result, indent=2, sort_keys=True))
     return result
 
 
+def _export_once(run, config: TrainConfig, dataset: RecDataset, user_table, item_table) -> str:
+    """Exports the run once: a re-run after a crash reuses the version recorded in progress.json.
+
+    The version is recorded before metrics.json is written, so a kill while
+    writing metrics.json never leads to a second, duplicate version.
+    """
+    done = run.recorded("export_path")
+    if done and os.path.isdir(done) and \
+            os.path.dirname(os.path.abspath(done)) == os.path.abspath(config.export_dir):
+        return done
+    path = export_run(config, dataset, user_table, item_table)
+    run.record(export_path=path)
+    return path
+
+
 def save_embeddings(run_dir: str, user_table, item_table) -> str:
     """Saves the best epoch's embeddings as ``<run_dir>/embeddings.npz`` (atomically)."""
-    path = os.path.join(run_dir, "embeddings.npz")
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, user_embeddings=user_table, item_embeddings=item_table)
-    os.replace(tmp, path)
-    return path
+    return atomic_savez(os.path.join(run_dir, "embeddings.npz"),
+                        user_embeddings=user_table, item_embeddings=item_table)
 
 
 def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
@@ -211,8 +256,9 @@ def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
     Returns:
         The new version folder.
     """
+    k = config.top_k if top_k is None else top_k  # 0 is an error, never "the run's K"
     module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
-                                    k=min(top_k or config.top_k, dataset.num_items),
+                                    k=min(k, dataset.num_items),
                                     trained_users=dataset.train.users)
     return export_retrieval_model(module, export_dir or config.export_dir, version)
 

@@ -8,8 +8,9 @@ import os
 import keras_tuner
 
 from ahns_tf.config import TrainConfig
-from ahns_tf.export import atomic_write_text
-from ahns_tf.runs import NonFiniteLossError
+from ahns_tf.atomic import atomic_write_text
+from ahns_tf.runs import NonFiniteLossError, RunConflictError
+from ahns_tf.runs.checkpoint import changed_settings
 from ahns_tf.training import build_model, load_for, train
 
 #: The paper's search space (Implementation Details).
@@ -53,14 +54,67 @@ class AHNSHyperModel(keras_tuner.HyperModel):
         return values
 
     def config_for(self, hp, output_dir: str) -> TrainConfig:
-        values = self.declare(hp)
-        values = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items()}
+        values = {k: clean_value(v) for k, v in self.declare(hp).items()}
         return dataclasses.replace(self.base, output_dir=output_dir, **values)
 
     def build(self, hp):
         """Builds the Keras model of a trial (for inspection; the tuner trains via `train`)."""
         config = self.config_for(hp, "unused").resolved()
         return build_model(config, load_for(config))
+
+
+def clean_value(value):
+    """A grid value without float noise: 0.1 + 0.1 + 0.1 -> 0.3 (6 decimals kept).
+
+    Example:
+
+    >>> clean_value(0.30000000000000004), clean_value(8)
+    (0.3, 8)
+    """
+    return round(value, 6) if isinstance(value, float) else value
+
+
+#: Search flags that may change between runs on one --directory: more trials extend a search.
+RESUMABLE_SETTINGS = ("max_trials", "data_dir")
+
+
+def check_search_settings(path: str, settings: dict) -> None:
+    """Refuses to resume a search whose settings changed.
+
+    A search directory's trials are ranked together, so trials trained with
+    other settings (another ``--epochs-per-trial``, objective, seed, ...) must
+    not be mixed. `save_search_settings` stores them on every run; a later
+    run with different values (`RESUMABLE_SETTINGS` aside) is refused.
+
+    Args:
+        path: the settings file, ``<directory>/<dataset>/search_settings.json``.
+        settings: the flags of this run, ``{"epochs_per_trial": 30, ...}``.
+
+    Raises:
+        RunConflictError: the stored settings differ; names them as flags.
+
+    Example:
+
+    ```python
+    check_search_settings("tuning_runs/tools/tools/search_settings.json", vars(args))
+    ```
+    """
+    if os.path.isfile(path):
+        with open(path) as f:
+            saved = json.load(f)
+        changed = changed_settings(saved, settings, ignore=RESUMABLE_SETTINGS)
+        if changed:
+            flags = ", ".join("--" + k.replace("_", "-") + f" ({saved.get(k)!r} -> "
+                              f"{json.loads(json.dumps(settings.get(k)))!r})" for k in changed)
+            raise RunConflictError(
+                f"{os.path.dirname(path)} holds a search with other settings: {flags}; its "
+                f"trials would be ranked together with the new ones. Pass --overwrite to start "
+                f"afresh, or choose another --directory")
+
+
+def save_search_settings(path: str, settings: dict) -> None:
+    """Stores a search's settings for `check_search_settings`."""
+    atomic_write_text(path, json.dumps(settings, indent=2, sort_keys=True))
 
 
 class AHNSTuner(keras_tuner.engine.base_tuner.BaseTuner):
@@ -118,7 +172,8 @@ def completed_trials(tuner) -> list:
         if trial.status != "COMPLETED":
             continue
         metrics = {m: trial.metrics.get_best_value(m) for m in trial.metrics.metrics}
-        rows.append({"trial_id": trial.trial_id, **trial.hyperparameters.values, **metrics})
+        values = {k: clean_value(v) for k, v in trial.hyperparameters.values.items()}
+        rows.append({"trial_id": trial.trial_id, **values, **metrics})
     return sorted(rows, key=lambda r: (-r.get(name, -math.inf), int(r["trial_id"])))
 
 

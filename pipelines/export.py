@@ -18,18 +18,39 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ star
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse exits 2 naming the flag otherwise).
+
+    Example:
+
+    >>> positive_int("3")
+    3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", required=True, help="output dir of pipelines.train")
     parser.add_argument("--export-dir", help="model base path (default: the run's --export-dir)")
-    parser.add_argument("--top-k", type=int, help="K of serving_default (default: the run's)")
-    parser.add_argument("--version", type=int, help="version number (default: highest + 1)")
+    parser.add_argument("--top-k", type=positive_int,
+                        help="K of serving_default, >= 1 (default: the run's)")
+    parser.add_argument("--version", type=positive_int,
+                        help="version number >= 1, the folder TF Serving loads (default: "
+                             "highest + 1)")
     parser.add_argument("--data-dir", help="override the run's --data-dir")
     args = parser.parse_args(argv)
 
     import numpy as np  # pylint: disable=g-import-not-at-top
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
+    from ahns_tf.runs import UnwritableDirError, check_writable  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import export_run, load_for  # pylint: disable=g-import-not-at-top
 
     metrics_path = os.path.join(args.run_dir, "metrics.json")
@@ -45,6 +66,11 @@ def main(argv=None) -> int:
     if args.data_dir:
         saved["data_dir"] = args.data_dir
     config = TrainConfig(**saved).resolved()
+    try:
+        check_writable(args.export_dir or config.export_dir, "--export-dir")
+    except UnwritableDirError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     dataset = load_for(config)
     tables = np.load(weights_path)
     try:

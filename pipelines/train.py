@@ -17,7 +17,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
-from ahns_tf.config import OPTIMIZERS, TrainConfig, load_config_file
+from ahns_tf.config import OPTIMIZERS, TrainConfig
+from ahns_tf.config_file import load_config_file
+from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB
 from ahns_tf.samplers import METHODS
 
 _HELP = {
@@ -59,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "the same command resumes too)")
     parser.add_argument("--overwrite", action="store_true",
                         help="discard an earlier run in --output-dir instead of resuming it")
+    parser.add_argument("--memory-budget-gb", type=float, default=DEFAULT_MEMORY_BUDGET_GB,
+                        help="refuse an id range whose embedding tables and Adam slots, "
+                             "(users + items) x dim x 4 bytes x 3, exceed this many GB "
+                             "(default: %(default)s)")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         kind = {"int": int, "float": float, "str": str}.get(
@@ -85,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class ResumeError(ValueError):
+    """--resume names a folder without a resumable run."""
+
+
 def config_from_args(argv=None):
     """Parses flags into a `TrainConfig`: defaults < --config file < flags.
 
@@ -92,34 +102,23 @@ def config_from_args(argv=None):
         ``(config, args)``: the config, and the parsed flags.
 
     Raises:
-        ValueError: ``--resume`` names a folder without a run or comes with
-            flags other than ``--no-export`` (the run's saved settings are
-            used, so they would be ignored), or ``--config`` is not a JSON
-            object of flag values.
+        ConfigFileError: a bad --config file (named with the key).
+        ResumeError: --resume names no resumable run, or comes with flags
+            other than ``--no-export`` (the run's saved settings are used, so
+            they would be ignored).
     """
-    args = build_parser().parse_args(argv)
-    values = {}
+    parser = build_parser()
+    args = parser.parse_args(argv)
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     if args.resume:
         extra = sorted("--" + name.replace("_", "-") for name, value in vars(args).items()
-                       if name not in ("resume", "no_export") and value not in (None, False))
+                       if name not in ("resume", "no_export") and value != parser.get_default(name))
         if extra:
-            raise ValueError(f"--resume continues a run with its saved settings; drop "
-                             f"{', '.join(extra)} (to change settings, start a new run with "
-                             f"another --output-dir, or --overwrite this one)")
-        path = os.path.join(args.resume, "progress.json")
-        if not os.path.isfile(path):
-            raise ValueError(f"{path} not found: --resume takes the --output-dir of a "
-                             f"run that completed at least one epoch")
-        with open(path) as f:
-            saved = json.load(f)["config"]
-        saved["ks"] = tuple(saved["ks"])
-        saved["output_dir"] = args.resume  # the folder may have been moved since
-        return TrainConfig(**saved), args
-    if args.config:
-        for key, value in load_config_file(args.config).items():
-            if key in names:
-                values[key] = value
+            raise ResumeError(f"--resume continues a run with its saved settings; drop "
+                              f"{', '.join(extra)} (to change settings, start a new run with "
+                              f"another --output-dir, or --overwrite this one)")
+        return resumed_config(args.resume), args
+    values = dict(load_config_file(args.config)) if args.config else {}
     for name in names:
         value = getattr(args, name)
         if value is not None:
@@ -127,21 +126,49 @@ def config_from_args(argv=None):
     return TrainConfig(**values), args
 
 
+def resumed_config(run_dir: str) -> TrainConfig:
+    """The saved config of the run in `run_dir` (for --resume).
+
+    Raises:
+        ResumeError: no readable progress.json in `run_dir`.
+    """
+    path = os.path.join(run_dir, "progress.json")
+    if not os.path.isfile(path):
+        raise ResumeError(f"{path} not found: --resume takes the --output-dir of a run that "
+                          f"completed at least one epoch")
+    try:
+        with open(path) as f:
+            saved = json.load(f)["config"]
+        saved["ks"] = tuple(saved["ks"])
+        saved["output_dir"] = run_dir  # the folder may have been moved since
+        return TrainConfig(**saved)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ResumeError(f"{path} is unreadable ({type(e).__name__}: {e}); re-run the "
+                          f"original command (it falls back to the kept checkpoints), or "
+                          f"start afresh with --overwrite") from None
+
+
 def main(argv=None) -> int:
+    """Runs the CLI; returns the exit status (2: bad input, 3: non-finite loss)."""
     try:
         config, args = config_from_args(argv)
         config = config.resolved()
-    except ValueError as e:
+        if not args.memory_budget_gb > 0:
+            raise ValueError(f"--memory-budget-gb must be > 0, got {args.memory_budget_gb!r}")
+    except ValueError as e:  # ConfigFileError, ResumeError and invalid values
         print(f"error: {e}", file=sys.stderr)
         return 2
     from ahns_tf.provenance import command_line  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import summary, train  # pylint: disable=g-import-not-at-top
     from ahns_tf.data import DataFormatError, ChecksumError  # pylint: disable=g-import-not-at-top
-    from ahns_tf.runs import NonFiniteLossError, RunConflictError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.data.checks import DataSettingsError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.runs import (CorruptRunError, NonFiniteLossError,  # pylint: disable=g-import-not-at-top
+                              RunConflictError, RunLockedError, UnwritableDirError)
     try:
         result = train(config, export=not args.no_export, overwrite=args.overwrite,
-                       command=command_line(argv))
-    except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError) as e:
+                       memory_budget_gb=args.memory_budget_gb, command=command_line(argv))
+    except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError, RunLockedError,
+            CorruptRunError, UnwritableDirError, DataSettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except NonFiniteLossError as e:

@@ -6,7 +6,8 @@ Usage:
     python -m pipelines.train --dataset tools --config tuning_runs/tools/best.json
 
 Re-running the same command resumes the search (finished trials are kept; an interrupted
-trial resumes from its last epoch); --overwrite starts afresh. Writes DIR/best.json and prints
+trial resumes from its last epoch; only --max-trials may change, to extend it: other changed
+settings are refused, naming them); --overwrite starts afresh. Writes DIR/best.json and prints
 a table of the trials. Distributed search uses KerasTuner's own mechanism: start one chief
 and any number of workers with the same arguments and these environment variables:
 
@@ -44,8 +45,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
-    from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner, completed_trials,  # pylint: disable=g-import-not-at-top
-                               make_oracle, write_best)
+    from ahns_tf.runs import RunConflictError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner, check_search_settings,  # pylint: disable=g-import-not-at-top
+                               completed_trials, make_oracle, save_search_settings, write_best)
+    settings = {k: v for k, v in vars(args).items() if k not in ("directory", "overwrite")}
+    settings_path = os.path.join(args.directory, args.dataset, "search_settings.json")
     try:
         if args.max_trials < 1 or args.epochs_per_trial < 1:
             raise ValueError("--max-trials and --epochs-per-trial must be >= 1")
@@ -54,11 +58,14 @@ def main(argv=None) -> int:
                            batch_size=args.batch_size, ks=tuple(args.ks),
                            select_metric=args.objective, alpha=1.0, beta=0.1).resolved()
         oracle = make_oracle(args.tuner, args.objective, args.max_trials, args.seed)
-    except ValueError as e:
+        if not args.overwrite:
+            check_search_settings(settings_path, settings)
+    except (ValueError, RunConflictError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     tuner = AHNSTuner(AHNSHyperModel(base, search_p=args.search_p), oracle,
                       directory=args.directory, project_name=args.dataset, overwrite=args.overwrite)
+    save_search_settings(settings_path, settings)  # after --overwrite cleared the folder
     tuner.search_space_summary()
     tuner.search(verbose=1)
     if os.environ.get("KERASTUNER_TUNER_ID", "chief") not in ("chief",) and \

@@ -11,9 +11,10 @@ their SHA-256 checksums are verified whether downloaded or found locally.
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
+
+from ahns_tf.atomic import atomic_file
 
 ENV_VAR = "AHNS_DATA_DIR"
 SOURCE_URL = "https://raw.githubusercontent.com/Riwei-HEU/AHNS/main/data/{remote}/{split}.txt"
@@ -76,20 +77,14 @@ def verify_checksum(path: str, expected: str, name: str) -> None:
 
 def _download(url: str, dest: str, expected: str, name: str) -> None:
     """Downloads to a temporary file, verifies it, then renames it into place."""
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".download-")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            while True:
-                block = response.read(1 << 20)
-                if not block:
-                    break
-                out.write(block)
-        verify_checksum(tmp, expected, name)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(dest, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        while True:
+            block = response.read(1 << 20)
+            if not block:
+                break
+            out.write(block)
+        out.flush()
+        verify_checksum(out.name, expected, name)
 
 
 def locate(name: str, data_dir=None, download: bool = True) -> dict:

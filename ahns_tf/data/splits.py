@@ -47,7 +47,10 @@ def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
     starts = np.searchsorted(users_in_order[sort], users_in_order[sort])
     rank = np.empty(n, np.int64)
     rank[sort] = np.arange(n) - starts
-    degree = np.bincount(train.users, minlength=1)[users_in_order]
+    # Degree of each pair's user, in that order (np.unique, not bincount: no array as long
+    # as the largest user id, which is checked against the memory budget only later).
+    _, inverse, counts = np.unique(train.users, return_inverse=True, return_counts=True)
+    degree = counts[inverse.reshape(-1)][order]
     eligible = order[rank < degree - 1]              # keeps rank deg-1 in train
     num_valid = min(int(round(fraction * n)), eligible.shape[0])
     valid_mask = np.zeros(n, bool)

@@ -3,10 +3,10 @@
 import os
 import re
 import shutil
-import tempfile
 
 import tensorflow as tf
 
+from ahns_tf.atomic import atomic_write_text, fsync_dir, make_readable_dir
 from ahns_tf.export.serving import RetrievalServingModule
 
 _VERSION = re.compile(r"^\d+$")
@@ -43,23 +43,6 @@ def write_model_config(models_root: str) -> str:
     return path
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    """Writes `text` to a temporary file beside `path`, then renames it over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def export_retrieval_model(module: RetrievalServingModule, export_dir: str,
                            version=None, update_config: bool = True) -> str:
     """Saves `module` as ``export_dir/<version>/``, atomically.
@@ -80,6 +63,7 @@ def export_retrieval_model(module: RetrievalServingModule, export_dir: str,
 
     Raises:
         FileExistsError: `version` already exists.
+        ValueError: `version` < 1.
 
     Example:
 
@@ -90,13 +74,16 @@ def export_retrieval_model(module: RetrievalServingModule, export_dir: str,
     os.makedirs(export_dir, exist_ok=True)
     if version is None:
         version = (existing_versions(export_dir) or [0])[-1] + 1
+    if int(version) < 1:  # TF Serving loads only folders named by a positive integer
+        raise ValueError(f"version must be an integer >= 1, got {version!r}")
     final = os.path.join(export_dir, str(int(version)))
     if os.path.exists(final):
         raise FileExistsError(f"{final} already exists; pick another version")
-    tmp = tempfile.mkdtemp(dir=export_dir, prefix=".tmp-export-")
+    tmp = make_readable_dir(".tmp-export-", export_dir)  # 0755 under umask 022, as TF Serving needs
     try:
         tf.saved_model.save(module, tmp, signatures=module.signatures())
         os.rename(tmp, final)
+        fsync_dir(export_dir)
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)

@@ -5,6 +5,11 @@ import tensorflow as tf
 
 from ahns_tf.data.grouping import items_by_user
 
+#: Default cap on the users in one ``serving_default`` request: the request scores a
+#: [batch, num_items] float32 matrix (1024 x 100k items = 410 MB); a larger batch is
+#: refused with INVALID_ARGUMENT instead of exhausting the server's memory.
+MAX_BATCH_SIZE = 1024
+
 
 class RetrievalServingModule(tf.Module):
     """What a SavedModel export holds: embeddings, exclusions and signatures.
@@ -47,6 +52,8 @@ class RetrievalServingModule(tf.Module):
             users of `exclude`; pass it when `exclude` holds more than the
             training split (e.g. a validation file), whose users-only-there
             were never trained.
+        max_batch_size: most user ids in one ``serving_default`` request; more
+            fail with INVALID_ARGUMENT naming the cap. Defaults to `MAX_BATCH_SIZE`.
 
     Example:
 
@@ -56,7 +63,8 @@ class RetrievalServingModule(tf.Module):
     ```
     """
 
-    def __init__(self, user_table, item_table, exclude, k: int = 20, trained_users=None):
+    def __init__(self, user_table, item_table, exclude, k: int = 20, trained_users=None,
+                 max_batch_size: int = MAX_BATCH_SIZE):
         super().__init__(name="ahns_retrieval")
         user_table = np.asarray(user_table, np.float32)
         item_table = np.asarray(item_table, np.float32)
@@ -64,6 +72,9 @@ class RetrievalServingModule(tf.Module):
         if not 1 <= int(k) <= self.num_items:
             raise ValueError(f"k must be in [1, {self.num_items}], got {k!r}")
         self.k = int(k)
+        if int(max_batch_size) < 1:
+            raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size!r}")
+        self.max_batch_size = int(max_batch_size)
         items = np.asarray(exclude[1], np.int64)
         values, splits = items_by_user(exclude[0], items, self.num_users)
         popularity = np.bincount(items, minlength=self.num_items).astype(np.float64)
@@ -97,6 +108,10 @@ class RetrievalServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
     def top_k(self, user_id):
+        tf.debugging.assert_less_equal(
+            tf.size(user_id), self.max_batch_size,
+            message=f"serving_default takes at most max_batch_size {self.max_batch_size} "
+                    f"user ids per request; split the request")
         known, safe = self._known_user(user_id)
         scores = tf.matmul(tf.gather(self.user_embeddings, safe), self.item_embeddings,
                            transpose_b=True)                                  # [B, N]

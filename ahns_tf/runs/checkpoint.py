@@ -11,12 +11,17 @@ A run directory holds, next to metrics.json:
 * ``progress.json``: the config, the last completed epoch and the evaluation
   callback's state (history, best epoch, patience counter, epoch timings),
   written atomically *after* that epoch's checkpoint.
+* ``checkpoints/progress-<epoch>.json``: a copy of progress.json for each kept
+  checkpoint, so the older checkpoint can be resumed with its own history.
 * ``best-<epoch>.npz``: the best epoch's weights so far; progress.json names
-  the file that goes with it, older ones are deleted after it is written.
+  the file that goes with it; a file no kept checkpoint refers to is deleted.
 
 If the process dies at any point, the newest ``progress.json`` names an epoch
 whose checkpoint exists (two are kept), so a re-run resumes from it with a
-history that has every evaluated epoch exactly once.
+history that has every evaluated epoch exactly once. If that checkpoint or
+progress.json itself is unreadable (a truncated file), the run resumes from
+the other kept checkpoint; if none is readable, `CorruptRunError` names the
+files and suggests ``--overwrite``.
 """
 
 import json
@@ -26,11 +31,16 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from ahns_tf.export.saved_model import atomic_write_text
+from ahns_tf.atomic import atomic_savez
+from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, warn
 
 
 class RunConflictError(ValueError):
     """The output directory holds a different run."""
+
+
+class CorruptRunError(ValueError):
+    """No kept checkpoint of a run can be read; the message names the files."""
 
 
 def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> list:
@@ -100,21 +110,32 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self.config = json.loads(json.dumps(config))  # tuples -> lists, as stored
         self.evaluation = evaluation
         self.guard = guard
-        self.progress_path = os.path.join(run_dir, "progress.json")
+        self.progress = ProgressFiles(run_dir)
+        self.progress_path = self.progress.path
+        self.checkpoint_dir = os.path.join(run_dir, "checkpoints")
         self._best_file = None
         self._manager = None
         self._last_epoch = 0
 
+    def _corrupt(self, what: str) -> CorruptRunError:
+        return CorruptRunError(
+            f"{what}; the run in {self.run_dir} cannot be resumed. Re-run with --overwrite "
+            f"to train it afresh (or choose another --output-dir)")
+
     def load_progress(self):
-        """The saved progress dict, or None for a new run.
+        """The newest readable progress dict, or None for a new run.
 
         Raises:
             RunConflictError: the directory holds a run with another config.
+            CorruptRunError: progress files exist but none can be read.
         """
-        if not os.path.isfile(self.progress_path):
+        files = self.progress.paths()
+        if not files:
             return None
-        with open(self.progress_path) as f:
-            progress = json.load(f)
+        readable = self.progress.readable()
+        if not readable:
+            raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
+        progress = readable[0][1]
         changed = changed_settings(progress["config"], self.config, self.defaults,
                                    ignore=RUN_LOCATION_KEYS)
         if changed:
@@ -125,39 +146,73 @@ class ResumableRun(tf.keras.callbacks.Callback):
 
     def clear(self) -> None:
         """Deletes checkpoints and progress (for --overwrite)."""
-        shutil.rmtree(os.path.join(self.run_dir, "checkpoints"), ignore_errors=True)
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
         for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
             if name == "progress.json" or (name.startswith("best-") and name.endswith(".npz")):
+                os.remove(os.path.join(self.run_dir, name))
+
+    def remove_stale_temp_files(self) -> None:
+        """Deletes ``.tmp-*`` files left by a write that was killed midway.
+
+        Call it only while holding the run's `RunLock`: then no other process
+        is writing in the folder.
+        """
+        for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
+            if name.startswith(".tmp-"):
                 os.remove(os.path.join(self.run_dir, name))
 
     def _checkpoint_manager(self, model):
         if self._manager is None:
             checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
             self._manager = tf.train.CheckpointManager(
-                checkpoint, os.path.join(self.run_dir, "checkpoints"), max_to_keep=2)
+                checkpoint, self.checkpoint_dir, max_to_keep=2)
         return self._manager
 
-    def restore(self, model) -> int:
-        """Restores the last completed epoch into `model`; returns it (0 if new)."""
-        self.model = model
-        progress = self.load_progress()
-        if progress is None:
-            return 0
-        epoch = int(progress["epoch"])
-        model.optimizer.build(model.trainable_variables)  # create slots before restoring
+    def _restore_one(self, model, progress: dict) -> None:
+        """Restores one progress file's checkpoint and best weights (raises if unreadable)."""
         manager = self._checkpoint_manager(model)
-        path = os.path.join(manager.directory, f"ckpt-{epoch}")
+        path = os.path.join(manager.directory, f"ckpt-{int(progress['epoch'])}")
         manager.checkpoint.restore(path).assert_existing_objects_matched()
         best = None
-        self._best_file = progress.get("best_file")
-        if self._best_file:
-            with np.load(os.path.join(self.run_dir, self._best_file)) as saved:
+        if progress.get("best_file"):
+            with np.load(os.path.join(self.run_dir, progress["best_file"])) as saved:
                 best = [saved[f"w{i}"] for i in range(len(saved.files))]
         self.evaluation.load_state(progress["evaluation"], best)
-        self._last_epoch = epoch
-        earlier = progress.get("code_fingerprints", ["unknown"])
-        self.code_fingerprints = earlier + [f for f in self.code_fingerprints if f not in earlier]
-        return epoch
+
+    def restore(self, model) -> int:
+        """Restores the last completed epoch into `model`; returns it (0 if new).
+
+        Falls back to the older kept checkpoint when the newest one (or its
+        progress file, or its best weights) cannot be read.
+
+        Raises:
+            CorruptRunError: no kept checkpoint can be restored.
+        """
+        self.model = model
+        if self.load_progress() is None:
+            return 0
+        model.optimizer.build(model.trainable_variables)  # create slots before restoring
+        failed = []
+        for source, progress in self.progress.readable():
+            epoch = int(progress["epoch"])
+            try:
+                self._restore_one(model, progress)
+            except READ_ERRORS as e:
+                failed.append(f"ckpt-{epoch} ({type(e).__name__}: {str(e)[:200]})")
+                warn(f"the checkpoint of epoch {epoch} in {self.checkpoint_dir} is unreadable "
+                      f"(ckpt-{epoch}: {type(e).__name__}: {str(e)[:200]}); trying the other "
+                      f"kept checkpoint")
+                continue
+            if failed:
+                warn(f"resuming {self.run_dir} from epoch {epoch} ({source})")
+            self._best_file = progress.get("best_file")
+            self._last_epoch = epoch
+            earlier = progress.get("code_fingerprints", ["unknown"])
+            self.code_fingerprints = earlier + [f for f in self.code_fingerprints
+                                                if f not in earlier]
+            return epoch
+        raise self._corrupt(f"no kept checkpoint in {self.checkpoint_dir} can be read: "
+                            + "; ".join(failed))
 
     @property
     def last_epoch(self) -> int:
@@ -166,26 +221,29 @@ class ResumableRun(tf.keras.callbacks.Callback):
 
     def mark_finished(self) -> None:
         """Records that training ended (all epochs, or an early stop)."""
-        if os.path.isfile(self.progress_path):
-            with open(self.progress_path) as f:
-                progress = json.load(f)
-            progress["finished"] = True
-            atomic_write_text(self.progress_path, json.dumps(progress))
+        self.record(finished=True)
+
+    def record(self, **values) -> None:
+        """Adds `values` to progress.json (e.g. the export path, before metrics.json)."""
+        self.progress.update(**values)
+
+    def recorded(self, key: str):
+        """A value stored with `record`, or None."""
+        progress = self.progress.latest()
+        return None if progress is None else progress.get(key)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard is not None and self.guard.failure:
             return  # never checkpoint the weights of a failed epoch
-        previous = self._best_file
         if self.evaluation.best_weights_changed:
             self._best_file = f"best-{epoch + 1}.npz"
-            tmp = os.path.join(self.run_dir, self._best_file + ".tmp.npz")
-            np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
-            os.replace(tmp, os.path.join(self.run_dir, self._best_file))
-        self._checkpoint_manager(self.model).save(checkpoint_number=epoch + 1)
-        progress = {"config": self.config, "epoch": epoch + 1, "best_file": self._best_file,
-                    "evaluation": self.evaluation.state(),
-                    "code_fingerprints": self.code_fingerprints}
-        atomic_write_text(self.progress_path, json.dumps(progress))
+            atomic_savez(os.path.join(self.run_dir, self._best_file),
+                         **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
+        manager = self._checkpoint_manager(self.model)
+        manager.save(checkpoint_number=epoch + 1)
+        self.progress.write({"config": self.config, "epoch": epoch + 1,
+                             "best_file": self._best_file, "evaluation": self.evaluation.state(),
+                             "code_fingerprints": self.code_fingerprints})
         self._last_epoch = epoch + 1
-        if previous and previous != self._best_file:
-            os.remove(os.path.join(self.run_dir, previous))
+        self.progress.prune({int(p.rsplit("-", 1)[1]) for p in manager.checkpoints},
+                            self._best_file)

@@ -1,8 +1,20 @@
-"""Stops training on a NaN or infinite loss, naming the epoch and step."""
+"""Stops training on a NaN or infinite loss or weights, naming the epoch and step."""
 
 import math
 
+import numpy as np
 import tensorflow as tf
+
+
+def all_finite(weights) -> bool:
+    """Whether every value of every array or variable in `weights` is finite.
+
+    Example:
+
+    >>> all_finite([np.ones(3), np.array([1.0, np.inf])])
+    False
+    """
+    return all(bool(np.isfinite(np.asarray(w)).all()) for w in weights)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -14,7 +26,11 @@ class NumericGuard(tf.keras.callbacks.Callback):
 
     Unlike `tf.keras.callbacks.TerminateOnNaN`, it remembers the epoch and step
     so the caller can raise `NonFiniteLossError` with them, and it marks the
-    epoch as failed so no checkpoint of the bad weights is written.
+    epoch as failed so no checkpoint of the bad weights is written. At the end
+    of each epoch it also checks the weights themselves: a step can leave them
+    NaN/inf while the loss it logged (computed before the update) is finite,
+    e.g. with a huge learning rate. Put it after the evaluation callback and
+    before `ResumableRun` in the callback list.
 
     Example:
 
@@ -39,4 +55,9 @@ class NumericGuard(tf.keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             self.failure = (f"non-finite loss ({float(loss)}) at epoch {self._epoch + 1}, "
                             f"step {batch + 1}")
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.failure is None and not all_finite(self.model.get_weights()):
+            self.failure = f"non-finite weights after epoch {epoch + 1}"
             self.model.stop_training = True

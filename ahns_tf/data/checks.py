@@ -1,0 +1,129 @@
+"""Checks of a loaded dataset against the run's settings, before anything is allocated.
+
+Three things that the files alone do not reveal but that would otherwise end in
+a traceback (or an out-of-memory kill) once training starts:
+
+* the embedding tables the id range needs exceed the memory budget (an id of
+  2,000,000,000 asks for 2e9 rows);
+* a metric cut-off K in ``--ks`` is larger than the catalogue (Recall@50 of a
+  30-item catalogue is meaningless): exit 2 naming ``--ks``, rather than a
+  silent cap that would rename the metrics;
+* a user interacted with every item, so no negative can be sampled for them.
+
+Each error names the file and line to fix, or the flag to change.
+"""
+
+import numpy as np
+
+from ahns_tf.data.reader import DataFormatError
+
+#: Default of ``--memory-budget-gb``: the embedding tables and Adam slots may use this much.
+DEFAULT_MEMORY_BUDGET_GB = 16.0
+#: Float32 copies of each table: the weights and Adam's two slots (m and v).
+_TABLE_COPIES = 1 + 2
+
+
+class DataSettingsError(ValueError):
+    """The data and the settings do not fit together; the message says what to change."""
+
+
+def table_bytes(num_users: int, num_items: int, dim: int) -> int:
+    """Bytes of the user and item tables with their Adam slots.
+
+    ``(num_users + num_items) * dim * 4 bytes * (1 weight + 2 Adam slots)``.
+
+    Example:
+
+    >>> table_bytes(6040, 3706, 64)  # ML-1M: 7.5 MB
+    7483392
+    """
+    return (int(num_users) + int(num_items)) * int(dim) * 4 * _TABLE_COPIES
+
+
+def _line_of(path: str, kind: str, value: int):
+    """1-based number of the first line of `path` that holds `value` as a `kind` id."""
+    with open(path, "rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            tokens = raw.split()
+            ids = tokens[:1] if kind == "user" else tokens[1:]
+            if str(value).encode() in ids:
+                return line_no
+    return None
+
+
+def _where(dataset, kind: str, value: int) -> str:
+    """``file:line`` of the first occurrence of an id, or the file if it is not found."""
+    for split in (dataset.train, dataset.valid, dataset.test):
+        if split is None:
+            continue
+        path = split.path.split("#")[0]  # a held-out split names its source file
+        line = _line_of(path, kind, value) if path else None
+        if line is not None:
+            return f"{path}:{line}"
+    return dataset.train.path.split("#")[0]
+
+
+def check_memory_budget(dataset, dim: int, budget_gb: float, declared=None) -> None:
+    """Raises `DataSettingsError` if the id range's tables exceed `budget_gb`.
+
+    Args:
+        dataset: a `RecDataset`.
+        dim: embedding dimension.
+        budget_gb: the budget in GB (1e9 bytes).
+        declared: ``{"user": --num-users, "item": --num-items}`` as given (or None).
+    """
+    need = table_bytes(dataset.num_users, dataset.num_items, dim)
+    if need <= budget_gb * 1e9:
+        return
+    kind = "item" if dataset.num_items >= dataset.num_users else "user"
+    size = dataset.num_items if kind == "item" else dataset.num_users
+    if (declared or {}).get(kind):
+        where = f"--num-{kind}s {size}"
+    else:
+        where = f"{_where(dataset, kind, size - 1)}: {kind} id {size - 1}"
+    raise DataSettingsError(
+        f"{where} makes a {kind} id range of {size:,}: the embedding tables with their Adam "
+        f"slots ({dataset.num_users:,} users + {dataset.num_items:,} items) x {dim} dims x 4 "
+        f"bytes x 3 need {need / 1e9:.2f} GB, over --memory-budget-gb {budget_gb:g}. Ids "
+        f"index the tables directly: remap the ids to 0..n-1, fix the stray id, or, if the "
+        f"range is real, raise --memory-budget-gb (declare --num-users/--num-items to catch "
+        f"stray ids as errors)")
+
+
+def check_cut_offs(ks, num_items: int) -> None:
+    """Raises `DataSettingsError` if a cut-off K exceeds the number of items."""
+    too_big = [k for k in ks if k > num_items]
+    if too_big:
+        raise DataSettingsError(
+            f"--ks {' '.join(map(str, ks))}: cut-off {max(too_big)} exceeds the catalogue's "
+            f"{num_items} items; pass --ks with cut-offs <= {num_items} (and a --select-metric "
+            f"among them), e.g. --ks {max(1, num_items // 4)} --select-metric "
+            f"recall@{max(1, num_items // 4)}")
+
+
+def check_no_full_users(dataset) -> None:
+    """Raises `DataFormatError` naming a user who interacted with every training item."""
+    counts = np.bincount(dataset.train.users, minlength=dataset.num_users)
+    full = np.flatnonzero(counts >= dataset.num_items)
+    if full.size:
+        user = int(full[0])
+        path = dataset.train.path.split("#")[0]
+        line = _line_of(path, "user", user) if path else None
+        others = f" ({full.size - 1} more such users)" if full.size > 1 else ""
+        raise DataFormatError(
+            path, line, f"user {user} interacted with all {dataset.num_items} items, so no "
+            f"negative can be sampled for them{others}; remove the user or add items")
+
+
+def check_dataset(dataset, ks, dim: int, memory_budget_gb: float, declared=None) -> None:
+    """Every check above, cheapest first.
+
+    Example:
+
+    ```python
+    check_dataset(load_dataset("tools"), ks=(20, 50), dim=64, memory_budget_gb=16.0)
+    ```
+    """
+    check_memory_budget(dataset, dim, memory_budget_gb, declared)
+    check_cut_offs(ks, dataset.num_items)
+    check_no_full_users(dataset)

@@ -1,0 +1,129 @@
+"""A run's progress files: ``progress.json`` and one snapshot per kept checkpoint.
+
+``progress.json`` holds the config, the last completed epoch, the best-weights
+file and the evaluation state; ``checkpoints/progress-<epoch>.json`` is a copy
+written with each checkpoint, so that when the newest checkpoint (or
+progress.json itself) is damaged, the older kept checkpoint can be resumed
+with the history that belongs to it.
+"""
+
+import json
+import os
+import re
+import sys
+import zipfile
+
+import tensorflow as tf
+
+from ahns_tf.atomic import atomic_write_text
+
+_SNAPSHOT = re.compile(r"^progress-(\d+)\.json$")
+#: What reading a damaged progress file, checkpoint or .npz raises: truncated or garbled
+#: JSON, "Read less bytes than requested" (IndexError), a bad zip, a missing file.
+READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, OSError, EOFError,
+               zipfile.BadZipFile, AssertionError, tf.errors.OpError)
+
+
+def warn(message: str) -> None:
+    """Prints a warning about a damaged run file to stderr."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class ProgressFiles:
+    """Reads, writes and prunes a run's progress files.
+
+    Args:
+        run_dir: the run's output directory.
+
+    Example:
+
+    ```python
+    files = ProgressFiles("runs/tools-ahns")
+    files.write({"config": {...}, "epoch": 3, "best_file": "best-3.npz", "evaluation": {...}})
+    files.readable()[0]  # ("runs/tools-ahns/progress.json", {... "epoch": 3 ...})
+    ```
+    """
+
+    def __init__(self, run_dir: str):
+        self.run_dir = run_dir
+        self.path = os.path.join(run_dir, "progress.json")
+        self.snapshot_dir = os.path.join(run_dir, "checkpoints")
+        self._reported = set()  # unreadable files already warned about
+
+    def snapshot(self, epoch: int) -> str:
+        """The path of the snapshot written with checkpoint `epoch`."""
+        return os.path.join(self.snapshot_dir, f"progress-{epoch}.json")
+
+    def _snapshot_epochs(self) -> list:
+        if not os.path.isdir(self.snapshot_dir):
+            return []
+        return sorted((int(m.group(1)) for m in map(_SNAPSHOT.match, os.listdir(
+            self.snapshot_dir)) if m), reverse=True)
+
+    def paths(self) -> list:
+        """progress.json (if present), then the snapshots, newest first."""
+        first = [self.path] if os.path.isfile(self.path) else []
+        return first + [self.snapshot(e) for e in self._snapshot_epochs()]
+
+    def readable(self, report: bool = True) -> list:
+        """``(path, progress)`` of each readable file, newest epoch first, one per epoch.
+
+        Args:
+            report: warn (once per file) about an unreadable file.
+        """
+        found = {}
+        for path in self.paths():  # progress.json first: it wins a tie (it has more keys)
+            try:
+                with open(path) as f:
+                    progress = json.load(f)
+                epoch = int(progress["epoch"])
+                if not isinstance(progress["config"], dict):
+                    raise ValueError("'config' is not an object")
+            except READ_ERRORS as e:
+                if report and path not in self._reported:
+                    self._reported.add(path)
+                    warn(f"{path} is unreadable ({type(e).__name__}: {e}); trying the other "
+                         f"kept checkpoint")
+                continue
+            found.setdefault(epoch, (path, progress))
+        return [found[e] for e in sorted(found, reverse=True)]
+
+    def latest(self):
+        """The newest readable progress dict, or None."""
+        readable = self.readable(report=False)
+        return readable[0][1] if readable else None
+
+    def write(self, progress: dict) -> None:
+        """Writes the snapshot of ``progress["epoch"]``, then progress.json."""
+        text = json.dumps(progress)
+        atomic_write_text(self.snapshot(int(progress["epoch"])), text)
+        atomic_write_text(self.path, text)
+
+    def update(self, **values) -> None:
+        """Adds `values` to the newest progress (a no-op before the first epoch)."""
+        progress = self.latest()
+        if progress is not None:
+            progress.update(values)
+            atomic_write_text(self.path, json.dumps(progress))
+
+    def prune(self, kept_epochs, best_file) -> None:
+        """Deletes snapshots of deleted checkpoints and best files nothing refers to.
+
+        Args:
+            kept_epochs: epochs whose checkpoints the manager keeps.
+            best_file: the current best-weights file (always kept).
+        """
+        referenced = {best_file}
+        for epoch in self._snapshot_epochs():
+            path = self.snapshot(epoch)
+            if epoch not in kept_epochs:
+                os.remove(path)
+                continue
+            try:
+                with open(path) as f:
+                    referenced.add(json.load(f).get("best_file"))
+            except READ_ERRORS:
+                pass
+        for name in os.listdir(self.run_dir):
+            if name.startswith("best-") and name.endswith(".npz") and name not in referenced:
+                os.remove(os.path.join(self.run_dir, name))
