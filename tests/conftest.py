@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ahns_tf  # noqa: F401  selects Keras 2 before TensorFlow is imported anywhere
+import tensorflow as tf  # noqa: E402
 from ahns_tf.config import TrainConfig  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -100,3 +101,19 @@ def toy_train_config(data_dir, out, **kw):
                 output_dir=str(out), num_candidates=4, steps_per_execution=2)
     base.update(kw)
     return TrainConfig(**base)
+
+
+class Interrupted(Exception):
+    """Raised by `InterruptBefore`: the process "dies" between two epochs."""
+
+
+class InterruptBefore(tf.keras.callbacks.Callback):
+    """Interrupts training before `epoch` (0-based) starts, as a kill between epochs would."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Interrupted(f"interrupted before epoch {epoch}")

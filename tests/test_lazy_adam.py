@@ -9,7 +9,7 @@ import tensorflow as tf
 from ahns_tf.models import LazyAdam
 from ahns_tf.training import build_model, train
 from pipelines.train import config_from_args
-from conftest import assert_entries_close
+from conftest import InterruptBefore, Interrupted, assert_entries_close
 from conftest import toy_train_config as _config
 
 LR, B1, B2, EPS = 0.05, 0.9, 0.999, 1e-8
@@ -77,23 +77,13 @@ def test_optimizer_flag_trains_the_model_with_lazy_adam_step_by_step(toy_data_di
             np.testing.assert_allclose(table.numpy(), want, rtol=1e-4, atol=1e-6)
 
 
-class _Crash(Exception):
-    pass
-
-
-class _CrashAtEpoch(tf.keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 3:
-            raise _Crash("process died")
-
-
 def test_lazy_adam_run_interrupted_and_resumed_equals_the_uninterrupted_run(toy_data_dir,
                                                                            tmp_path):
     kw = dict(optimizer="lazy_adam", epochs=6, lr=0.02)
     straight = train(_config(toy_data_dir, tmp_path / "a", **kw), export=False, verbose=0)
-    with pytest.raises(_Crash):
+    with pytest.raises(Interrupted):
         train(_config(toy_data_dir, tmp_path / "b", **kw), export=False, verbose=0,
-              callbacks=[_CrashAtEpoch()])
+              callbacks=[InterruptBefore(3)])
     assert json.loads((tmp_path / "b" / "progress.json").read_text())["epoch"] == 3
     resumed = train(_config(toy_data_dir, tmp_path / "b", **kw), export=False, verbose=0)
     assert resumed["best_epoch"] == straight["best_epoch"]

@@ -11,14 +11,12 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.runs import NonFiniteLossError
 from ahns_tf.training import train
+from conftest import toy_train_config
 
 
 def _config(data_dir, out, **kw):
-    base = dict(dataset="toy", data_dir=data_dir, sampler="ahns", epochs=4, eval_every=1,
-                ks=(5, 10), select_metric="ndcg@5", batch_size=32, patience=0,
-                output_dir=str(out), num_candidates=4, steps_per_execution=1)
-    base.update(kw)
-    return TrainConfig(**base)
+    return toy_train_config(data_dir, out, **{"epochs": 4, "eval_every": 1,
+                                              "steps_per_execution": 1, **kw})
 
 
 @pytest.mark.parametrize("flag, value", [

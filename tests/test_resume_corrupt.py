@@ -4,26 +4,10 @@ import json
 import os
 
 import pytest
-import tensorflow as tf
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.training import train
-
-
-class _Stop(Exception):
-    pass
-
-
-class _StopBefore(tf.keras.callbacks.Callback):
-    """Interrupts training before an epoch starts (as a kill between epochs would)."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise _Stop()
+from conftest import InterruptBefore, Interrupted
 
 
 def _config(data_dir, out):
@@ -46,8 +30,8 @@ def _assert_same_history(reference, resumed):
 
 
 def _interrupted_after_epoch_3(data_dir, out):
-    with pytest.raises(_Stop):
-        train(_config(data_dir, out), export=False, verbose=0, callbacks=[_StopBefore(3)])
+    with pytest.raises(Interrupted):
+        train(_config(data_dir, out), export=False, verbose=0, callbacks=[InterruptBefore(3)])
     assert json.loads((out / "progress.json").read_text())["epoch"] == 3
 
 
