@@ -25,7 +25,6 @@ from ahns_tf.export import atomic_write_text
 from ahns_tf.paper import TABLE2
 from ahns_tf.benchmark import train_current, trained_by
 from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
-from ahns_tf.training import train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAPER_ROW = {"ahns": "ahns_p2", "rns": "rns", "dns": "dns"}
