@@ -248,6 +248,13 @@ def write_reports(dataset: str, results: dict, output_dir: str, protocol: str,
                 cells += [f"{ours:.2f}", "—", "—"]
         lines.append(f"| {method} | {run['best_epoch']} | " + " | ".join(cells)
                      + f" | {run['median_epoch_seconds']:.2f} |")
+    sampled = [f"{method} ({n['evaluated']} of {n['with_heldout_items']} users)"
+               for method, run in results.items()
+               for split, n in run.get("evaluated_users", {}).items()
+               if split == "test" and n["evaluated"] < n["with_heldout_items"]]
+    if sampled:
+        lines += ["", "Test metrics on a seeded sample of users (--eval-users): "
+                  + ", ".join(sampled) + "."]
     best = {m: max(results, key=lambda k: results[k]["test"].get(m, -1.0))
             for m in paper.METRICS[:2]}
     lines += ["", f"Best on Recall@20: **{best['recall@20']}**; on NDCG@20: "

@@ -72,6 +72,7 @@ class TrainConfig:
     output_dir: Optional[str] = None
     export_dir: Optional[str] = None
     eval_batch_size: int = 4096
+    eval_users: Optional[int] = None
     steps_per_execution: int = 8
     optimizer: str = "adam"
 
@@ -124,7 +125,7 @@ def _check(c: TrainConfig) -> None:
         _positive("beta", c.beta)
         if not float(c.p) < 0:
             raise ValueError(f"--p must be < 0 for AHNS, got {c.p!r}")
-    for name in ("num_users", "num_items"):
+    for name in ("num_users", "num_items", "eval_users"):
         if getattr(c, name) is not None and int(getattr(c, name)) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")
     if c.sampler == "dns_mn" and not 1 <= c.top_n <= c.num_candidates:

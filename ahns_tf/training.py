@@ -57,12 +57,14 @@ def build_evaluators(config: TrainConfig, dataset: RecDataset, include_test: boo
     if dataset.valid is not None:
         evaluators["valid"] = FullRankingEvaluator(
             dataset.num_users, dataset.num_items, (dataset.valid.users, dataset.valid.items),
-            train, config.ks, config.eval_batch_size)
+            train, config.ks, config.eval_batch_size, max_users=config.eval_users,
+            seed=config.seed)
         train = dataset.known_interactions()
     if include_test:
         evaluators["test"] = FullRankingEvaluator(
             dataset.num_users, dataset.num_items, (dataset.test.users, dataset.test.items),
-            train, config.ks, config.eval_batch_size)
+            train, config.ks, config.eval_batch_size, max_users=config.eval_users,
+            seed=config.seed)
     return evaluators
 
 
@@ -214,6 +216,10 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
         "median_eval_seconds": {split: float(np.median(
             [h["eval_seconds"] for h in evaluation.history if h["split"] == split]))
             for split in evaluators},
+        # Users ranked per split: all with held-out items, or a seeded sample (--eval-users).
+        "evaluated_users": {split: {"evaluated": e.num_evaluated_users,
+                                    "with_heldout_items": e.num_heldout_users}
+                            for split, e in evaluators.items()},
     }
     for split in final:
         result[split] = {k: v for k, v in final[split].items() if k != "eval_seconds"}
@@ -269,7 +275,10 @@ def summary(result: dict) -> str:
     lines = [f"ahns-tf run: {c['dataset']}  sampler={c['sampler']}"
              + (f" alpha={c['alpha']} beta={c['beta']} p={c['p']}" if c["sampler"] == "ahns" else "")
              + f"  M={c['num_candidates']}",
-             f"protocol: {result['protocol']}",
+             f"protocol: {result['protocol']}" + "".join(
+                 f"; {split}: a sample of {n['evaluated']} of {n['with_heldout_items']} users"
+                 for split, n in result.get("evaluated_users", {}).items()
+                 if n["evaluated"] < n["with_heldout_items"]),
              f"best epoch: {result['best_epoch']} of {c['epochs']}  "
              f"(median {result['median_epoch_seconds']:.2f} s per training epoch)",
              "test metrics at the best epoch:"]

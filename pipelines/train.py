@@ -48,6 +48,8 @@ _HELP = {
                  "every step); 'lazy_adam': only rows in the batch (faster; a different update)",
     "num_users": "declared number of users; a larger id in the data is an error",
     "num_items": "declared number of items; a larger id in the data is an error",
+    "eval_users": "evaluate a fixed, seeded sample of this many users per split (large "
+                  "catalogues; default: all users with held-out items)",
 }
 
 
@@ -72,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         if field.name in ("alpha", "beta", "lr", "l2", "p", "validation_fraction", "gamma",
                           "temperature"):
             kind = float
-        elif field.name in ("num_candidates", "num_users", "num_items", "num_negatives", "top_n"):
+        elif field.name in ("num_candidates", "num_users", "num_items", "num_negatives", "top_n",
+                            "eval_users"):
             kind = int
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
                             "select_on", "select_metric", "optimizer"):

@@ -1,5 +1,7 @@
 """Full-ranking top-K metrics, computed in-graph in batches of users."""
 
+import time
+
 import numpy as np
 import tensorflow as tf
 
@@ -59,14 +61,79 @@ def topk_metrics(relevance, num_relevant, ks):
     return out
 
 
+def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chunk: int):
+    """Indices of each user's top `k` items, scoring the catalogue `chunk` items at a time.
+
+    Memory is bounded by ``batch_size x chunk`` scores, whatever the catalogue
+    size: each chunk's scores are masked (the user's `excluded` items set to
+    -inf), reduced to their top `k`, and merged into a running top `k`. The
+    result equals ``top_k(mask(user_emb @ item_table.T), k)`` including the
+    order of ties (`tf.math.top_k` puts the lower index first, and the running
+    list only holds lower indices than the chunk it is merged with).
+
+    Args:
+        user_emb: float [batch_size, dim].
+        item_table: float [num_items, dim].
+        excluded: ragged int64 [batch_size, None] items never ranked per user.
+        k: items kept; <= num_items.
+        chunk: items scored at a time.
+
+    Returns:
+        int64 [batch_size, k] item ids, best first.
+
+    Example:
+
+    ```python
+    top = streaming_top_k(users, items, tf.ragged.constant([[0], []], tf.int64), k=20,
+                          chunk=65536)
+    ```
+    """
+    num_items = tf.shape(item_table, out_type=tf.int64)[0]
+    batch = tf.shape(user_emb)[0]
+    # Excluded (row, item) pairs sorted by item: each chunk takes one contiguous slice.
+    rows = excluded.value_rowids()                                           # [n]
+    order = tf.argsort(excluded.values)
+    ex_items = tf.gather(excluded.values, order)                             # [n] sorted
+    ex_rows = tf.gather(rows, order)                                         # [n]
+    init_values = tf.fill([batch, k], tf.constant(-np.inf, user_emb.dtype))  # [B, k]
+    init_ids = tf.fill([batch, k], tf.constant(-1, tf.int64))                # [B, k]
+
+    def body(start, values, ids):
+        stop = tf.minimum(start + chunk, num_items)
+        scores = tf.matmul(user_emb, item_table[start:stop], transpose_b=True)  # [B, c]
+        lo = tf.searchsorted(ex_items, start[None], out_type=tf.int64)[0]
+        hi = tf.searchsorted(ex_items, stop[None], out_type=tf.int64)[0]
+        index = tf.stack([ex_rows[lo:hi], ex_items[lo:hi] - start], axis=1)     # [m, 2]
+        scores = tf.tensor_scatter_nd_update(
+            scores, index, tf.fill([hi - lo], tf.constant(-np.inf, scores.dtype)))
+        top = tf.math.top_k(scores, k=tf.cast(tf.minimum(tf.constant(k, tf.int64), stop - start),
+                                              tf.int32))
+        merged_values = tf.concat([values, top.values], axis=1)                 # [B, k + c']
+        merged_ids = tf.concat([ids, tf.cast(top.indices, tf.int64) + start], axis=1)
+        best = tf.math.top_k(merged_values, k=k)
+        return (stop, best.values, tf.gather(merged_ids, best.indices, batch_dims=1))
+
+    _, _, ids = tf.while_loop(
+        lambda start, *_: start < num_items, body,
+        (tf.constant(0, tf.int64), init_values, init_ids),
+        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, k]),
+                          tf.TensorShape([None, k])))
+    return ids
+
+
 class FullRankingEvaluator:
     """Ranks all items for every held-out user and averages top-K metrics.
 
     For each user with at least one held-out item: score every item, drop the
     user's `exclude` items (training, and validation items when testing), take
-    the top ``max(ks)`` with `tf.math.top_k`, and compute Recall@K, NDCG@K,
-    Precision@K and HitRate@K (`topk_metrics`). Metrics are averaged over those
-    users. The work runs as one `tf.function` per batch of users.
+    the top ``max(ks)`` (`streaming_top_k`: the catalogue is scored
+    `item_chunk` items at a time, so memory is bounded by
+    ``batch_size x item_chunk`` whatever the catalogue size), and compute
+    Recall@K, NDCG@K, Precision@K and HitRate@K (`topk_metrics`). Metrics are
+    averaged over those users (or over a fixed, seeded sample of `max_users`
+    of them on large catalogues). The work runs as one `tf.function` per batch
+    of users; an evaluation expected to take more than a few seconds shows a
+    progress bar.
 
     Args:
         num_users: size of the user id range.
@@ -75,6 +142,10 @@ class FullRankingEvaluator:
         exclude: ``(users, items)`` arrays never ranked (the training data).
         ks: cut-offs. Defaults to (20, 50).
         batch_size: users per batch. Defaults to 4096.
+        item_chunk: items scored at a time; None (default) picks
+            ``2**26 / batch_size`` (256 MB of float32 scores), at least max(ks).
+        max_users: evaluate a seeded sample of this many users (None: all).
+        seed: seed of that sample.
 
     Example:
 
@@ -84,16 +155,25 @@ class FullRankingEvaluator:
     ```
     """
 
+    #: An evaluation expected to take longer than this many seconds shows a progress bar.
+    PROGRESS_AFTER_SECONDS = 3.0
+
     def __init__(self, num_users: int, num_items: int, heldout, exclude, ks=(20, 50),
-                 batch_size: int = 4096):
+                 batch_size: int = 4096, item_chunk: int = None, max_users: int = None,
+                 seed: int = 0):
         ks = tuple(int(k) for k in ks)
         if not ks or min(ks) < 1:
             raise ValueError(f"ks must be positive cut-offs, got {ks!r}")
         if max(ks) > num_items:
             raise ValueError(f"cut-off {max(ks)} exceeds the number of items {num_items}")
+        if max_users is not None and int(max_users) < 1:
+            raise ValueError(f"max_users (--eval-users) must be >= 1, got {max_users!r}")
         self.ks = ks
         self.num_items = int(num_items)
         self.batch_size = int(batch_size)
+        self.item_chunk = int(item_chunk or max(max(ks), 2**26 // self.batch_size))
+        if self.item_chunk < max(ks):
+            raise ValueError(f"item_chunk must be >= max(ks) {max(ks)}, got {item_chunk!r}")
         held_keys = np.unique(np.asarray(heldout[0], np.int64) * self.num_items
                               + np.asarray(heldout[1], np.int64))
         num_heldout = np.bincount(held_keys // self.num_items, minlength=num_users)
@@ -101,6 +181,10 @@ class FullRankingEvaluator:
         self._num_heldout = tf.constant(num_heldout, tf.float32)          # [num_users]
         self._exclude = _ragged_rows(*exclude, num_users)
         self.users = np.flatnonzero(num_heldout > 0)
+        self.num_heldout_users = int(self.users.shape[0])
+        if max_users is not None and int(max_users) < self.users.shape[0]:
+            rng = np.random.default_rng(seed)
+            self.users = np.sort(rng.choice(self.users, int(max_users), replace=False))
         self._batch = tf.function(self._batch_metrics, reduce_retracing=True)
 
     @property
@@ -108,15 +192,17 @@ class FullRankingEvaluator:
         return int(self.users.shape[0])
 
     def _batch_metrics(self, user_ids, user_table, item_table):
-        scores = tf.matmul(tf.gather(user_table, user_ids), item_table, transpose_b=True)
-        scores = mask_items(scores, user_ids, self._exclude)                   # [B, N]
-        top = tf.math.top_k(scores, k=max(self.ks)).indices                    # [B, max_k]
+        excluded = tf.gather(self._exclude, user_ids)                          # [B, None]
+        top = streaming_top_k(tf.gather(user_table, user_ids), item_table, excluded,
+                              max(self.ks), self.item_chunk)                   # [B, max_k]
         # Relevance by looking the top items up among the sorted held-out keys
         # user * N + item: [B, max_k] searches instead of a dense [B, N] mask.
-        keys = user_ids[:, None] * self.num_items + tf.cast(top, tf.int64)    # [B, max_k]
+        # A slot holding no item (-1: the user has fewer unexcluded items) is irrelevant.
+        keys = user_ids[:, None] * self.num_items + top                        # [B, max_k]
         position = tf.searchsorted(self._heldout_keys, tf.reshape(keys, [-1]))
         position = tf.minimum(position, tf.size(self._heldout_keys) - 1)
         found = tf.gather(self._heldout_keys, position) == tf.reshape(keys, [-1])
+        found = tf.logical_and(found, tf.reshape(top, [-1]) >= 0)
         relevance = tf.reshape(tf.cast(found, tf.float32), tf.shape(top))     # [B, max_k]
         num_relevant = tf.gather(self._num_heldout, user_ids)                  # [B]
         per_user = topk_metrics(relevance, num_relevant, self.ks)
@@ -125,9 +211,16 @@ class FullRankingEvaluator:
     def evaluate(self, user_table, item_table) -> dict:
         """Returns ``{"recall@20": ..., "ndcg@20": ..., ...}`` as Python floats in [0, 1]."""
         totals = {}
-        for start in range(0, self.num_evaluated_users, self.batch_size):
+        starts = range(0, self.num_evaluated_users, self.batch_size)
+        progress, begin = None, time.perf_counter()
+        for done, start in enumerate(starts, start=1):
             ids = tf.constant(self.users[start:start + self.batch_size], tf.int64)
             for name, value in self._batch(ids, user_table, item_table).items():
                 totals[name] = totals.get(name, 0.0) + float(value)
+            expected = (time.perf_counter() - begin) / done * len(starts)
+            if progress is None and done < len(starts) and expected > self.PROGRESS_AFTER_SECONDS:
+                progress = tf.keras.utils.Progbar(self.num_evaluated_users, unit_name="user")
+            if progress is not None:
+                progress.update(min(start + self.batch_size, self.num_evaluated_users))
         n = max(self.num_evaluated_users, 1)
         return {name: total / n for name, total in sorted(totals.items())}

@@ -1,0 +1,118 @@
+"""Evaluation at scale: item chunks with a running top-K equal the dense ranking exactly."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ahns_tf.evaluation import FullRankingEvaluator
+from ahns_tf.evaluation.ranking import streaming_top_k
+
+
+def _dense_top_k(users, items, excluded, k):
+    """numpy: mask, then a stable sort (ties: lower item id first); -1 where only masked remain."""
+    out = []
+    for u, row in enumerate(excluded):
+        scores = users[u] @ items.T
+        scores[list(row)] = -np.inf
+        ranked = np.argsort(-scores, kind="stable")[:k]
+        out.append([int(i) if np.isfinite(scores[i]) else -1 for i in ranked])
+    return out
+
+
+@pytest.mark.parametrize("chunk", [4, 5, 7, 13, 40, 100])
+def test_streaming_top_k_equals_the_dense_ranking_with_ties_and_masks(chunk):
+    rng = np.random.default_rng(chunk)
+    # Integer embeddings make many exact ties; user 3 has only 2 unmasked items (< k).
+    users = rng.integers(-2, 3, size=(6, 3)).astype(np.float32)
+    items = rng.integers(-2, 3, size=(40, 3)).astype(np.float32)
+    excluded = [set(rng.choice(40, 6, replace=False).tolist()) for _ in range(6)]
+    excluded[3] = set(range(40)) - {5, 17}
+    got = streaming_top_k(tf.constant(users), tf.constant(items),
+                          tf.ragged.constant([sorted(r) for r in excluded], tf.int64), 4, chunk)
+    assert got.numpy().tolist() == _dense_top_k(users, items, excluded, 4)
+
+
+def _random_split(seed, n_users=60, n_items=45):
+    rng = np.random.default_rng(seed)
+    train = [(u, i) for u in range(n_users) for i in rng.choice(n_items, 6, replace=False)]
+    test = [(u, i) for u in range(0, n_users, 2)
+            for i in rng.choice(sorted(set(range(n_items)) - {i for uu, i in train if uu == u}),
+                                rng.integers(1, 6), replace=False)]
+    users = rng.normal(size=(n_users, 4)).astype(np.float32)
+    items = rng.normal(size=(n_items, 4)).astype(np.float32)
+    return users, items, train, test
+
+
+def _brute_force(users, items, train, test, k, only=None):
+    recalls, ndcgs = [], []
+    for u in sorted({u for u, _ in test}):
+        if only is not None and u not in only:
+            continue
+        scores = users[u].astype(np.float64) @ items.T.astype(np.float64)
+        scores[[i for uu, i in train if uu == u]] = -np.inf
+        ranked = np.argsort(-scores, kind="stable")[:k]
+        truth = {i for uu, i in test if uu == u}
+        rel = [1.0 if i in truth else 0.0 for i in ranked]
+        recalls.append(sum(rel) / len(truth))
+        dcg = sum(r / math.log2(j + 2) for j, r in enumerate(rel))
+        ndcgs.append(dcg / sum(1 / math.log2(j + 2) for j in range(min(len(truth), k))))
+    return np.mean(recalls), np.mean(ndcgs)
+
+
+def test_evaluator_metrics_do_not_depend_on_the_item_chunk():
+    users, items, train, test = _random_split(1)
+    results = []
+    for chunk in (10, 11, 44, 45, None):
+        evaluator = FullRankingEvaluator(60, 45, tuple(np.array(test).T), tuple(np.array(train).T),
+                                         ks=(5, 10), batch_size=7, item_chunk=chunk)
+        results.append(evaluator.evaluate(tf.constant(users), tf.constant(items)))
+    assert all(r == results[0] for r in results)        # exactly, not approximately
+    recall, ndcg = _brute_force(users, items, train, test, 10)
+    assert results[0]["recall@10"] == pytest.approx(recall, rel=1e-6)
+    assert results[0]["ndcg@10"] == pytest.approx(ndcg, rel=1e-6)
+    with pytest.raises(ValueError, match="item_chunk must be >= max"):
+        FullRankingEvaluator(60, 45, tuple(np.array(test).T), tuple(np.array(train).T),
+                             ks=(5, 10), item_chunk=9)
+
+
+def test_a_seeded_sample_of_users_is_fixed_and_evaluated_exactly():
+    users, items, train, test = _random_split(2)
+    args = (60, 45, tuple(np.array(test).T), tuple(np.array(train).T))
+    a = FullRankingEvaluator(*args, ks=(10,), max_users=12, seed=5)
+    b = FullRankingEvaluator(*args, ks=(10,), max_users=12, seed=5)
+    c = FullRankingEvaluator(*args, ks=(10,), max_users=12, seed=6)
+    assert a.num_evaluated_users == 12 and a.num_heldout_users == 30
+    assert a.users.tolist() == b.users.tolist() != c.users.tolist()
+    assert set(a.users) <= {u for u, _ in test}
+    got = a.evaluate(tf.constant(users), tf.constant(items))
+    recall, ndcg = _brute_force(users, items, train, test, 10, only=set(a.users.tolist()))
+    assert got["recall@10"] == pytest.approx(recall, rel=1e-6)
+    assert got["ndcg@10"] == pytest.approx(ndcg, rel=1e-6)
+    everyone = FullRankingEvaluator(*args, ks=(10,), max_users=1000)
+    assert everyone.num_evaluated_users == 30
+    with pytest.raises(ValueError, match="--eval-users"):
+        FullRankingEvaluator(*args, ks=(10,), max_users=0)
+
+
+def test_a_long_evaluation_shows_a_progress_bar(capsys, monkeypatch):
+    users, items, train, test = _random_split(3)
+    evaluator = FullRankingEvaluator(60, 45, tuple(np.array(test).T), tuple(np.array(train).T),
+                                     ks=(5,), batch_size=4)
+    evaluator.evaluate(tf.constant(users), tf.constant(items))
+    assert "user" not in capsys.readouterr().out        # quick: no bar
+    monkeypatch.setattr(FullRankingEvaluator, "PROGRESS_AFTER_SECONDS", 0.0)
+    evaluator.evaluate(tf.constant(users), tf.constant(items))
+    assert "30/30" in capsys.readouterr().out
+
+
+def test_eval_users_flag_samples_users_and_says_so(toy_data_dir, tmp_path):
+    from ahns_tf.training import summary, train
+    from conftest import toy_train_config
+    result = train(toy_train_config(toy_data_dir, tmp_path / "run", epochs=2, eval_users=7),
+                   export=False, verbose=0)
+    assert result["config"]["eval_users"] == 7
+    assert result["evaluated_users"]["test"] == {"evaluated": 7, "with_heldout_items": 40}
+    assert result["evaluated_users"]["valid"]["evaluated"] == 7
+    assert "test: a sample of 7 of 40 users" in summary(result)
