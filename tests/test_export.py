@@ -236,3 +236,19 @@ def test_a_user_only_in_the_validation_file_is_cold_when_served(tmp_path):
         print(json.dumps(res["known_user"].numpy().tolist()))
     """, path)
     assert json.loads(out) == [True, True, False, False]   # only users 0 and 1 were trained
+
+
+@pytest.mark.parametrize("chunk", [5, 7, 24])
+def test_serving_in_item_chunks_equals_the_dense_answer(exported, tmp_path, chunk):
+    path, users, items, train = exported
+    exclude = (np.array([u for u, _ in train]), np.array([i for _, i in train]))
+    module = RetrievalServingModule(users, items, exclude, k=K, item_chunk=chunk)
+    got = module.top_k(tf.range(NUM_USERS, dtype=tf.int64))
+    for u in range(NUM_USERS - 1):
+        scores = users[u] @ items.T
+        scores[[i for uu, i in train if uu == u]] = -np.inf
+        expected = np.argsort(-scores, kind="stable")[:K]
+        expected[np.isinf(scores[expected])] = -1
+        assert got["item_ids"].numpy()[u].tolist() == expected.tolist()
+    with pytest.raises(ValueError, match="item_chunk must be >= k"):
+        RetrievalServingModule(users, items, exclude, k=K, item_chunk=K - 1)

@@ -29,9 +29,14 @@ def test_streaming_top_k_equals_the_dense_ranking_with_ties_and_masks(chunk):
     items = rng.integers(-2, 3, size=(40, 3)).astype(np.float32)
     excluded = [set(rng.choice(40, 6, replace=False).tolist()) for _ in range(6)]
     excluded[3] = set(range(40)) - {5, 17}
-    got = streaming_top_k(tf.constant(users), tf.constant(items),
-                          tf.ragged.constant([sorted(r) for r in excluded], tf.int64), 4, chunk)
-    assert got.numpy().tolist() == _dense_top_k(users, items, excluded, 4)
+    scores, got = streaming_top_k(tf.constant(users), tf.constant(items),
+                                  tf.ragged.constant([sorted(r) for r in excluded], tf.int64),
+                                  4, chunk)
+    want = _dense_top_k(users, items, excluded, 4)
+    assert got.numpy().tolist() == want
+    for u, row in enumerate(want):
+        expected = [users[u] @ items[i] if i >= 0 else -np.inf for i in row]
+        np.testing.assert_allclose(scores.numpy()[u], expected, rtol=1e-6)
 
 
 def _random_split(seed, n_users=60, n_items=45):

@@ -79,13 +79,15 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
         chunk: items scored at a time.
 
     Returns:
-        int64 [batch_size, k] item ids, best first.
+        ``(scores, ids)``: float [batch_size, k] scores and int64 [batch_size, k]
+        item ids, best first; a user with fewer than k unexcluded items gets
+        id -1 with score -inf in the remaining slots.
 
     Example:
 
     ```python
-    top = streaming_top_k(users, items, tf.ragged.constant([[0], []], tf.int64), k=20,
-                          chunk=65536)
+    scores, ids = streaming_top_k(users, items, tf.ragged.constant([[0], []], tf.int64),
+                                  k=20, chunk=65536)
     ```
     """
     num_items = tf.shape(item_table, out_type=tf.int64)[0]
@@ -113,12 +115,12 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
         best = tf.math.top_k(merged_values, k=k)
         return (stop, best.values, tf.gather(merged_ids, best.indices, batch_dims=1))
 
-    _, _, ids = tf.while_loop(
+    _, values, ids = tf.while_loop(
         lambda start, *_: start < num_items, body,
         (tf.constant(0, tf.int64), init_values, init_ids),
         shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, k]),
                           tf.TensorShape([None, k])))
-    return ids
+    return values, ids
 
 
 class FullRankingEvaluator:
@@ -193,8 +195,8 @@ class FullRankingEvaluator:
 
     def _batch_metrics(self, user_ids, user_table, item_table):
         excluded = tf.gather(self._exclude, user_ids)                          # [B, None]
-        top = streaming_top_k(tf.gather(user_table, user_ids), item_table, excluded,
-                              max(self.ks), self.item_chunk)                   # [B, max_k]
+        _, top = streaming_top_k(tf.gather(user_table, user_ids), item_table, excluded,
+                                 max(self.ks), self.item_chunk)                # [B, max_k]
         # Relevance by looking the top items up among the sorted held-out keys
         # user * N + item: [B, max_k] searches instead of a dense [B, N] mask.
         # A slot holding no item (-1: the user has fewer unexcluded items) is irrelevant.

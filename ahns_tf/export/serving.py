@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.data.grouping import items_by_user
+from ahns_tf.evaluation.ranking import streaming_top_k
 
 #: Default cap on the users in one ``serving_default`` request: the request scores a
 #: [batch, num_items] float32 matrix (1024 x 100k items = 410 MB); a larger batch is
@@ -54,6 +55,9 @@ class RetrievalServingModule(tf.Module):
             were never trained.
         max_batch_size: most user ids in one ``serving_default`` request; more
             fail with INVALID_ARGUMENT naming the cap. Defaults to `MAX_BATCH_SIZE`.
+        item_chunk: items scored at a time by ``serving_default`` (memory per
+            request is ``batch x item_chunk`` scores, whatever the catalogue
+            size). None (default): ``2**26 / max_batch_size``.
 
     Example:
 
@@ -64,7 +68,7 @@ class RetrievalServingModule(tf.Module):
     """
 
     def __init__(self, user_table, item_table, exclude, k: int = 20, trained_users=None,
-                 max_batch_size: int = MAX_BATCH_SIZE):
+                 max_batch_size: int = MAX_BATCH_SIZE, item_chunk: int = None):
         super().__init__(name="ahns_retrieval")
         user_table = np.asarray(user_table, np.float32)
         item_table = np.asarray(item_table, np.float32)
@@ -75,6 +79,10 @@ class RetrievalServingModule(tf.Module):
         if int(max_batch_size) < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size!r}")
         self.max_batch_size = int(max_batch_size)
+        # Items scored at a time: at most 2**26 scores (256 MB) for a full batch.
+        self.item_chunk = int(item_chunk or max(self.k, 2**26 // self.max_batch_size))
+        if self.item_chunk < self.k:
+            raise ValueError(f"item_chunk must be >= k {self.k}, got {item_chunk!r}")
         items = np.asarray(exclude[1], np.int64)
         values, splits = items_by_user(exclude[0], items, self.num_users)
         popularity = np.bincount(items, minlength=self.num_items).astype(np.float64)
@@ -113,23 +121,21 @@ class RetrievalServingModule(tf.Module):
             message=f"serving_default takes at most max_batch_size {self.max_batch_size} "
                     f"user ids per request; split the request")
         known, safe = self._known_user(user_id)
-        scores = tf.matmul(tf.gather(self.user_embeddings, safe), self.item_embeddings,
-                           transpose_b=True)                                  # [B, N]
         excluded = tf.gather(tf.RaggedTensor.from_row_splits(
             self.exclude_items, self.exclude_row_splits), safe)               # [B, None]
-        index = tf.stack([excluded.value_rowids(), excluded.values], axis=1)
-        scores = tf.tensor_scatter_nd_update(
-            scores, index, tf.fill(tf.shape(excluded.values), -np.inf))
-        top = tf.math.top_k(scores, k=self.k)                                 # [B, K]
+        # Scored item_chunk items at a time with a running top-K: memory per request is
+        # [B, item_chunk], whatever the catalogue size (see streaming_top_k).
+        top_scores, top_ids = streaming_top_k(
+            tf.gather(self.user_embeddings, safe), self.item_embeddings, excluded, self.k,
+            self.item_chunk)                                                  # [B, K] each
         # -inf marks an excluded item: a user with fewer than K unseen items gets -1 there.
-        top_ids = tf.where(tf.math.is_inf(top.values), tf.constant(-1, tf.int64),
-                           tf.cast(top.indices, tf.int64))
+        top_ids = tf.where(tf.math.is_inf(top_scores), tf.constant(-1, tf.int64), top_ids)
         batch = tf.shape(user_id)[0]
         fallback_ids = tf.tile(self.popular_items[None], [batch, 1])
         fallback_scores = tf.tile(self.popular_scores[None], [batch, 1])
         return {
             "item_ids": tf.where(known[:, None], top_ids, fallback_ids),
-            "scores": tf.where(known[:, None], top.values, fallback_scores),
+            "scores": tf.where(known[:, None], top_scores, fallback_scores),
             "known_user": known,
         }
 
