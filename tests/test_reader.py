@@ -60,3 +60,38 @@ def test_empty_file_is_an_error(tmp_path, text):
 def test_missing_file_is_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such interaction file"):
         read_interactions(str(tmp_path / "nope.txt"))
+
+
+def test_vectorised_blocks_equal_the_line_by_line_reader(tmp_path, monkeypatch):
+    from ahns_tf.data import reader
+    rng = np.random.default_rng(7)
+    lines = []
+    for u in rng.permutation(300):
+        items = rng.integers(0, 10**6, rng.integers(0, 12))
+        sep = rng.choice([" ", "\t", "  "])
+        lines.append(sep.join(map(str, [u, *items])) + rng.choice(["", " ", "\r"]))
+        if rng.random() < 0.1:
+            lines.append("")                                # blank lines are skipped
+    path = tmp_path / "train.txt"
+    path.write_text("\n".join(lines))                       # no newline at the end
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 97)          # lines cross block boundaries
+    fast = reader._read_fast(str(path))
+    slow = reader._read_lines(str(path))
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)
+    got = reader.read_interactions(str(path))
+    assert len(got) == len({(u, i) for u, i in zip(*slow[:2])})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0 1\n1 2 x\n", r":2: item id is not a non-negative integer \(got 'x'\)"),
+    ("0 1\n1 99999999999\n", r":2: item id is larger than the supported maximum"),
+    ("0 1\n5 2\n", r":2: user id is beyond the declared --num-users 3"),
+])
+def test_errors_found_by_the_fast_path_still_name_file_line_and_token(tmp_path, text, message):
+    from ahns_tf.data import DataFormatError
+    from ahns_tf.data.reader import read_interactions
+    path = tmp_path / "train.txt"
+    path.write_text(text)
+    with pytest.raises(DataFormatError, match=message):
+        read_interactions(str(path), num_users=3)
