@@ -16,6 +16,8 @@ AHNS_DEFAULTS = {
 #: --optimizer values: dense Adam (the reference's update, every row every step) or
 #: lazy Adam (only the rows in the batch; faster, a different update).
 OPTIMIZERS = ("adam", "lazy_adam")
+#: --backbone values: matrix factorization (the paper's) or LightGCN (--layers propagations).
+BACKBONES = ("mf", "lightgcn")
 GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
 #: Candidates per method when --num-candidates is not given (SSM: --num-negatives).
 DEFAULT_NUM_CANDIDATES = {"rns": 1}
@@ -75,6 +77,8 @@ class TrainConfig:
     eval_users: Optional[int] = None
     steps_per_execution: int = 8
     optimizer: str = "adam"
+    backbone: str = "mf"
+    layers: int = 3
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in and every value checked.
@@ -147,6 +151,10 @@ def _check(c: TrainConfig) -> None:
         raise ValueError(f"--l2 must be >= 0, got {c.l2!r}")
     if c.patience < 0:
         raise ValueError(f"--patience must be >= 0, got {c.patience!r}")
+    if c.backbone not in BACKBONES:
+        raise ValueError(f"--backbone must be one of {', '.join(BACKBONES)}, got {c.backbone!r}")
+    if int(c.layers) < 0:
+        raise ValueError(f"--layers must be >= 0, got {c.layers!r}")
     if c.optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, "
                          f"got {c.optimizer!r}")

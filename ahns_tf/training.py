@@ -15,6 +15,7 @@ from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
 from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_text,
                             export_retrieval_model)
 from ahns_tf.models.backbones import MatrixFactorization
+from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
 from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
@@ -35,7 +36,11 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
     ```
     """
     tf.keras.utils.set_random_seed(config.seed)  # seeds the embedding initialisers
-    backbone = MatrixFactorization(dataset.num_users, dataset.num_items, config.dim)
+    if config.backbone == "lightgcn":
+        backbone = LightGCN(dataset.num_users, dataset.num_items, config.dim, config.layers)
+        backbone.adapt(dataset.train.users, dataset.train.items)  # the graph: training pairs
+    else:
+        backbone = MatrixFactorization(dataset.num_users, dataset.num_items, config.dim)
     sampler = UninteractedCandidateSampler(dataset.num_items, config.num_candidates,
                                            seed=config.seed)
     sampler.adapt(dataset.train.users, dataset.train.items, dataset.num_users)

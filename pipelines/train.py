@@ -17,7 +17,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
-from ahns_tf.config import OPTIMIZERS, TrainConfig
+from ahns_tf.config import BACKBONES, OPTIMIZERS, TrainConfig
 from ahns_tf.config_file import load_config_file
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB
 from ahns_tf.samplers import METHODS
@@ -47,6 +47,9 @@ _HELP = {
     "optimizer": "'adam': dense Adam as in the reference code (every embedding row moves "
                  "every step); 'lazy_adam': only rows in the batch (faster; a different update)",
     "num_users": "declared number of users; a larger id in the data is an error",
+    "backbone": "'mf': matrix factorization (the paper's); 'lightgcn': LightGCN, embeddings "
+                "propagated over the training graph (--layers times)",
+    "layers": "LightGCN: propagation layers L (0 is MF)",
     "num_items": "declared number of items; a larger id in the data is an error",
     "eval_users": "evaluate a fixed, seeded sample of this many users per split (large "
                   "catalogues; default: all users with held-out items)",
@@ -78,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "eval_users"):
             kind = int
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
-                            "select_on", "select_metric", "optimizer"):
+                            "select_on", "select_metric", "optimizer", "backbone"):
             kind = str
         if field.name == "ks":
             parser.add_argument(flag, type=int, nargs="+", default=None,
@@ -86,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         choices = list(METHODS) if field.name == "sampler" else (
             ["valid", "test"] if field.name == "select_on" else (
-                list(OPTIMIZERS) if field.name == "optimizer" else None))
+                list(OPTIMIZERS) if field.name == "optimizer" else (
+                    list(BACKBONES) if field.name == "backbone" else None)))
         text = _HELP.get(field.name, field.name.replace("_", " "))
         if field.default is not None and "default" not in text:
             text += f" (default: {field.default})"

@@ -11,13 +11,13 @@ from ahns_tf.samplers import METHODS
 from ahns_tf.training import build_model
 
 
-def _train_step_nodes(sampler, optimizer="adam"):
+def _train_step_nodes(sampler, optimizer="adam", backbone="mf"):
     rng = np.random.default_rng(0)
     data = build_dataset("toy", Interactions.from_pairs(rng.integers(0, 20, 200), rng.integers(0, 30, 200)),
                          Interactions.from_pairs([0, 1], [3, 4]), validation_fraction=None)
     config = TrainConfig(dataset="toy", sampler=sampler, ks=(5,), select_metric="recall@5",
                          select_on="test", num_candidates=None if sampler == "ssm" else 4,
-                         top_n=2, optimizer=optimizer).resolved()
+                         top_n=2, optimizer=optimizer, backbone=backbone, layers=2).resolved()
     model = build_model(config, data)
     batches = iter(tf.data.Dataset.from_tensors(
         (tf.constant([0, 1], tf.int64), tf.constant([1, 2], tf.int64))).repeat())
@@ -43,6 +43,13 @@ def _satisfies(node, kernel) -> bool:
     return True
 
 
+def _without_gpu_kernel(nodes) -> list:
+    """Ops (with a node name) that no GPU or device-independent kernel takes with their types."""
+    return sorted({f"{n.op} ({n.name})" for n in nodes if not any(
+        k.device_type in ("GPU", "DEFAULT") and _satisfies(n, k)
+        for k in kernels.get_registered_kernels_for_op(n.op).kernel) and not _host_only(n)})
+
+
 def _host_only(node) -> bool:
     """String constants (the messages of Keras' own assertions) are host data by design."""
     return node.op == "Const" and node.attr["dtype"].type == tf.string.as_datatype_enum
@@ -61,10 +68,7 @@ def test_train_step_has_no_python_and_every_op_has_a_gpu_kernel_for_its_types(sa
     # Each node needs a GPU (or device-independent) kernel registered for its dtypes,
     # not merely some GPU kernel of its op: e.g. an int64 op whose GPU kernel only takes
     # int32 would be placed on the CPU.
-    no_gpu = sorted({f"{n.op} ({n.name})" for n in nodes if not any(
-        k.device_type in ("GPU", "DEFAULT") and _satisfies(n, k)
-        for k in kernels.get_registered_kernels_for_op(n.op).kernel) and not _host_only(n)})
-    assert no_gpu == []
+    assert _without_gpu_kernel(nodes) == []
 
 
 def test_the_type_check_rejects_a_dtype_without_a_gpu_kernel():
@@ -79,3 +83,9 @@ def test_the_type_check_rejects_a_dtype_without_a_gpu_kernel():
     gpu = [k for k in kernels.get_registered_kernels_for_op("Unique").kernel
            if k.device_type == "GPU"]
     assert gpu and not any(_satisfies(node, k) for k in gpu)
+
+
+def test_lightgcn_step_has_a_gpu_kernel_for_every_op():
+    nodes = _train_step_nodes("ahns", "adam", backbone="lightgcn")
+    assert "SparseTensorDenseMatMul" in {n.op for n in nodes}
+    assert _without_gpu_kernel(nodes) == []

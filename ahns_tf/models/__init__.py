@@ -1,6 +1,7 @@
 """The retrieval model: backbone, BPR loss, optimizer, TFRS model."""
 
 from ahns_tf.models.backbones import MatrixFactorization
+from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss, l2_embedding_penalty
 from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel

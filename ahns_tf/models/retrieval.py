@@ -61,6 +61,16 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
         self.hardness = tf.keras.metrics.Mean(name="hardness")
         self.pos_score = tf.keras.metrics.Mean(name="pos_score")
 
+    def _regularised(self, tables, users, pos_items, neg_items, e_user, e_pos, e_neg):
+        """The embeddings the L2 term is on: the scored ones, or a graph backbone's
+        layer-0 rows (its `ego_tables`), as the reference code's LightGCN does."""
+        ego = getattr(self.backbone, "ego_tables", None)
+        ego_users, ego_items = ego() if ego is not None else tables
+        if ego_users is tables[0] and ego_items is tables[1]:
+            return e_user, e_pos, e_neg   # scored on the layer-0 tables (MF, LightGCN L=0)
+        return (tf.gather(ego_users, users), tf.gather(ego_items, pos_items),
+                tf.gather(ego_items, neg_items))
+
     def compute_loss(self, inputs, training: bool = False) -> tf.Tensor:
         users, pos_items = inputs                                        # [B], [B]
         user_table, item_table = self.backbone.tables(training=training)
@@ -89,7 +99,8 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
         pos_scores = tf.reduce_sum(e_user * e_pos, axis=1, keepdims=True)  # [B, 1]
         neg_scores = tf.einsum("bd,bkd->bk", e_user, e_neg)                # [B, K]
         loss = self.pairwise_loss(pos_scores, neg_scores)
-        loss += l2_embedding_penalty(self.l2, e_user, e_pos, e_neg)
+        loss += l2_embedding_penalty(self.l2, *self._regularised(
+            (user_table, item_table), users, pos_items, neg_items, e_user, e_pos, e_neg))
         aux = getattr(self.selector, "auxiliary_loss", None)
         if aux is not None:
             loss += aux(e_user, e_pos, e_neg)
