@@ -87,5 +87,5 @@ def test_the_type_check_rejects_a_dtype_without_a_gpu_kernel():
 
 def test_lightgcn_step_has_a_gpu_kernel_for_every_op():
     nodes = _train_step_nodes("ahns", "adam", backbone="lightgcn")
-    assert "SparseTensorDenseMatMul" in {n.op for n in nodes}
+    assert "SparseMatrixMatMul" in {n.op for n in nodes}
     assert _without_gpu_kernel(nodes) == []
