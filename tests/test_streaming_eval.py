@@ -1,6 +1,5 @@
 """Evaluation at scale: item chunks with a running top-K equal the dense ranking exactly."""
 
-import math
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ import tensorflow as tf
 
 from ahns_tf.evaluation import FullRankingEvaluator
 from ahns_tf.evaluation.ranking import streaming_top_k
+from test_ranking import _brute_force, _random_split
 
 
 def _dense_top_k(users, items, excluded, k):
@@ -37,33 +37,6 @@ def test_streaming_top_k_equals_the_dense_ranking_with_ties_and_masks(chunk):
     for u, row in enumerate(want):
         expected = [users[u] @ items[i] if i >= 0 else -np.inf for i in row]
         np.testing.assert_allclose(scores.numpy()[u], expected, rtol=1e-6)
-
-
-def _random_split(seed, n_users=60, n_items=45):
-    rng = np.random.default_rng(seed)
-    train = [(u, i) for u in range(n_users) for i in rng.choice(n_items, 6, replace=False)]
-    test = [(u, i) for u in range(0, n_users, 2)
-            for i in rng.choice(sorted(set(range(n_items)) - {i for uu, i in train if uu == u}),
-                                rng.integers(1, 6), replace=False)]
-    users = rng.normal(size=(n_users, 4)).astype(np.float32)
-    items = rng.normal(size=(n_items, 4)).astype(np.float32)
-    return users, items, train, test
-
-
-def _brute_force(users, items, train, test, k, only=None):
-    recalls, ndcgs = [], []
-    for u in sorted({u for u, _ in test}):
-        if only is not None and u not in only:
-            continue
-        scores = users[u].astype(np.float64) @ items.T.astype(np.float64)
-        scores[[i for uu, i in train if uu == u]] = -np.inf
-        ranked = np.argsort(-scores, kind="stable")[:k]
-        truth = {i for uu, i in test if uu == u}
-        rel = [1.0 if i in truth else 0.0 for i in ranked]
-        recalls.append(sum(rel) / len(truth))
-        dcg = sum(r / math.log2(j + 2) for j, r in enumerate(rel))
-        ndcgs.append(dcg / sum(1 / math.log2(j + 2) for j in range(min(len(truth), k))))
-    return np.mean(recalls), np.mean(ndcgs)
 
 
 def test_evaluator_metrics_do_not_depend_on_the_item_chunk():
