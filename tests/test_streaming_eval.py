@@ -1,6 +1,5 @@
 """Evaluation at scale: item chunks with a running top-K equal the dense ranking exactly."""
 
-
 import numpy as np
 import pytest
 import tensorflow as tf
