@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.data.grouping import items_by_user
+from ahns_tf.data.reader import sorted_unique
 
 METRICS = ("recall", "ndcg", "precision", "hit_rate")
 
@@ -176,7 +177,7 @@ class FullRankingEvaluator:
         self.item_chunk = int(item_chunk or max(max(ks), 2**26 // self.batch_size))
         if self.item_chunk < max(ks):
             raise ValueError(f"item_chunk must be >= max(ks) {max(ks)}, got {item_chunk!r}")
-        held_keys = np.unique(np.asarray(heldout[0], np.int64) * self.num_items
+        held_keys = sorted_unique(np.asarray(heldout[0], np.int64) * self.num_items
                               + np.asarray(heldout[1], np.int64))
         num_heldout = np.bincount(held_keys // self.num_items, minlength=num_users)
         self._heldout_keys = tf.constant(held_keys)                       # sorted, unique

@@ -6,6 +6,7 @@ import tensorflow as tf
 # on CPU and cuSPARSE on GPU; 6x faster here than tf.sparse.sparse_dense_matmul, same results.
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops  # pylint: disable=g-direct-tensorflow-import
 
+from ahns_tf.data.reader import sorted_unique
 from ahns_tf.models.backbones import MatrixFactorization
 
 
@@ -61,7 +62,7 @@ class LightGCN(MatrixFactorization):
         if users.size and (users.min() < 0 or users.max() >= self.num_users
                            or items.min() < 0 or items.max() >= self.num_items):
             raise ValueError(f"ids must be in [0, {self.num_users}) x [0, {self.num_items})")
-        keys = np.unique(users * self.num_items + items)
+        keys = sorted_unique(users * self.num_items + items)
         users, items = keys // self.num_items, keys % self.num_items
         nodes = self.num_users + self.num_items
         rows = np.concatenate([users, items + self.num_users])             # [2n]

@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from ahns_tf.data.reader import sorted_unique
 from ahns_tf.random_streams import stream_seed
 
 
@@ -96,8 +97,8 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
         if items.size and (items.min() < 0 or items.max() >= self.num_items):
             raise ValueError(f"item ids must be in [0, {self.num_items}), got range "
                              f"[{items.min()}, {items.max()}]")
-        pairs = np.unique(np.stack([users, items], 1).reshape(-1, 2), axis=0)
-        users, items = pairs[:, 0], pairs[:, 1]
+        keys = sorted_unique(users * self.num_items + items)             # sorted by (u, i)
+        users, items = keys // self.num_items, keys % self.num_items
         degree = np.bincount(users, minlength=num_users)               # [num_users]
         full = np.flatnonzero(degree >= self.num_items)
         if full.size:
