@@ -8,6 +8,7 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
 from ahns_tf.provenance import code_fingerprint, describe
 from ahns_tf.runs.checkpoint import RUN_LOCATION_KEYS, changed_settings
+from ahns_tf.runs.progress import ProgressFiles
 from ahns_tf.training import train
 
 
@@ -70,14 +71,10 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
     in ``config.output_dir`` by other code (its progress.json names other code
     fingerprints, or none) is discarded before training, not returned or resumed.
     """
-    progress = os.path.join(config.resolved().output_dir, "progress.json")
-    if os.path.isfile(progress):
-        try:
-            with open(progress) as f:
-                begun_by = json.load(f).get("code_fingerprints", ["unknown"])
-        except ValueError:
-            begun_by = ["unreadable"]
-        if begun_by != [fingerprint]:
+    files = ProgressFiles(config.resolved().output_dir)
+    if files.paths():
+        progress = files.latest() or {}                  # {} when none is readable
+        if progress.get("code_fingerprints", ["unknown"]) != [fingerprint]:
             kwargs = dict(kwargs, overwrite=True)
     return train(config, **kwargs)
 

@@ -84,7 +84,8 @@ def main(argv=None) -> int:
         runs[str(seed)] = {"test": result["test"], "best_epoch": result["best_epoch"],
                            "provenance": result["provenance"]}
         paper = TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.sampler])
-        payload = {"provenance": provenance(argv), "dataset": args.dataset, "sampler": args.sampler, "protocol": "test",
+        payload = {"provenance": provenance(argv), "dataset": args.dataset,
+                   "sampler": args.sampler, "protocol": "test",
                    "epochs": args.epochs, "num_candidates": args.num_candidates, "runs": runs,
                    "summary": summarise(runs, paper)}
         os.makedirs(args.output, exist_ok=True)

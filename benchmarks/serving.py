@@ -73,7 +73,8 @@ def main():
     num_users, dim = model.user_embeddings.shape
     num_items = model.item_embeddings.shape[0]
     rows = [measure(fn, num_users, b, args.requests, args.warmup, seed=b) for b in args.batch_sizes]
-    payload = {"provenance": origin, "model": path, "num_users": int(num_users), "num_items": int(num_items),
+    payload = {"provenance": origin, "model": path, "num_users": int(num_users),
+               "num_items": int(num_items),
                "dim": int(dim), "k": int(fn.structured_outputs["item_ids"].shape[-1]),
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                            "tensorflow": tf.__version__,
@@ -84,7 +85,8 @@ def main():
         json.dump(payload, f, indent=2)
     os.replace(os.path.join(args.output, "serving.json.tmp"), os.path.join(args.output, "serving.json"))
     lines = ["# Serving latency of `serving_default` (plain `tf.saved_model.load`, in-process)", "",
-             f"Produced by {records.payload_origin(payload)}. Model: {num_users} users x {num_items} items, "
+             f"Produced by {records.payload_origin(payload)}. Model: {num_users} users x "
+             f"{num_items} items, "
              f"dim {dim}, K {payload['k']}, training items excluded. Machine: "
              f"{json.dumps(payload['machine'])}", "",
              "| batch size | requests | p50 ms | p99 ms | mean ms |", "|---|---|---|---|---|"]

@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     stem = os.path.join(args.output, f"{args.dataset}-speed")
     atomic_write_text(stem + ".json", json.dumps(payload, indent=2))
     lines = [f"# {args.dataset}: seconds per training epoch, one method at a time (Fig. 7)", "",
-             f"Produced by {payload_origin(payload)} ({args.epochs} epochs per method, median over epochs 2..; "
+             f"Produced by {payload_origin(payload)} ({args.epochs} epochs per method, "
+             "median over epochs 2..; "
              "settings from benchmarks/methods.json; batch 2048). Machine: "
              f"{json.dumps(payload['machine'])}.", "",
              "| method | M | s/epoch | vs rns |", "|---|---|---|---|"]

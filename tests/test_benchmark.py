@@ -206,6 +206,6 @@ def test_a_run_folder_begun_by_other_code_is_discarded_before_training(tmp_path,
     calls = []
     monkeypatch.setattr(benchmark, "train", lambda config, **kw: calls.append(kw) or {})
     if stored is not None:
-        (tmp_path / "progress.json").write_text(json.dumps(dict(stored, epoch=3)))
+        (tmp_path / "progress.json").write_text(json.dumps(dict(stored, epoch=3, config={})))
     benchmark.train_current(TrainConfig(output_dir=str(tmp_path)), "CURRENT", verbose=0)
     assert calls == [dict(verbose=0, **({"overwrite": True} if overwrite else {}))]

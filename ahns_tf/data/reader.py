@@ -177,6 +177,11 @@ def _read_fast(path: str):
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
 
+def _in_range(ids: np.ndarray, limit=None) -> bool:
+    """Whether every id is <= MAX_ID and, if `limit` is given, below it."""
+    return not ids.size or (ids.max() <= MAX_ID and (limit is None or ids.max() < limit))
+
+
 def read_interactions(path: str, num_users=None, num_items=None) -> Interactions:
     """Reads one ``user item item ...`` file into de-duplicated pairs.
 
@@ -212,12 +217,8 @@ def read_interactions(path: str, num_users=None, num_items=None) -> Interactions
         raise FileNotFoundError(f"{path}: no such interaction file")
     fast = _read_fast(path)
     if fast is not None:
-        users, items, listed = fast
-        ok = (not users.size or (users.max() <= MAX_ID and items.max() <= MAX_ID
-                                 and (num_users is None or users.max() < num_users)
-                                 and (num_items is None or items.max() < num_items)))
-        if ok and listed.size and (num_users is None or listed.max() < num_users) \
-                and listed.max() <= MAX_ID:
+        users, items, listed = fast    # every id in `users` is also in `listed`
+        if listed.size and _in_range(listed, num_users) and _in_range(items, num_items):
             return _interactions(path, users, items, listed)
     users, items, listed = _read_lines(path, num_users, num_items)  # raises the exact error
     return _interactions(path, users, items, listed)

@@ -1,4 +1,4 @@
 """Full-ranking metrics and the evaluation callback."""
 
 from ahns_tf.evaluation.callback import RankingEvaluationCallback
-from ahns_tf.evaluation.ranking import FullRankingEvaluator, mask_items, topk_metrics
+from ahns_tf.evaluation.ranking import FullRankingEvaluator, streaming_top_k, topk_metrics

@@ -17,23 +17,6 @@ def _ragged_rows(users, items, num_users: int) -> tf.RaggedTensor:
     return tf.RaggedTensor.from_row_splits(tf.constant(values), tf.constant(splits))
 
 
-def mask_items(scores, user_ids, rows: tf.RaggedTensor):
-    """Sets ``scores[b, i] = -inf`` for every item ``i`` in ``rows[user_ids[b]]``.
-
-    Args:
-        scores: float [batch_size, num_items].
-        user_ids: int64 [batch_size].
-        rows: ragged int64 [num_users, None] items to mask per user.
-
-    Returns:
-        float [batch_size, num_items] masked scores.
-    """
-    excluded = tf.gather(rows, user_ids)                                  # [B, None]
-    index = tf.stack([excluded.value_rowids(), excluded.values], axis=1)  # [n, 2]
-    fill = tf.fill(tf.shape(excluded.values), tf.constant(-np.inf, scores.dtype))
-    return tf.tensor_scatter_nd_update(scores, index, fill)
-
-
 def topk_metrics(relevance, num_relevant, ks):
     """Per-user Recall, NDCG, Precision and HitRate at each K.
 

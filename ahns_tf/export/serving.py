@@ -6,9 +6,10 @@ import tensorflow as tf
 from ahns_tf.data.grouping import items_by_user
 from ahns_tf.evaluation.ranking import streaming_top_k
 
-#: Default cap on the users in one ``serving_default`` request: the request scores a
-#: [batch, num_items] float32 matrix (1024 x 100k items = 410 MB); a larger batch is
-#: refused with INVALID_ARGUMENT instead of exhausting the server's memory.
+#: Default cap on the users in one ``serving_default`` request: a request holds
+#: [batch, item_chunk] float32 scores at a time (the default chunk makes that 256 MB at
+#: this cap); a larger batch is refused with INVALID_ARGUMENT instead of exhausting the
+#: server's memory.
 MAX_BATCH_SIZE = 1024
 
 
