@@ -13,9 +13,11 @@ AHNS_DEFAULTS = {
     "sports": {"alpha": 0.5, "beta": 0.1, "num_candidates": 32},
     "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
 }
-#: --optimizer values: dense Adam (the reference's update, every row every step) or
-#: lazy Adam (only the rows in the batch; faster, a different update).
-OPTIMIZERS = ("adam", "lazy_adam")
+#: --optimizer values: dense Adam (the reference's update, every row every step), lazy Adam
+#: (only the rows in the batch; cost independent of the tables, a different update), or auto:
+#: dense Adam up to AUTO_SPARSE_ROWS table rows, lazy Adam above
+#: (`ahns_tf.models.optimizers.choose_optimizer`).
+OPTIMIZERS = ("auto", "adam", "lazy_adam")
 #: --backbone values: matrix factorization (the paper's) or LightGCN (--layers propagations).
 BACKBONES = ("mf", "lightgcn")
 GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
@@ -76,7 +78,7 @@ class TrainConfig:
     eval_batch_size: int = 4096
     eval_users: Optional[int] = None
     steps_per_execution: int = 8
-    optimizer: str = "adam"
+    optimizer: str = "auto"
     backbone: str = "mf"
     layers: int = 3
 

@@ -17,7 +17,7 @@ from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_t
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
-from ahns_tf.models.optimizers import FusedAdam, LazyAdam
+from ahns_tf.models.optimizers import FusedAdam, LazyAdam, choose_optimizer
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
@@ -49,7 +49,8 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
         backbone, sampler, selector, l2=config.l2,
         steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size),
         loss=BPRLoss(config.temperature))
-    optimizer = (LazyAdam if config.optimizer == "lazy_adam" else FusedAdam)(config.lr)
+    chosen = choose_optimizer(config.optimizer, dataset.num_users + dataset.num_items)
+    optimizer = (LazyAdam if chosen == "lazy_adam" else FusedAdam)(config.lr)
     model.compile(optimizer=optimizer,
                   steps_per_execution=config.steps_per_execution)
     return model
@@ -209,6 +210,7 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
         "protocol": ("reference (best epoch chosen on test)" if select_on == "test"
                      else "validation (best epoch chosen on a held-out 10% of train)"),
         "selected_on": select_on,
+        "optimizer": type(model.optimizer).__name__,  # what --optimizer (auto) resolved to
         "dataset": {"name": dataset.name, **dataset.stats()},
         "history": evaluation.history,
         "best_epoch": evaluation.best_epoch,
