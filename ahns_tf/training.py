@@ -217,6 +217,8 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
         "train_seconds": train_seconds,
         "epoch_seconds": evaluation.epoch_seconds,
         "epoch_hardness": evaluation.epoch_hardness,
+        # saving best weights + checkpoint + progress after each epoch trained by this process
+        "checkpoint_seconds": run.checkpoint_seconds,
         # the first epoch includes tracing the graph; the median skips that outlier
         "median_epoch_seconds": float(np.median(evaluation.epoch_seconds[1:] or
                                                 evaluation.epoch_seconds)),
