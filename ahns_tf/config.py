@@ -81,6 +81,7 @@ class TrainConfig:
     optimizer: str = "auto"
     backbone: str = "mf"
     layers: int = 3
+    refit: bool = False
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in and every value checked.
@@ -162,6 +163,11 @@ def _check(c: TrainConfig) -> None:
                          f"got {c.optimizer!r}")
     if c.select_on not in ("valid", "test"):
         raise ValueError(f"--select-on must be 'valid' or 'test', got {c.select_on!r}")
+    if c.refit not in (True, False):
+        raise ValueError(f"--refit must be true or false, got {c.refit!r}")
+    if c.refit and c.select_on != "valid":
+        raise ValueError("--refit chooses the epochs on validation: drop --select-on test "
+                         "(or --refit)")
     if not 0 < c.validation_fraction < 1:
         raise ValueError(f"validation_fraction must be in (0, 1), got {c.validation_fraction!r}")
     if not c.ks or min(c.ks) < 1:

@@ -136,6 +136,14 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     ```
     """
     config = config.resolved()
+    if config.refit:  # two ordinary runs, select then refit (ahns_tf/refit.py)
+        if dataset is not None or not evaluate_test:
+            raise ValueError("--refit loads its own splits and evaluates test once; call it "
+                             "without a preloaded dataset or evaluate_test=False")
+        from ahns_tf.refit import train_with_refit  # pylint: disable=g-import-not-at-top
+        return train_with_refit(config, export=export, overwrite=overwrite, verbose=verbose,
+                                callbacks=callbacks, memory_budget_gb=memory_budget_gb,
+                                command=command)
     origin = provenance(command=command)  # command, commit, code fingerprint, packages
     check_writable(config.output_dir, "--output-dir")
     if export:

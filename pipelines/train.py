@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
                             "select_on", "select_metric", "optimizer", "backbone"):
             kind = str
+        if field.name == "refit":
+            parser.add_argument(flag, action="store_true", default=None,
+                                help="choose the epochs on validation, retrain on all of train "
+                                     "for that many epochs, then evaluate test once "
+                                     "(needs --select-on valid; ahns_tf/refit.py)")
+            continue
         if field.name == "ks":
             parser.add_argument(flag, type=int, nargs="+", default=None,
                                 help="cut-offs K of the metrics (default 20 50)")
