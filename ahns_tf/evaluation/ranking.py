@@ -60,7 +60,7 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
         item_table: float [num_items, dim].
         excluded: ragged int64 [batch_size, None] items never ranked per user.
         k: items kept; <= num_items.
-        chunk: items scored at a time.
+        chunk: items scored at a time (an int, or an int64 scalar tensor).
 
     Returns:
         ``(scores, ids)``: float [batch_size, k] scores and int64 [batch_size, k]
@@ -76,6 +76,7 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
     """
     num_items = tf.shape(item_table, out_type=tf.int64)[0]
     batch = tf.shape(user_emb)[0]
+    chunk = tf.cast(chunk, tf.int64)
     # Excluded (row, item) pairs sorted by item: each chunk takes one contiguous slice.
     rows = excluded.value_rowids()                                           # [n]
     order = tf.argsort(excluded.values)
