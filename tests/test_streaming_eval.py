@@ -67,6 +67,10 @@ def test_a_seeded_sample_of_users_is_fixed_and_evaluated_exactly():
     recall, ndcg = _brute_force(users, items, train, test, 10, only=set(a.users.tolist()))
     assert got["recall@10"] == pytest.approx(recall, rel=1e-6)
     assert got["ndcg@10"] == pytest.approx(ndcg, rel=1e-6)
+    # Only the sampled users' exclusions are kept (memory grows with the sample, not the log).
+    kept = a._exclude.row_lengths().numpy()
+    assert kept.sum() == sum(u in set(a.users.tolist()) for u, _ in train) and \
+        set(np.flatnonzero(kept).tolist()) <= set(a.users.tolist())
     everyone = FullRankingEvaluator(*args, ks=(10,), max_users=1000)
     assert everyone.num_evaluated_users == 30
     with pytest.raises(ValueError, match="--eval-users"):

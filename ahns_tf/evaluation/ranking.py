@@ -166,12 +166,16 @@ class FullRankingEvaluator:
         num_heldout = np.bincount(held_keys // self.num_items, minlength=num_users)
         self._heldout_keys = tf.constant(held_keys)                       # sorted, unique
         self._num_heldout = tf.constant(num_heldout, tf.float32)          # [num_users]
-        self._exclude = _ragged_rows(*exclude, num_users)
         self.users = np.flatnonzero(num_heldout > 0)
         self.num_heldout_users = int(self.users.shape[0])
+        ex_users, ex_items = np.asarray(exclude[0], np.int64), np.asarray(exclude[1], np.int64)
         if max_users is not None and int(max_users) < self.users.shape[0]:
             rng = np.random.default_rng(seed)
             self.users = np.sort(rng.choice(self.users, int(max_users), replace=False))
+            # Only the sampled users' exclusions are ever looked up: keep just those rows.
+            keep = np.isin(ex_users, self.users)
+            ex_users, ex_items = ex_users[keep], ex_items[keep]
+        self._exclude = _ragged_rows(ex_users, ex_items, num_users)
         self._batch = tf.function(self._batch_metrics, reduce_retracing=True)
 
     @property
