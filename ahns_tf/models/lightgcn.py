@@ -85,15 +85,60 @@ class LightGCN(MatrixFactorization):
             return self.ego_tables()
         if self.adjacency is None:
             raise RuntimeError("LightGCN.adapt(users, items) must be called before tables()")
-        layer = tf.concat([self.user_embeddings, self.item_embeddings], axis=0)  # [nodes, dim]
-        total = layer
-        for _ in range(self.num_layers):
-            layer = sparse_csr_matrix_ops.matmul(self._csr, layer)              # A^l E
-            total = total + layer
-        mean = total / float(self.num_layers + 1)
-        return mean[:self.num_users], mean[self.num_users:]
+        return mean_of_layers(self._csr, self.num_layers, tf.convert_to_tensor(self.user_embeddings),
+                              tf.convert_to_tensor(self.item_embeddings))
 
     def get_config(self):
         config = super().get_config()
         config["num_layers"] = self.num_layers
         return config
+
+
+def mean_of_layers(adjacency, num_layers: int, user_emb, item_emb):
+    """``mean(E, A E, ..., A^L E)`` split into users and items, with a hand-written gradient.
+
+    The gradient of the mean with respect to ``E`` is ``(sum_l (A^T)^l dY) / (L + 1)``. Since
+    ``A`` is symmetric (``A[i, j] = d_i^-1/2 d_j^-1/2`` for every edge, both ways), it is
+    computed with ``A`` itself, by Horner's rule ``h <- dY + A h`` (L products), instead of
+    TensorFlow's registered gradient of each product, which multiplies by a transposed CSR
+    matrix (twice as slow here) and keeps every layer's intermediate sums. Same values up to
+    float rounding (summation order); tests/test_lightgcn.py checks it against scipy.
+
+    Args:
+        adjacency: ``CSRSparseMatrix`` [nodes, nodes], symmetric; users first, then items.
+        num_layers: L >= 1.
+        user_emb: [num_users, dim] layer-0 user embeddings.
+        item_emb: [num_items, dim] layer-0 item embeddings.
+
+    Returns:
+        ``(users [num_users, dim], items [num_items, dim])``, the mean over layers 0..L.
+
+    Example:
+
+    ```python
+    users, items = mean_of_layers(gcn._csr, 3, gcn.user_embeddings, gcn.item_embeddings)
+    ```
+    """
+    num_users = user_emb.shape[0]
+
+    @tf.custom_gradient
+    def propagate(users, items):
+        ego = tf.concat([users, items], axis=0)                                  # [nodes, dim]
+        layer, total = ego, ego
+        for _ in range(num_layers):
+            layer = sparse_csr_matrix_ops.matmul(adjacency, layer)               # A^l E
+            total = total + layer
+        mean = total / float(num_layers + 1)
+
+        def grad(d_users, d_items):
+            # d_*: dense, or IndexedSlices when the loss gathers rows; [rows, dim]
+            upstream = tf.concat([tf.convert_to_tensor(d_users),
+                                  tf.convert_to_tensor(d_items)], axis=0) / float(num_layers + 1)
+            h = upstream                                                         # [nodes, dim]
+            for _ in range(num_layers):
+                h = upstream + sparse_csr_matrix_ops.matmul(adjacency, h)        # A^T = A
+            return h[:num_users], h[num_users:]
+
+        return (mean[:num_users], mean[num_users:]), grad
+
+    return propagate(user_emb, item_emb)
