@@ -75,7 +75,9 @@ def main():
         def propagation_gradient():
             with tf.GradientTape() as tape:
                 users_out, items_out = model.backbone.tables()
-                total = tf.reduce_sum(users_out) + tf.reduce_sum(items_out)
+                # squares: the upstream gradient depends on the forward, as in a step (a plain
+                # sum would let the backward products run alongside the forward ones)
+                total = tf.reduce_sum(tf.square(users_out)) + tf.reduce_sum(tf.square(items_out))
             return tape.gradient(total, weights)
         rows["propagation forward"] = (tf.function(model.backbone.tables), ())
         rows["propagation fwd+grad"] = (tf.function(propagation_gradient), ())
