@@ -92,3 +92,20 @@ def test_lazy_adam_run_interrupted_and_resumed_equals_the_uninterrupted_run(toy_
             np.load(tmp_path / "b" / "embeddings.npz") as b:
         for key in a.files:
             np.testing.assert_allclose(b[key], a[key], rtol=1e-5, atol=1e-7)
+
+
+def test_shardable_adam_makes_fused_adams_torch_style_update_on_dense_and_sparse_gradients():
+    from ahns_tf.models.optimizers import FusedAdam, ShardableAdam
+    for sparse in (False, True):
+        a = tf.Variable(np.arange(12, dtype=np.float32).reshape(6, 2) / 10)
+        b = tf.Variable(a.numpy())
+        legacy, fused = ShardableAdam(0.1), FusedAdam(0.1)
+        for step in range(4):
+            # tiny gradients, where torch's and Keras' epsilon placements differ most
+            values = tf.constant([[0.5, -1.0], [2.0, 0.3]]) * 1e-7 * (step + 1)
+            grad = (tf.IndexedSlices(values, tf.constant([1, 4]), tf.constant([6, 2])) if sparse
+                    else tf.scatter_nd([[1], [4]], values, [6, 2]))
+            legacy.apply_gradients([(grad, a)])
+            fused.apply_gradients([(grad, b)])
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+        assert np.abs(a.numpy() - np.arange(12).reshape(6, 2) / 10).max() > 0.05  # it moved
