@@ -13,8 +13,7 @@ import socket
 
 import tensorflow as tf
 
-#: --strategy values.
-STRATEGIES = ("none", "mirrored", "multi_worker", "parameter_server")
+from ahns_tf.config import STRATEGIES
 #: Smallest shard of a table sharded over parameter servers (TF's tutorial value):
 #: a table is split into min(#PS, bytes // MIN_SHARD_BYTES) shards, at least 1.
 MIN_SHARD_BYTES = 256 << 10
@@ -161,8 +160,14 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
     if name == "none":
         return tf.distribute.get_strategy()
     if name == "mirrored":
+        if not cpu_devices:
+            return tf.distribute.MirroredStrategy()  # every GPU, TF's default all-reduce
+        # On logical CPUs TF picks collective ops, whose gather of the embeddings'
+        # IndexedSlices fails ("Shape mismatch in the collective instance") when an
+        # epoch's last, smaller batch runs inside a steps_per_execution loop; summing
+        # on one device is what a single CPU does anyway.
         return tf.distribute.MirroredStrategy(
-            split_cpu(cpu_devices) if cpu_devices else None)
+            split_cpu(cpu_devices), cross_device_ops=tf.distribute.ReductionToOneDevice())
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
             raise ValueError("--strategy multi_worker reads the cluster from the TF_CONFIG "

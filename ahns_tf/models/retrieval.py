@@ -68,6 +68,9 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
         self.task = BPRTask(l2, loss)
         self.l2 = float(l2)
         self.steps_per_epoch = int(steps_per_epoch)
+        # train_step returns global values on every replica (the loss all-reduced,
+        # the metrics synchronised): Keras must report one replica's, not sum them.
+        self.distribute_reduction_method = "first"
 
     @property
     def candidate_sampler(self):
