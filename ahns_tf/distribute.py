@@ -115,7 +115,7 @@ def parse_local_cluster(value: str):
 
 
 def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spec: str = None,
-                  min_shard_bytes: int = MIN_SHARD_BYTES) -> tf.distribute.Strategy:
+                  min_shard_bytes: int = None) -> tf.distribute.Strategy:
     """The `tf.distribute.Strategy` for ``--strategy``.
 
     * ``none``: the default strategy (one device).
@@ -133,7 +133,8 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
         name: one of `STRATEGIES`.
         cpu_devices: mirrored only: split the CPU into this many devices.
         local_cluster_spec: parameter_server only: ``"W,P"``.
-        min_shard_bytes: parameter_server only: smallest shard.
+        min_shard_bytes: parameter_server only: smallest shard. Defaults to
+            `MIN_SHARD_BYTES`.
 
     Returns:
         The strategy.
@@ -183,7 +184,7 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
                          "TF_CONFIG environment variable describing the cluster")
     num_ps = resolver.cluster_spec().num_tasks("ps")
     partitioner = tf.distribute.experimental.partitioners.MinSizePartitioner(
-        min_shard_bytes=min_shard_bytes, max_shards=num_ps)
+        min_shard_bytes=min_shard_bytes or MIN_SHARD_BYTES, max_shards=num_ps)
     return tf.distribute.ParameterServerStrategy(resolver, variable_partitioner=partitioner)
 
 
