@@ -150,3 +150,46 @@ def test_parameter_server_trains_sharded_tables_and_exports_whole_tables(toy_dir
     counts = np.bincount([i for s in seen.values() for i in s], minlength=30)
     fifth = np.sort(counts)[::-1][4]
     assert ids[3] == ids[4] and len(set(ids[3])) == 5 and min(counts[ids[3]]) >= fifth
+
+
+@pytest.mark.parametrize("sampler", ["ahns", "dens", "dns", "dns_mn", "mixgcf", "rns", "ssm",
+                                     "cuco"])
+def test_the_step_reads_sharded_tables_only_through_embedding_lookup(sampler):
+    # A tf.gather (or any op but the lookups) on a ShardedVariable reads whole shards
+    # (ReadVariableOp) and concatenates them: the full table would travel to the worker
+    # every step. The lookups read rows with ResourceGather only.
+    import tensorflow as tf
+    from tensorflow.python.distribute.sharded_variable import ShardedVariable
+    from ahns_tf.config import TrainConfig
+    from ahns_tf.data import Interactions, build_dataset
+    from ahns_tf.samplers import METHODS
+    from ahns_tf.training import build_model
+    assert set(METHODS) == {"ahns", "dens", "dns", "dns_mn", "mixgcf", "rns", "ssm", "cuco"}
+    rng = np.random.default_rng(0)
+    data = build_dataset("toy", Interactions.from_pairs(rng.integers(0, 20, 200),
+                                                        rng.integers(0, 30, 200)),
+                         Interactions.from_pairs([0, 1], [3, 4]), validation_fraction=None)
+    config = TrainConfig(dataset="toy", sampler=sampler, ks=(5,), select_metric="recall@5",
+                         select_on="test", num_candidates=None if sampler == "ssm" else 12,
+                         top_n=2, dim=4).resolved()
+    model = build_model(config, data)
+    users, items = model.backbone.tables()
+    shards = [tf.Variable(users[:10]), tf.Variable(users[10:]),
+              tf.Variable(items[:15]), tf.Variable(items[15:])]
+    sharded = ShardedVariable(shards[:2]), ShardedVariable(shards[2:])
+    model.backbone.tables = lambda training=False: sharded
+
+    @tf.function
+    def step(u, p):
+        with tf.GradientTape() as tape:
+            loss = model.compute_loss((u, p), training=True)
+        return loss, tape.gradient(loss, shards)
+
+    spec = tf.TensorSpec([None], tf.int64)
+    graph = step.get_concrete_function(spec, spec).graph
+    handles = {id(v.handle) for v in shards}
+    inside = {internal.name for external, internal in graph.captures if id(external) in handles}
+    assert len(inside) == 4
+    readers = {op.type for op in graph.get_operations()
+               if any(t.name in inside for t in op.inputs)}
+    assert readers == {"ResourceGather"}, readers
