@@ -193,3 +193,40 @@ def test_the_step_reads_sharded_tables_only_through_embedding_lookup(sampler):
     readers = {op.type for op in graph.get_operations()
                if any(t.name in inside for t in op.inputs)}
     assert readers == {"ResourceGather"}, readers
+
+
+def test_replicas_draw_different_candidates_each_its_own_stream():
+    out = run_python("""
+        import json
+        import ahns_tf
+        from ahns_tf.distribute import split_cpu
+        devices = split_cpu(2)
+        import numpy as np, tensorflow as tf
+        from ahns_tf.samplers import DynamicSelector, UninteractedCandidateSampler
+        from ahns_tf.samplers.mining import NegativeMiner, replica_draw
+        sampler = UninteractedCandidateSampler(1000, 16, seed=3)
+        sampler.adapt([0, 1, 2, 3], [5, 6, 7, 8], num_users=4)
+        miner = NegativeMiner(sampler, DynamicSelector())
+        users = tf.constant([0, 1, 2, 3], tf.int64)
+        table = tf.constant(np.random.default_rng(0).normal(size=(1000, 4)), tf.float32)
+        step = tf.constant(5, tf.int64)
+        strategy = tf.distribute.MirroredStrategy(devices)
+
+        @tf.function
+        def per_replica():
+            user_emb = tf.gather(table, users)
+            mined = miner(users, user_emb, user_emb, table, step=step)
+            return sampler(users, replica_draw(step)), mined["negatives"]
+
+        cands, negs = (strategy.experimental_local_results(t) for t in strategy.run(per_replica))
+        alone = [sampler(users, tf.constant(c, tf.int64)).numpy().tolist() for c in (5, 10, 11)]
+        print(json.dumps({"cands": [c.numpy().tolist() for c in cands],
+                          "negs": [n.numpy().tolist() for n in negs], "alone": alone}))
+    """)
+    got = last_json(out)
+    first, second = np.array(got["cands"])
+    assert (first != second).mean() > 0.9  # same users, same step: different draws
+    assert got["negs"][0] != got["negs"][1]  # and so different mined negatives
+    # Replica r of 2 at step t draws the stream's counter 2t + r; one device uses t.
+    assert got["cands"] == got["alone"][1:]
+    assert got["alone"][0] not in got["cands"]
