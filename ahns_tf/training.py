@@ -57,8 +57,12 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
         optimizer = ShardableAdam(config.lr)
     else:
         optimizer = (LazyAdam if config.optimizer == "lazy_adam" else FusedAdam)(config.lr)
+    # Under multi_worker, TF's collective gather of the embedding gradients fails inside
+    # a multi-step loop when an epoch's last batch is smaller ("Shape mismatch in the
+    # collective instance"): one step per call there.
     model.compile(optimizer=optimizer,
-                  steps_per_execution=config.steps_per_execution)
+                  steps_per_execution=(1 if config.strategy == "multi_worker"
+                                       else config.steps_per_execution))
     return model
 
 
@@ -252,6 +256,7 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
     for split in final:
         result[split] = {k: v for k, v in final[split].items() if k != "eval_seconds"}
     if not chief:
+        result["written_by"] = "the chief"  # metrics.json, TensorBoard logs, export
         return result
     # Whole tables, whatever the strategy: a sharded table's shards are concatenated.
     users, items = (tf.convert_to_tensor(t).numpy() for t in model.backbone.tables())
@@ -345,6 +350,9 @@ def summary(result: dict) -> str:
              "test metrics at the best epoch:"]
     for name, value in sorted(result["test"].items()):
         lines.append(f"  {name:<14} {value:.4f}")
+    if "written_by" in result:  # a multi-worker run's other worker
+        lines.append("metrics.json, TensorBoard logs and the export are written by the chief")
+        return "\n".join(lines)
     lines.append(f"metrics: {os.path.join(c['output_dir'], 'metrics.json')}")
     if "export_path" in result:
         lines.append(f"SavedModel: {result['export_path']}")
