@@ -124,7 +124,8 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
     * ``multi_worker``: `MultiWorkerMirroredStrategy`, configured by
       ``TF_CONFIG``.
     * ``parameter_server``: `ParameterServerStrategy` configured by
-      ``TF_CONFIG`` (this process must be the chief) or by
+      ``TF_CONFIG`` (a ``worker`` or ``ps`` task starts its server here and
+      serves until killed; the ``chief`` trains) or by
       ``local_cluster_spec`` ``"W,P"`` (an in-process cluster); every table
       of at least ``2 * min_shard_bytes`` is sharded over the parameter
       servers (`MinSizePartitioner`).
@@ -179,6 +180,12 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
         resolver = local_cluster(*parse_local_cluster(local_cluster_spec))
     elif "TF_CONFIG" in os.environ:
         resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+        if resolver.task_type in ("worker", "ps"):
+            # TensorFlow's recipe: workers and parameter servers only serve; the chief
+            # (the coordinator) runs the training loop. Never returns.
+            tf.distribute.Server(resolver.cluster_spec(), job_name=resolver.task_type,
+                                 task_index=resolver.task_id,
+                                 protocol=resolver.rpc_layer or "grpc", start=True).join()
     else:
         raise ValueError("--strategy parameter_server needs --local-cluster W,P or a "
                          "TF_CONFIG environment variable describing the cluster")
