@@ -13,9 +13,11 @@ AHNS_DEFAULTS = {
     "sports": {"alpha": 0.5, "beta": 0.1, "num_candidates": 32},
     "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
 }
-#: --optimizer values: dense Adam (the reference's update, every row every step) or
-#: lazy Adam (only the rows in the batch; faster, a different update).
-OPTIMIZERS = ("adam", "lazy_adam")
+#: --optimizer values: dense Adam (the reference's update, every row every step), lazy Adam
+#: (only the rows in the batch; cost independent of the tables, a different update), or auto:
+#: dense Adam up to AUTO_SPARSE_ROWS table rows, lazy Adam above
+#: (`ahns_tf.models.optimizers.choose_optimizer`).
+OPTIMIZERS = ("auto", "adam", "lazy_adam")
 #: --strategy values (`ahns_tf.distribute`): one device, MirroredStrategy,
 #: MultiWorkerMirroredStrategy (TF_CONFIG), ParameterServerStrategy (sharded tables).
 STRATEGIES = ("none", "mirrored", "multi_worker", "parameter_server")
@@ -79,9 +81,10 @@ class TrainConfig:
     eval_batch_size: int = 4096
     eval_users: Optional[int] = None
     steps_per_execution: int = 8
-    optimizer: str = "adam"
+    optimizer: str = "auto"
     backbone: str = "mf"
     layers: int = 3
+    refit: bool = False
     strategy: str = "none"
     cpu_devices: Optional[int] = None
     local_cluster: Optional[str] = None
@@ -167,6 +170,11 @@ def _check(c: TrainConfig) -> None:
     _check_strategy(c)
     if c.select_on not in ("valid", "test"):
         raise ValueError(f"--select-on must be 'valid' or 'test', got {c.select_on!r}")
+    if c.refit not in (True, False):
+        raise ValueError(f"--refit must be true or false, got {c.refit!r}")
+    if c.refit and c.select_on != "valid":
+        raise ValueError("--refit chooses the epochs on validation: drop --select-on test "
+                         "(or --refit)")
     if not 0 < c.validation_fraction < 1:
         raise ValueError(f"validation_fraction must be in (0, 1), got {c.validation_fraction!r}")
     if not c.ks or min(c.ks) < 1:
@@ -199,6 +207,7 @@ def _check_strategy(c: TrainConfig) -> None:
             raise ValueError("--backbone lightgcn propagates over the whole tables every step, "
                              "so sharding them over parameter servers saves nothing; use "
                              "--strategy mirrored or multi_worker with LightGCN")
-        if c.optimizer != "adam":
-            raise ValueError(f"--optimizer {c.optimizer} is not available with --strategy "
-                             f"parameter_server (sharded tables); use --optimizer adam")
+        if c.optimizer == "lazy_adam":  # auto and adam both mean ShardableAdam there
+            raise ValueError("--optimizer lazy_adam is not available with --strategy "
+                             "parameter_server (sharded tables); use --optimizer adam or auto "
+                             "(both train with ShardableAdam, a dense Adam)")

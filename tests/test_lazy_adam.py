@@ -109,3 +109,21 @@ def test_shardable_adam_makes_fused_adams_torch_style_update_on_dense_and_sparse
             fused.apply_gradients([(grad, b)])
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
         assert np.abs(a.numpy() - np.arange(12).reshape(6, 2) / 10).max() > 0.05  # it moved
+
+
+def test_auto_optimizer_is_dense_adam_on_small_tables_and_lazy_adam_on_large_ones(toy_data_dir):
+    from ahns_tf.config import TrainConfig
+    from ahns_tf.models.optimizers import AUTO_SPARSE_ROWS, FusedAdam, choose_optimizer
+    from ahns_tf.training import load_for
+    assert TrainConfig().optimizer == "auto"
+    assert choose_optimizer("auto", AUTO_SPARSE_ROWS) == "adam"          # the bound is dense
+    assert choose_optimizer("auto", AUTO_SPARSE_ROWS + 1) == "lazy_adam"
+    assert choose_optimizer("lazy_adam", 10) == "lazy_adam"
+    assert choose_optimizer("adam", 10**7) == "adam"
+    small = TrainConfig(dataset="toy", data_dir=toy_data_dir, dim=4).resolved()
+    model = build_model(small, load_for(small))
+    assert type(model.optimizer) is FusedAdam                             # not its LazyAdam subclass
+    # The same toy interactions in a declared catalogue above the bound: LazyAdam.
+    large = TrainConfig(dataset="toy", data_dir=toy_data_dir, dim=4,
+                        num_items=AUTO_SPARSE_ROWS + 10).resolved()
+    assert isinstance(build_model(large, load_for(large)).optimizer, LazyAdam)
