@@ -302,3 +302,34 @@ def test_two_process_multi_worker_run_completes_and_only_the_chief_writes(toy_di
     progress = json.loads((worker / "progress.json").read_text())
     assert progress["evaluation"]["history"][-1]["recall@5"] == \
         pytest.approx(chief["history"][-1]["recall@5"])
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(strategy="gpus"), r"--strategy must be one of none, mirrored, multi_worker, "
+                            r"parameter_server, got 'gpus'"),
+    (dict(cpu_devices=2), r"--cpu-devices .* goes with --strategy mirrored; got --cpu-devices 2 "
+                          r"with --strategy none"),
+    (dict(strategy="mirrored", cpu_devices=0), r"--cpu-devices must be >= 1"),
+    (dict(strategy="mirrored", local_cluster="2,2"), r"--local-cluster goes with --strategy "
+                                                     r"parameter_server; got --local-cluster '2,2'"),
+    (dict(strategy="parameter_server", local_cluster="2"), r"--local-cluster must be W,P .* got '2'"),
+    (dict(strategy="parameter_server", local_cluster="0,1"), r"--local-cluster must be W,P"),
+    (dict(strategy="parameter_server", optimizer="lazy_adam"),
+     r"--optimizer lazy_adam is not available with --strategy parameter_server"),
+    (dict(strategy="parameter_server", backbone="lightgcn"), r"--backbone lightgcn .* use "
+                                                             r"--strategy mirrored or multi_worker"),
+])
+def test_strategy_flags_are_checked_before_any_work(settings, message):
+    from ahns_tf.config import TrainConfig
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**settings).resolved()
+
+
+def test_cluster_strategies_without_a_cluster_say_what_to_set(monkeypatch):
+    from ahns_tf.distribute import make_strategy
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="multi_worker reads the cluster from the TF_CONFIG"):
+        make_strategy("multi_worker")
+    with pytest.raises(ValueError, match="parameter_server needs --local-cluster W,P or a "
+                                         "TF_CONFIG"):
+        make_strategy("parameter_server")
