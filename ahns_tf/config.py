@@ -207,7 +207,3 @@ def _check_strategy(c: TrainConfig) -> None:
             raise ValueError("--backbone lightgcn propagates over the whole tables every step, "
                              "so sharding them over parameter servers saves nothing; use "
                              "--strategy mirrored or multi_worker with LightGCN")
-        if c.optimizer == "lazy_adam":  # auto and adam both mean ShardableAdam there
-            raise ValueError("--optimizer lazy_adam is not available with --strategy "
-                             "parameter_server (sharded tables); use --optimizer adam or auto "
-                             "(both train with ShardableAdam, a dense Adam)")

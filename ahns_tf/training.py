@@ -19,7 +19,8 @@ from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_t
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
-from ahns_tf.models.optimizers import FusedAdam, LazyAdam, ShardableAdam, choose_optimizer
+from ahns_tf.models.optimizers import (FusedAdam, LazyAdam, ShardableAdam, ShardableLazyAdam,
+                                       choose_optimizer)
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
@@ -55,7 +56,7 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
         loss=BPRLoss(config.temperature))
     chosen = choose_optimizer(config.optimizer, dataset.num_users + dataset.num_items)
     if config.strategy == "parameter_server":  # sharded tables: no variable.handle
-        optimizer = ShardableAdam(config.lr)
+        optimizer = (ShardableLazyAdam if chosen == "lazy_adam" else ShardableAdam)(config.lr)
     else:
         optimizer = (LazyAdam if chosen == "lazy_adam" else FusedAdam)(config.lr)
     # Under multi_worker, TF's collective gather of the embedding gradients fails inside

@@ -182,3 +182,40 @@ class ShardableAdam(tf.keras.optimizers.legacy.Adam):
         coefficients = apply_state[(var_device, var_dtype)]
         coefficients["epsilon"] = coefficients["epsilon"] * tf.sqrt(
             1.0 - coefficients["beta_2_power"])
+
+
+@tf.keras.utils.register_keras_serializable(package="ahns_tf")
+class ShardableLazyAdam(ShardableAdam):
+    """`LazyAdam`'s row-sparse update on tf-keras' legacy optimizer, for sharded tables.
+
+    For sparse gradients only the rows present in the batch move, and only their
+    first and second moments are updated, as `LazyAdam` does (the legacy
+    optimizer has already summed repeated rows); under
+    `tf.distribute.ParameterServerStrategy` each shard is updated on its
+    parameter server, so a step costs O(batch) there instead of O(table).
+    Dense gradients take `ShardableAdam`'s path.
+
+    Example:
+
+    ```python
+    with strategy.scope():  # a ParameterServerStrategy
+        model.compile(optimizer=ShardableLazyAdam(1e-3))
+    ```
+    """
+
+    def __init__(self, learning_rate=1e-3, **kwargs):
+        kwargs.setdefault("name", "ShardableLazyAdam")
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+    def _resource_apply_sparse(self, grad, var, indices, apply_state=None):
+        coefficients = (apply_state or {}).get((var.device, var.dtype.base_dtype)) or \
+            self._fallback_apply_state(var.device, var.dtype.base_dtype)
+        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m_rows = (coefficients["beta_1_t"] * tf.gather(m, indices)
+                  + coefficients["one_minus_beta_1_t"] * grad)                  # [R, D]
+        v_rows = (coefficients["beta_2_t"] * tf.gather(v, indices)
+                  + coefficients["one_minus_beta_2_t"] * tf.square(grad))       # [R, D]
+        step = coefficients["lr"] * m_rows / (tf.sqrt(v_rows) + coefficients["epsilon"])
+        return tf.group(m.scatter_update(tf.IndexedSlices(m_rows, indices)),
+                        v.scatter_update(tf.IndexedSlices(v_rows, indices)),
+                        var.scatter_sub(tf.IndexedSlices(step, indices)))
