@@ -18,6 +18,9 @@ AHNS_DEFAULTS = {
 #: dense Adam up to AUTO_SPARSE_ROWS table rows, lazy Adam above
 #: (`ahns_tf.models.optimizers.choose_optimizer`).
 OPTIMIZERS = ("auto", "adam", "lazy_adam")
+#: --strategy values (`ahns_tf.distribute`): one device, MirroredStrategy,
+#: MultiWorkerMirroredStrategy (TF_CONFIG), ParameterServerStrategy (sharded tables).
+STRATEGIES = ("none", "mirrored", "multi_worker", "parameter_server")
 #: --backbone values: matrix factorization (the paper's) or LightGCN (--layers propagations).
 BACKBONES = ("mf", "lightgcn")
 GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
@@ -82,6 +85,9 @@ class TrainConfig:
     backbone: str = "mf"
     layers: int = 3
     refit: bool = False
+    strategy: str = "none"
+    cpu_devices: Optional[int] = None
+    local_cluster: Optional[str] = None
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in and every value checked.
@@ -161,6 +167,7 @@ def _check(c: TrainConfig) -> None:
     if c.optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, "
                          f"got {c.optimizer!r}")
+    _check_strategy(c)
     if c.select_on not in ("valid", "test"):
         raise ValueError(f"--select-on must be 'valid' or 'test', got {c.select_on!r}")
     if c.refit not in (True, False):
@@ -178,3 +185,25 @@ def _check(c: TrainConfig) -> None:
         raise ValueError(f"--select-metric must be <metric>@<k> with k in --ks {c.ks}, "
                          f"got {c.select_metric!r}")
 
+
+
+def _check_strategy(c: TrainConfig) -> None:
+    """--strategy and the flags that go with it (`ahns_tf.distribute`)."""
+    if c.strategy not in STRATEGIES:
+        raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {c.strategy!r}")
+    if c.cpu_devices is not None and (c.strategy != "mirrored" or int(c.cpu_devices) < 1):
+        raise ValueError(f"--cpu-devices must be >= 1 and goes with --strategy mirrored; got "
+                         f"--cpu-devices {c.cpu_devices!r} with --strategy {c.strategy}")
+    if c.local_cluster is not None:
+        if c.strategy != "parameter_server":
+            raise ValueError(f"--local-cluster goes with --strategy parameter_server; got "
+                             f"--local-cluster {c.local_cluster!r} with --strategy {c.strategy}")
+        parts = str(c.local_cluster).split(",")
+        if len(parts) != 2 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+            raise ValueError(f"--local-cluster must be W,P with W workers >= 1 and P parameter "
+                             f"servers >= 1, e.g. 2,2; got {c.local_cluster!r}")
+    if c.strategy == "parameter_server":
+        if c.backbone == "lightgcn" and c.layers:
+            raise ValueError("--backbone lightgcn propagates over the whole tables every step, "
+                             "so sharding them over parameter servers saves nothing; use "
+                             "--strategy mirrored or multi_worker with LightGCN")

@@ -1,5 +1,6 @@
 """One training run: data -> tf.data -> sampler -> model -> evaluation -> export."""
 
+import dataclasses
 import json
 import os
 import sys
@@ -11,13 +12,15 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset, load_dataset
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB, check_dataset
+from ahns_tf.distribute import is_chief, make_strategy, task_name
 from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
 from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_text,
                             export_retrieval_model)
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
-from ahns_tf.models.optimizers import FusedAdam, LazyAdam, choose_optimizer
+from ahns_tf.models.optimizers import (FusedAdam, LazyAdam, ShardableAdam, ShardableLazyAdam,
+                                       choose_optimizer)
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
@@ -28,6 +31,8 @@ from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
 def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRetrievalModel:
     """Builds and compiles the retrieval model for a resolved config.
+
+    Under a `tf.distribute` strategy, call it inside ``strategy.scope()``.
 
     Example:
 
@@ -50,9 +55,16 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
         steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size),
         loss=BPRLoss(config.temperature))
     chosen = choose_optimizer(config.optimizer, dataset.num_users + dataset.num_items)
-    optimizer = (LazyAdam if chosen == "lazy_adam" else FusedAdam)(config.lr)
+    if config.strategy == "parameter_server":  # sharded tables: no variable.handle
+        optimizer = (ShardableLazyAdam if chosen == "lazy_adam" else ShardableAdam)(config.lr)
+    else:
+        optimizer = (LazyAdam if chosen == "lazy_adam" else FusedAdam)(config.lr)
+    # Under multi_worker, TF's collective gather of the embedding gradients fails inside
+    # a multi-step loop when an epoch's last batch is smaller ("Shape mismatch in the
+    # collective instance"): one step per call there.
     model.compile(optimizer=optimizer,
-                  steps_per_execution=config.steps_per_execution)
+                  steps_per_execution=(1 if config.strategy == "multi_worker"
+                                       else config.steps_per_execution))
     return model
 
 
@@ -144,6 +156,13 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         return train_with_refit(config, export=export, overwrite=overwrite, verbose=verbose,
                                 callbacks=callbacks, memory_budget_gb=memory_budget_gb,
                                 command=command)
+    # First, before any TensorFlow op: --cpu-devices must split the CPU before devices exist.
+    strategy = make_strategy(config.strategy, config.cpu_devices, config.local_cluster)
+    chief = is_chief(strategy)
+    if not chief:  # a multi-worker run's other workers keep only their own checkpoints
+        config = dataclasses.replace(config, output_dir=os.path.join(
+            config.output_dir, "workers", task_name(strategy)))
+        export = False
     origin = provenance(command=command)  # command, commit, code fingerprint, packages
     check_writable(config.output_dir, "--output-dir")
     if export:
@@ -151,7 +170,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     dataset = dataset or load_for(config)
     check_dataset(dataset, config.ks, config.dim, memory_budget_gb,
                   declared={"user": config.num_users, "item": config.num_items})
-    model = build_model(config, dataset)
+    with strategy.scope():
+        model = build_model(config, dataset)
     if not evaluate_test and config.select_on != "valid":
         raise ValueError("evaluate_test=False needs select_on='valid'")
     evaluators = build_evaluators(config, dataset, include_test=evaluate_test)
@@ -159,7 +179,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     evaluation = RankingEvaluationCallback(
         model.backbone, evaluators, select_on, config.select_metric, config.eval_every,
         config.patience, config.epochs)
-    guard = NumericGuard()
+    parameter_servers = config.strategy == "parameter_server"
+    guard = NumericGuard(per_batch=not parameter_servers)  # PS refuses batch-level callbacks
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(),
                        code_fingerprint=origin["code_fingerprint"])
@@ -167,14 +188,19 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     lock.acquire()
     try:
         return _train_locked(config, dataset, model, evaluators, evaluation, guard, run,
-                             export, verbose, overwrite, callbacks, origin)
+                             export, verbose, overwrite, callbacks, origin, chief)
     finally:
         lock.release()
 
 
 def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, export, verbose,
-                  overwrite, callbacks, origin) -> dict:
-    """The part of `train` that runs while holding the run directory's lock."""
+                  overwrite, callbacks, origin, chief=True) -> dict:
+    """The part of `train` that runs while holding the run directory's lock.
+
+    ``chief`` False (a multi-worker run's other workers): train and checkpoint
+    in step with the chief, but write no metrics.json, TensorBoard logs,
+    embeddings or export.
+    """
     metrics_path = os.path.join(config.output_dir, "metrics.json")
     select_on = evaluation.select_on
     if overwrite:
@@ -186,14 +212,16 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
             return json.load(f)
     first_epoch = run.restore(model)
     evaluation.set_model(model)  # also needed when a finished run skips fit()
-    callbacks = [*callbacks, evaluation, guard, run,  # evaluate, check, then checkpoint
-                 tf.keras.callbacks.TensorBoard(os.path.join(config.output_dir, "tensorboard"),
-                                                write_graph=False, profile_batch=0)]
+    callbacks = [*callbacks, evaluation, guard, run]  # evaluate, check, then checkpoint
+    if chief:
+        callbacks.append(tf.keras.callbacks.TensorBoard(
+            os.path.join(config.output_dir, "tensorboard"), write_graph=False, profile_batch=0))
     steps = steps_per_epoch(len(dataset.train), config.batch_size)
-    pairs = training_pairs(dataset.train.users, dataset.train.items, config.batch_size,
-                           config.seed, first_epoch=first_epoch)
+    pairs = distributed_pairs(config, dataset, first_epoch)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
+    if config.strategy == "parameter_server" and verbose == 1:
+        verbose = 2  # Keras refuses the progress bar under ParameterServerStrategy
     start = time.perf_counter()
     if not (progress and progress.get("finished")):
         if first_epoch:
@@ -240,12 +268,46 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
     }
     for split in final:
         result[split] = {k: v for k, v in final[split].items() if k != "eval_seconds"}
-    users, items = model.backbone.tables()
-    save_embeddings(config.output_dir, users.numpy(), items.numpy())
+    if not chief:
+        result["written_by"] = "the chief"  # metrics.json, TensorBoard logs, export
+        return result
+    # Whole tables, whatever the strategy: a sharded table's shards are concatenated.
+    users, items = (tf.convert_to_tensor(t).numpy() for t in model.backbone.tables())
+    save_embeddings(config.output_dir, users, items)
     if export:
-        result["export_path"] = _export_once(run, config, dataset, users.numpy(), items.numpy())
+        result["export_path"] = _export_once(run, config, dataset, users, items)
     atomic_write_text(metrics_path, json.dumps(result, indent=2, sort_keys=True))
     return result
+
+
+def distributed_pairs(config: TrainConfig, dataset: RecDataset, first_epoch: int):
+    """The training batches in the form `Model.fit` takes under ``config.strategy``.
+
+    One device, mirrored and multi-worker: the dataset of global batches (Keras
+    splits each across the replicas; multi-worker shards by batch, not by
+    file). Parameter servers: a `DatasetCreator` whose worker ``w`` of ``W``
+    takes every W-th batch of the same stream, so the workers together see
+    every pair of an epoch about once (each worker runs the steps the
+    coordinator hands it, so the split is not exact).
+
+    Returns:
+        A `tf.data.Dataset` or a `tf.keras.utils.experimental.DatasetCreator`.
+    """
+    def pairs():
+        return training_pairs(dataset.train.users, dataset.train.items, config.batch_size,
+                              config.seed, first_epoch=first_epoch)
+
+    if config.strategy == "parameter_server":
+        def per_worker(context: tf.distribute.InputContext) -> tf.data.Dataset:
+            return pairs().shard(context.num_input_pipelines, context.input_pipeline_id)
+        return tf.keras.utils.experimental.DatasetCreator(per_worker)
+    data = pairs()
+    if config.strategy == "multi_worker":
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = \
+            tf.data.experimental.AutoShardPolicy.DATA
+        data = data.with_options(options)
+    return data
 
 
 def _export_once(run, config: TrainConfig, dataset: RecDataset, user_table, item_table) -> str:
@@ -301,6 +363,9 @@ def summary(result: dict) -> str:
              "test metrics at the best epoch:"]
     for name, value in sorted(result["test"].items()):
         lines.append(f"  {name:<14} {value:.4f}")
+    if "written_by" in result:  # a multi-worker run's other worker
+        lines.append("metrics.json, TensorBoard logs and the export are written by the chief")
+        return "\n".join(lines)
     lines.append(f"metrics: {os.path.join(c['output_dir'], 'metrics.json')}")
     if "export_path" in result:
         lines.append(f"SavedModel: {result['export_path']}")

@@ -17,7 +17,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
-from ahns_tf.config import BACKBONES, OPTIMIZERS, TrainConfig
+from ahns_tf.config import BACKBONES, OPTIMIZERS, STRATEGIES, TrainConfig
 from ahns_tf.config_file import load_config_file
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB
 from ahns_tf.samplers import METHODS
@@ -53,6 +53,13 @@ _HELP = {
                 "propagated over the training graph (--layers times)",
     "layers": "LightGCN: propagation layers L (0 is MF)",
     "num_items": "declared number of items; a larger id in the data is an error",
+    "strategy": "tf.distribute strategy: none (one device), mirrored (all GPUs of this machine, "
+                "or --cpu-devices N), multi_worker (machines listed in TF_CONFIG), "
+                "parameter_server (tables sharded over parameter servers; TF_CONFIG or "
+                "--local-cluster)",
+    "cpu_devices": "--strategy mirrored: split the CPU into N logical devices (no GPU)",
+    "local_cluster": "--strategy parameter_server: start W workers and P parameter servers "
+                     "in this process on 127.0.0.1, as 'W,P' (trials and tests)",
     "eval_users": "evaluate a fixed, seeded sample of this many users per split (large "
                   "catalogues; default: all users with held-out items)",
 }
@@ -80,10 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "temperature"):
             kind = float
         elif field.name in ("num_candidates", "num_users", "num_items", "num_negatives", "top_n",
-                            "eval_users"):
+                            "eval_users", "cpu_devices"):
             kind = int
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
-                            "select_on", "select_metric", "optimizer", "backbone"):
+                            "select_on", "select_metric", "optimizer", "backbone",
+                            "strategy", "local_cluster"):
             kind = str
         if field.name == "refit":
             parser.add_argument(flag, action="store_true", default=None,
@@ -98,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices = list(METHODS) if field.name == "sampler" else (
             ["valid", "test"] if field.name == "select_on" else (
                 list(OPTIMIZERS) if field.name == "optimizer" else (
-                    list(BACKBONES) if field.name == "backbone" else None)))
+                    list(BACKBONES) if field.name == "backbone" else (
+                        list(STRATEGIES) if field.name == "strategy" else None))))
         text = _HELP.get(field.name, field.name.replace("_", " "))
         if field.default is not None and "default" not in text:
             text += f" (default: {field.default})"

@@ -89,3 +89,30 @@ def test_lightgcn_step_has_a_gpu_kernel_for_every_op():
     nodes = _train_step_nodes("ahns", "adam", backbone="lightgcn")
     assert "SparseMatrixMatMul" in {n.op for n in nodes}
     assert _without_gpu_kernel(nodes) == []
+
+
+def test_mirrored_step_has_no_python_and_every_op_has_a_gpu_kernel():
+    # Two logical CPUs must exist before TensorFlow starts: a fresh process. The strategy
+    # is the one --strategy mirrored --cpu-devices 2 builds (replicated step, gradients
+    # summed on one device). (TF's CPU collective ops, which this avoids, add Pad ops
+    # without a GPU kernel for their types to the gather of the embedding gradients.)
+    from test_distributed import last_json, run_python
+    out = run_python("""
+        import json, sys
+        sys.path.insert(0, "tests")
+        import ahns_tf
+        from ahns_tf.distribute import make_strategy
+        strategy = make_strategy("mirrored", cpu_devices=2)
+        import test_gpu_ready
+        with strategy.scope():
+            nodes = test_gpu_ready._train_step_nodes("ahns")
+        print(json.dumps({"missing": test_gpu_ready._without_gpu_kernel(nodes),
+                          "ops": sorted({n.op for n in nodes}),
+                          "devices": sorted({n.device for n in nodes if n.device})}))
+    """)
+    got = last_json(out)
+    ops = set(got["ops"])
+    assert {"UpperBound", "StatelessRandomUniformFullIntV2", "ResourceApplyAdam"} <= ops
+    assert not ops & {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
+    assert any("CPU:1" in d for d in got["devices"])  # the step is replicated on both devices
+    assert got["missing"] == []

@@ -94,6 +94,23 @@ def test_lazy_adam_run_interrupted_and_resumed_equals_the_uninterrupted_run(toy_
             np.testing.assert_allclose(b[key], a[key], rtol=1e-5, atol=1e-7)
 
 
+def test_shardable_adam_makes_fused_adams_torch_style_update_on_dense_and_sparse_gradients():
+    from ahns_tf.models.optimizers import FusedAdam, ShardableAdam
+    for sparse in (False, True):
+        a = tf.Variable(np.arange(12, dtype=np.float32).reshape(6, 2) / 10)
+        b = tf.Variable(a.numpy())
+        legacy, fused = ShardableAdam(0.1), FusedAdam(0.1)
+        for step in range(4):
+            # tiny gradients, where torch's and Keras' epsilon placements differ most
+            values = tf.constant([[0.5, -1.0], [2.0, 0.3]]) * 1e-7 * (step + 1)
+            grad = (tf.IndexedSlices(values, tf.constant([1, 4]), tf.constant([6, 2])) if sparse
+                    else tf.scatter_nd([[1], [4]], values, [6, 2]))
+            legacy.apply_gradients([(grad, a)])
+            fused.apply_gradients([(grad, b)])
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+        assert np.abs(a.numpy() - np.arange(12).reshape(6, 2) / 10).max() > 0.05  # it moved
+
+
 def test_auto_optimizer_is_dense_adam_on_small_tables_and_lazy_adam_on_large_ones(toy_data_dir):
     from ahns_tf.config import TrainConfig
     from ahns_tf.models.optimizers import AUTO_SPARSE_ROWS, FusedAdam, choose_optimizer
@@ -110,3 +127,19 @@ def test_auto_optimizer_is_dense_adam_on_small_tables_and_lazy_adam_on_large_one
     large = TrainConfig(dataset="toy", data_dir=toy_data_dir, dim=4,
                         num_items=AUTO_SPARSE_ROWS + 10).resolved()
     assert isinstance(build_model(large, load_for(large)).optimizer, LazyAdam)
+
+
+def test_shardable_lazy_adam_makes_lazy_adams_update_with_repeated_rows():
+    from ahns_tf.models.optimizers import ShardableLazyAdam
+    a = tf.Variable(np.arange(12, dtype=np.float32).reshape(6, 2) / 10)
+    b = tf.Variable(a.numpy())
+    legacy, lazy = ShardableLazyAdam(0.1), LazyAdam(0.1)
+    for step in range(4):
+        values = tf.constant([[0.5, -1.0], [2.0, 0.3], [1.0, 1.0]]) * (step + 1)
+        rows = tf.constant([1, 4, 1] if step % 2 else [2, 2, 5])  # repeated rows are summed
+        grad = tf.IndexedSlices(values, rows, tf.constant([6, 2]))
+        legacy.apply_gradients([(grad, a)])
+        lazy.apply_gradients([(grad, b)])
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(a.numpy()[[0, 3]], np.array([[0.0, 0.1], [0.6, 0.7]],
+                                                              np.float32))  # untouched rows

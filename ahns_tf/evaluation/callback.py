@@ -84,7 +84,8 @@ class RankingEvaluationCallback(tf.keras.callbacks.Callback):
 
     def evaluate_now(self):
         """Evaluates all splits with the current weights; returns {split: metrics}."""
-        users, items = self.backbone.tables()
+        # As whole tensors: a table sharded over parameter servers is concatenated once here.
+        users, items = (tf.convert_to_tensor(t) for t in self.backbone.tables())
         out = {}
         for split, evaluator in self.evaluators.items():
             start = time.perf_counter()

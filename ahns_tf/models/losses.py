@@ -45,17 +45,28 @@ class BPRLoss(tf.keras.losses.Loss):
         return config
 
 
-def l2_embedding_penalty(l2: float, *embeddings):
+def l2_embedding_penalty(l2: float, *embeddings, batch_size=None):
     """The reference code's L2 term: ``l2 * sum ||e||^2 / 2 / batch_size``.
 
     Args:
         l2: weight.
         *embeddings: tensors whose first axis is the batch, e.g. user [B, D],
             positive [B, D] and negative [B, K, D] embeddings.
+        batch_size: the divisor; defaults to B. Under a `tf.distribute`
+            strategy, pass the global batch so the replicas' terms sum to the
+            term of the whole batch.
 
     Returns:
         A scalar.
+
+    Example:
+
+    >>> float(l2_embedding_penalty(0.5, tf.ones([2, 3])))  # 0.5 * 6 / 2 / 2
+    0.75
     """
-    batch_size = tf.cast(tf.shape(embeddings[0])[0], embeddings[0].dtype)
+    dtype = embeddings[0].dtype
+    if batch_size is None:
+        batch_size = tf.shape(embeddings[0])[0]
+    batch_size = tf.cast(batch_size, dtype)
     squares = tf.add_n([tf.reduce_sum(tf.square(e)) for e in embeddings])
     return l2 * squares / 2.0 / batch_size

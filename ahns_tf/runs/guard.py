@@ -40,12 +40,22 @@ class NumericGuard(tf.keras.callbacks.Callback):
     if guard.failure:
         raise NonFiniteLossError(guard.failure)
     ```
+
+    Args:
+        per_batch: check the loss after every batch. Pass False under
+            `tf.distribute.ParameterServerStrategy`, which refuses batch-level
+            callbacks: the loss of each epoch's last step is checked instead.
     """
 
-    def __init__(self):
+    def __init__(self, per_batch: bool = True):
         super().__init__()
         self.failure = None
+        self.per_batch = bool(per_batch)
         self._epoch = 0
+
+    def _implements_train_batch_hooks(self):
+        # Keras asks this (a private hook) to decide whether batch hooks run at all.
+        return self.per_batch
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -58,6 +68,10 @@ class NumericGuard(tf.keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if self.failure is None and loss is not None and not math.isfinite(float(loss)):
+            self.failure = f"non-finite loss ({float(loss)}) in epoch {epoch + 1}"
+            self.model.stop_training = True
         if self.failure is None and not all_finite(self.model.get_weights()):
             self.failure = f"non-finite weights after epoch {epoch + 1}"
             self.model.stop_training = True

@@ -10,6 +10,7 @@ from ahns_tf.samplers.cuco import CurriculumSelector
 from ahns_tf.samplers.dens import DisentangledSelector
 from ahns_tf.samplers.dns import DynamicSelector
 from ahns_tf.samplers.dns_mn import TopNRandomSelector
+from ahns_tf.samplers.mining import NegativeMiner
 from ahns_tf.samplers.mixgcf import PositiveMixingSelector
 from ahns_tf.samplers.rns import RandomSelector
 from ahns_tf.samplers.selector import NegativeSelector, candidate_scores

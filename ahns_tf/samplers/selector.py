@@ -20,7 +20,7 @@ def candidate_scores(user_emb, cand_emb):
 
 
 def gathered_candidate_scores(item_table, candidates, user_emb, chunk: int = 8):
-    """`candidate_scores` of ``tf.gather(item_table, candidates)``, chunk by chunk.
+    """`candidate_scores` of ``tf.nn.embedding_lookup(item_table, candidates)``, chunk by chunk.
 
     Gathering and scoring ``chunk`` candidates at a time keeps each gathered
     block ([batch_size, chunk, dim]) in cache instead of writing the whole
@@ -44,9 +44,10 @@ def gathered_candidate_scores(item_table, candidates, user_emb, chunk: int = 8):
     """
     m = candidates.shape[1]
     if m is None or m <= chunk:
-        return candidate_scores(user_emb, tf.gather(item_table, candidates))
+        return candidate_scores(user_emb, tf.nn.embedding_lookup(item_table, candidates))
     sizes = [chunk] * (m // chunk) + ([m % chunk] if m % chunk else [])
-    return tf.concat([candidate_scores(user_emb, tf.gather(item_table, ids))   # [B, chunk]
+    return tf.concat([candidate_scores(user_emb, tf.nn.embedding_lookup(item_table, ids))
+                      # [B, chunk] each
                       for ids in tf.split(candidates, sizes, axis=1)], axis=1)
 
 
