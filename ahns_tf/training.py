@@ -11,9 +11,11 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset, load_dataset
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB, check_dataset
+from ahns_tf.data.log_dataset import is_log_source, load_log_dataset, save_run_data
 from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
 from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_text,
                             export_retrieval_model)
+from ahns_tf.export.raw_ids import RawIdServingModule
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
@@ -23,6 +25,7 @@ from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
 from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunLock,
                           check_writable)
+from ahns_tf.runs.warm_start import warm_start
 from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
 
@@ -75,6 +78,8 @@ def build_evaluators(config: TrainConfig, dataset: RecDataset, include_test: boo
 
 def load_for(config: TrainConfig) -> RecDataset:
     """Loads the dataset with a validation split only under ``select_on='valid'``."""
+    if is_log_source(config):  # --data-file or tfds:NAME, with raw ids
+        return load_log_dataset(config)
     fraction = config.validation_fraction if config.select_on == "valid" else None
     dataset = load_dataset(config.dataset, config.data_dir, validation_fraction=fraction,
                            seed=config.seed, num_users=config.num_users,
@@ -143,6 +148,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     check_dataset(dataset, config.ks, config.dim, memory_budget_gb,
                   declared={"user": config.num_users, "item": config.num_items})
     model = build_model(config, dataset)
+    if config.warm_start:  # before the lock: a bad RUN_DIR stops with nothing written
+        warm_start(model.backbone, dataset.vocabulary, config.warm_start)
     if not evaluate_test and config.select_on != "valid":
         raise ValueError("evaluate_test=False needs select_on='valid'")
     evaluators = build_evaluators(config, dataset, include_test=evaluate_test)
@@ -175,7 +182,9 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
     if progress and progress.get("finished") and os.path.isfile(metrics_path):
         with open(metrics_path) as f:
             return json.load(f)
-    first_epoch = run.restore(model)
+    if dataset.vocabulary is not None:  # which raw id is which row, and the split
+        save_run_data(config.output_dir, dataset)
+    first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     evaluation.set_model(model)  # also needed when a finished run skips fit()
     callbacks = [*callbacks, evaluation, guard, run,  # evaluate, check, then checkpoint
                  tf.keras.callbacks.TensorBoard(os.path.join(config.output_dir, "tensorboard"),
@@ -207,6 +216,8 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
         "config": config.to_json(),
         "provenance": dict(origin, code_fingerprints=run.code_fingerprints),
         "protocol": ("reference (best epoch chosen on test)" if select_on == "test"
+                     else f"validation (best epoch chosen on the --split {config.split} "
+                          f"validation part)" if dataset.vocabulary is not None
                      else "validation (best epoch chosen on a held-out 10% of train)"),
         "selected_on": select_on,
         "dataset": {"name": dataset.name, **dataset.stats()},
@@ -271,6 +282,8 @@ def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
     module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
                                     k=min(k, dataset.num_items),
                                     trained_users=dataset.train.users)
+    if dataset.vocabulary is not None:  # --data-file / tfds: serve the log's own ids
+        module = RawIdServingModule(module, dataset.vocabulary)
     return export_retrieval_model(module, export_dir or config.export_dir, version)
 
 
