@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ahns_tf.atomic import atomic_file
+from ahns_tf.data.checks import DataSettingsError
 from ahns_tf.data.dataset import RecDataset
 from ahns_tf.data.log_filters import implicit_positives, time_values
 from ahns_tf.data.logs import read_log
@@ -81,16 +82,23 @@ def load_log_dataset(config) -> RecDataset:
         source = config.dataset
         table = read_tfds(config.dataset[len(TFDS_PREFIX):], config.tfds_data_dir,
                           config.user_col, config.item_col, config.time_col, config.rating_col)
-    table, counts = implicit_positives(table, config.min_rating, config.min_user_interactions,
-                                       config.min_item_interactions)
+    try:  # a setting the log cannot satisfy (--min-rating without ratings, ...)
+        table, counts = implicit_positives(table, config.min_rating,
+                                           config.min_user_interactions,
+                                           config.min_item_interactions)
+    except ValueError as e:
+        raise DataSettingsError(f"{source}: {e}") from None
     print(counts.describe(source))
     if table.num_rows == 0:
         raise DataFormatError(source, None, "no interactions left after --min-rating and the "
                               "k-core filter (--min-user-interactions, --min-item-interactions)")
     vocabulary = Vocabulary.from_ids(table.column("user_id"), table.column("item_id"))
     valid_ratio = config.valid_ratio if config.select_on == "valid" else 0.0
-    parts = split_parts(vocabulary.user_index(table.column("user_id")), time_values(table),
-                        config.split, config.test_ratio, valid_ratio, config.seed)
+    try:
+        parts = split_parts(vocabulary.user_index(table.column("user_id")), time_values(table),
+                            config.split, config.test_ratio, valid_ratio, config.seed)
+    except ValueError as e:
+        raise DataSettingsError(f"{source}: {e}") from None
     return _dataset(config.dataset, source, table, parts, vocabulary)
 
 

@@ -87,8 +87,10 @@ def _header(path: str, kind: str) -> list:
         except (pa.ArrowInvalid, OSError) as e:
             raise DataFormatError(path, None, f"not a readable Parquet file: {e}") from None
     try:
+        # Malformed rows are skipped here (only the header is wanted); the full read names them.
         with pacsv.open_csv(path, parse_options=pacsv.ParseOptions(
-                delimiter=_DELIMITERS["." + kind])) as stream:
+                delimiter=_DELIMITERS["." + kind],
+                invalid_row_handler=lambda row: "skip")) as stream:
             return stream.schema.names
     except pa.ArrowInvalid as e:
         if "Empty CSV file" in str(e):
