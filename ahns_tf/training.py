@@ -11,7 +11,8 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset, load_dataset
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB, check_dataset
-from ahns_tf.data.log_dataset import is_log_source, load_log_dataset, save_run_data
+from ahns_tf.data.log_dataset import (is_log_source, load_log_dataset, same_run_data,
+                                      save_run_data)
 from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
 from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_text,
                             export_retrieval_model)
@@ -23,8 +24,8 @@ from ahns_tf.models.optimizers import FusedAdam, LazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
-from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunLock,
-                          check_writable)
+from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunConflictError,
+                          RunLock, check_writable)
 from ahns_tf.runs.warm_start import warm_start
 from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
@@ -183,6 +184,11 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
         with open(metrics_path) as f:
             return json.load(f)
     if dataset.vocabulary is not None:  # which raw id is which row, and the split
+        if progress and not same_run_data(config.output_dir, dataset):
+            raise RunConflictError(
+                f"{config.data_file or config.dataset} no longer gives the vocabulary and "
+                f"split saved in {config.output_dir} (the log changed since the run began); "
+                f"use another --output-dir, or --overwrite to start afresh")
         save_run_data(config.output_dir, dataset)
     first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     evaluation.set_model(model)  # also needed when a finished run skips fit()

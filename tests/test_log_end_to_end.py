@@ -196,3 +196,37 @@ def test_parquet_log_with_integer_ids_trains_and_serves_them_as_text(tmp_path):
     train_items = {i for u, i, p in zip(split["user_id"], split["item_id"], split["part"])
                    if u == "7" and p != "test"}
     assert train_items <= history and not set(returned) & train_items
+
+
+def test_export_again_needs_only_the_run_folder(csv_run):
+    from pipelines.export import main as export_main  # pylint: disable=import-outside-toplevel
+    result, tmp, _ = csv_run
+    hidden = tmp / "log.csv.moved"
+    os.rename(tmp / "log.csv", hidden)  # the log is gone: vocabulary and split come from the run
+    try:
+        assert export_main(["--run-dir", str(tmp / "run")]) == 0
+    finally:
+        os.rename(hidden, tmp / "log.csv")
+    query = """
+        import sys
+        import tensorflow as tf
+        fn = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+        print(fn(user_id=tf.constant(["u-01", "u-20"]))["item_ids"].numpy().tolist())
+    """
+    again = os.path.join(os.path.dirname(result["export_path"]), "2")
+    assert run_tf_only(query, again) == run_tf_only(query, result["export_path"])
+
+
+def test_resuming_after_the_log_changed_is_refused(tmp_path):
+    from ahns_tf.runs import RunConflictError  # pylint: disable=import-outside-toplevel
+    from conftest import InterruptBefore, Interrupted  # pylint: disable=import-outside-toplevel
+    rows = _log(seed=2, num_users=10, num_items=12, per_user=4)
+    path = tmp_path / "log.csv"
+    path.write_text("user_id,item_id,timestamp\n" + "".join(f"{u},{i},{t}\n" for u, i, t in rows))
+    config = _config(tmp_path, "grow", str(path), epochs=3)
+    with pytest.raises(Interrupted):
+        train(config, export=False, verbose=0, callbacks=[InterruptBefore(1)])
+    with open(path, "a") as f:
+        f.write("u-new,item/1,5\n")
+    with pytest.raises(RunConflictError, match="no longer gives the vocabulary and split"):
+        train(config, export=False, verbose=0)

@@ -109,6 +109,21 @@ def save_run_data(run_dir: str, dataset: RecDataset) -> None:
         pq.write_table(dataset.assignments, f)
 
 
+def same_run_data(run_dir: str, dataset: RecDataset) -> bool:
+    """Whether `run_dir`'s saved vocabulary and split (if any) are `dataset`'s.
+
+    A resumed run re-reads its log; if the log changed meanwhile, the rows of
+    its checkpoint would belong to other ids.
+    """
+    path = os.path.join(run_dir, SPLIT_FILE)
+    if not os.path.isfile(path):
+        return True
+    saved = pq.read_table(path, columns=["row", "part"])
+    return (Vocabulary.load(run_dir) == dataset.vocabulary and
+            saved.column("row").equals(dataset.assignments.column("row")) and
+            saved.column("part").equals(dataset.assignments.column("part")))
+
+
 def load_run_dataset(run_dir: str, name: str) -> RecDataset:
     """The dataset a run trained on, from its ``vocabulary.json`` and ``split.parquet``.
 
