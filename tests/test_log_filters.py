@@ -26,6 +26,16 @@ def test_duplicates_keep_the_earliest_row_and_are_counted():
     assert "3 duplicate" in counts.describe("log.csv")
 
 
+def test_without_times_the_first_row_of_a_pair_is_kept():
+    kept, counts = implicit_positives(_log(["b", "a", "b", "a"], ["x", "y", "x", "y"]))
+    assert kept.column("row").to_pylist() == [0, 1] and counts.duplicates == 2
+
+
+def test_a_rating_threshold_above_every_rating_leaves_nothing():
+    kept, counts = implicit_positives(_log(["a"], ["x"], ratings=[3]), min_rating=5)
+    assert kept.num_rows == 0 and counts.below_min_rating == 1
+
+
 def test_min_rating_keeps_ratings_at_or_above_it():
     log = _log(["a", "a", "b"], ["x", "y", "x"], ratings=[3, 4, 5])
     kept, counts = implicit_positives(log, min_rating=4)

@@ -77,6 +77,31 @@ def k_core(users: np.ndarray, items: np.ndarray, min_user: int, min_item: int) -
         keep = now
 
 
+def _earliest_of_each_pair(key: np.ndarray, time) -> np.ndarray:
+    """Mask [n] of the earliest row (by time, then file position) of each distinct key."""
+    if not key.size:
+        return np.zeros(0, bool)
+    order = np.argsort(key, kind="stable")                     # pairs; file order within
+    repeated = key[order][1:] == key[order][:-1]               # [n - 1]
+    first = np.concatenate([[True], ~repeated])
+    if time is not None and repeated.any():
+        # Only the rows of repeated pairs need the (slower) sort by time.
+        in_group = np.zeros(key.size, bool)
+        in_group[1:] |= repeated
+        in_group[:-1] |= repeated
+        rows = order[in_group]                                 # rows of repeated pairs
+        by_time = rows[np.lexsort((rows, time[rows], key[rows]))]
+        earliest = np.concatenate([[True], key[by_time][1:] != key[by_time][:-1]])
+        first[in_group] = False
+        unique = np.zeros(key.size, bool)
+        unique[order[first]] = True
+        unique[by_time[earliest]] = True
+        return unique
+    unique = np.zeros(key.size, bool)
+    unique[order[first]] = True
+    return unique
+
+
 def implicit_positives(table: pa.Table, min_rating=None, min_user_interactions: int = 1,
                        min_item_interactions: int = 1):
     """Applies the three filters of the module docstring.
@@ -104,14 +129,7 @@ def implicit_positives(table: pa.Table, min_rating=None, min_user_interactions: 
     users = codes(table.column("user_id").combine_chunks())
     items = codes(table.column("item_id").combine_chunks())
     key = users * (int(items.max(initial=0)) + 1) + items      # one int64 per (user, item)
-    time = time_values(table)
-    position = np.arange(table.num_rows)
-    # Sorted by pair, then time, then file position: the first of each pair is its earliest.
-    order = np.lexsort((position, key) if time is None else (position, time, key))
-    first = np.ones(order.size, bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    unique = np.zeros(table.num_rows, bool)
-    unique[order[first]] = True
+    unique = _earliest_of_each_pair(key, time_values(table))
     duplicates = int(table.num_rows - unique.sum())
     core = unique.copy()
     core[unique] = k_core(users[unique], items[unique], min_user_interactions,

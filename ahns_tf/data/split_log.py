@@ -35,10 +35,12 @@ def _round(x):
 def _rank_within_user(users: np.ndarray, order: np.ndarray):
     """For pairs visited in `order` (grouped by user): rank in the group and group size."""
     grouped = users[order]
-    starts = np.searchsorted(grouped, grouped, side="left")    # grouped is sorted by user
-    ends = np.searchsorted(grouped, grouped, side="right")
+    edges = np.flatnonzero(np.diff(grouped)) + 1                # where a new user starts
+    bounds = np.concatenate([[0], edges, [grouped.size]])
+    lengths = np.diff(bounds)                                   # [num_groups]
+    starts = np.repeat(bounds[:-1], lengths)
     rank, size = np.empty_like(order), np.empty_like(order)
-    rank[order], size[order] = np.arange(order.size) - starts, ends - starts
+    rank[order], size[order] = np.arange(order.size) - starts, np.repeat(lengths, lengths)
     return rank, size
 
 
@@ -88,7 +90,7 @@ def split_parts(users, times=None, method: str = "random", test_ratio: float = 0
         return parts
     if method == "random":
         key = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
-        order = np.lexsort((key, users))                          # by user, shuffled within
+        order = np.argsort(users * n + key)                       # by user, shuffled within
         rank, size = _rank_within_user(users, order)
         num_test = np.minimum(_round(test_ratio * size), size - 1)
         num_valid = np.minimum(_round(valid_ratio * size), size - 1 - num_test)
