@@ -230,3 +230,23 @@ def test_resuming_after_the_log_changed_is_refused(tmp_path):
         f.write("u-new,item/1,5\n")
     with pytest.raises(RunConflictError, match="no longer gives the vocabulary and split"):
         train(config, export=False, verbose=0)
+
+
+def test_the_readme_command_trains_on_a_log_in_the_readme_format(tmp_path, monkeypatch):
+    from pipelines.train import main  # pylint: disable=import-outside-toplevel
+    readme = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")).read()
+    command = next(line for line in readme.split("## Your own data")[1].splitlines()
+                   if line.startswith("python -m pipelines.train"))
+    assert command == ("python -m pipelines.train --dataset mylog --data-file mylog.csv "
+                       "--split leave_one_out")
+    rng = np.random.default_rng(4)
+    lines = ["user_id,item_id,timestamp,rating"]
+    for u in range(20):
+        for d, i in enumerate(rng.choice(60, 6, replace=False)):
+            lines.append(f"user-{u},B{i:06d},2024-03-{d + 1:02d} 10:0{u % 10}:00,{d % 5 + 1}")
+    (tmp_path / "mylog.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    # the README's flags, plus one epoch to keep the test short
+    assert main(command.split()[3:] + ["--epochs", "1", "--eval-every", "1"]) == 0
+    assert (tmp_path / "runs" / "mylog-ahns" / "split.parquet").exists()
+    assert (tmp_path / "saved_models" / "mylog" / "1" / "saved_model.pb").exists()
