@@ -71,11 +71,15 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
     in ``config.output_dir`` by other code (its progress.json names other code
     fingerprints, or none) is discarded before training, not returned or resumed.
     """
-    files = ProgressFiles(config.resolved().output_dir)
-    if files.paths():
-        progress = files.latest() or {}                  # {} when none is readable
-        if progress.get("code_fingerprints", ["unknown"]) != [fingerprint]:
-            kwargs = dict(kwargs, overwrite=True)
+    config = config.resolved()
+    folders = ([os.path.join(config.output_dir, phase) for phase in ("select", "refit")]
+               if config.refit else [config.output_dir])   # --refit: two runs (ahns_tf/refit.py)
+    for folder in folders:
+        files = ProgressFiles(folder)
+        if files.paths():
+            progress = files.latest() or {}              # {} when none is readable
+            if progress.get("code_fingerprints", ["unknown"]) != [fingerprint]:
+                kwargs = dict(kwargs, overwrite=True)
     return train(config, **kwargs)
 
 

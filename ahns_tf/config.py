@@ -14,9 +14,11 @@ AHNS_DEFAULTS = {
     "sports": {"alpha": 0.5, "beta": 0.1, "num_candidates": 32},
     "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
 }
-#: --optimizer values: dense Adam (the reference's update, every row every step) or
-#: lazy Adam (only the rows in the batch; faster, a different update).
-OPTIMIZERS = ("adam", "lazy_adam")
+#: --optimizer values: dense Adam (the reference's update, every row every step), lazy Adam
+#: (only the rows in the batch; cost independent of the tables, a different update), or auto:
+#: dense Adam up to AUTO_SPARSE_ROWS table rows, lazy Adam above
+#: (`ahns_tf.models.optimizers.choose_optimizer`).
+OPTIMIZERS = ("auto", "adam", "lazy_adam")
 #: --backbone values: matrix factorization (the paper's) or LightGCN (--layers propagations).
 BACKBONES = ("mf", "lightgcn")
 GENERIC_AHNS_DEFAULTS = {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}
@@ -80,7 +82,7 @@ class TrainConfig:
     eval_batch_size: int = 4096
     eval_users: Optional[int] = None
     steps_per_execution: int = 8
-    optimizer: str = "adam"
+    optimizer: str = "auto"
     backbone: str = "mf"
     layers: int = 3
     # Logs with raw ids (--data-file, --dataset tfds:NAME); see ahns_tf/data/log_dataset.py.
@@ -97,6 +99,7 @@ class TrainConfig:
     valid_ratio: float = 0.1
     tfds_data_dir: Optional[str] = None
     warm_start: Optional[str] = None
+    refit: bool = False
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in and every value checked.
@@ -178,6 +181,11 @@ def _check(c: TrainConfig) -> None:
                          f"got {c.optimizer!r}")
     if c.select_on not in ("valid", "test"):
         raise ValueError(f"--select-on must be 'valid' or 'test', got {c.select_on!r}")
+    if c.refit not in (True, False):
+        raise ValueError(f"--refit must be true or false, got {c.refit!r}")
+    if c.refit and c.select_on != "valid":
+        raise ValueError("--refit chooses the epochs on validation: drop --select-on test "
+                         "(or --refit)")
     if not 0 < c.validation_fraction < 1:
         raise ValueError(f"validation_fraction must be in (0, 1), got {c.validation_fraction!r}")
     if not c.ks or min(c.ks) < 1:

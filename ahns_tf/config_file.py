@@ -59,6 +59,10 @@ def _checked(path: str, key: str, value, kind: type):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise bad("a number")
         return float(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
     if not isinstance(value, str):
         raise bad("a string")
     return value

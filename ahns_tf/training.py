@@ -20,7 +20,7 @@ from ahns_tf.export.raw_ids import RawIdServingModule
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
-from ahns_tf.models.optimizers import FusedAdam, LazyAdam
+from ahns_tf.models.optimizers import FusedAdam, LazyAdam, choose_optimizer
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
@@ -53,7 +53,8 @@ def build_model(config: TrainConfig, dataset: RecDataset) -> NegativeSamplingRet
         backbone, sampler, selector, l2=config.l2,
         steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size),
         loss=BPRLoss(config.temperature))
-    optimizer = (LazyAdam if config.optimizer == "lazy_adam" else FusedAdam)(config.lr)
+    chosen = choose_optimizer(config.optimizer, dataset.num_users + dataset.num_items)
+    optimizer = (LazyAdam if chosen == "lazy_adam" else FusedAdam)(config.lr)
     model.compile(optimizer=optimizer,
                   steps_per_execution=config.steps_per_execution)
     return model
@@ -141,6 +142,14 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
     ```
     """
     config = config.resolved()
+    if config.refit:  # two ordinary runs, select then refit (ahns_tf/refit.py)
+        if dataset is not None or not evaluate_test:
+            raise ValueError("--refit loads its own splits and evaluates test once; call it "
+                             "without a preloaded dataset or evaluate_test=False")
+        from ahns_tf.refit import train_with_refit  # pylint: disable=g-import-not-at-top
+        return train_with_refit(config, export=export, overwrite=overwrite, verbose=verbose,
+                                callbacks=callbacks, memory_budget_gb=memory_budget_gb,
+                                command=command)
     origin = provenance(command=command)  # command, commit, code fingerprint, packages
     check_writable(config.output_dir, "--output-dir")
     if export:
@@ -226,12 +235,15 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
                           f"validation part)" if dataset.vocabulary is not None
                      else "validation (best epoch chosen on a held-out 10% of train)"),
         "selected_on": select_on,
+        "optimizer": type(model.optimizer).__name__,  # what --optimizer (auto) resolved to
         "dataset": {"name": dataset.name, **dataset.stats()},
         "history": evaluation.history,
         "best_epoch": evaluation.best_epoch,
         "train_seconds": train_seconds,
         "epoch_seconds": evaluation.epoch_seconds,
         "epoch_hardness": evaluation.epoch_hardness,
+        # saving best weights + checkpoint + progress after each epoch trained by this process
+        "checkpoint_seconds": run.checkpoint_seconds,
         # the first epoch includes tracing the graph; the median skips that outlier
         "median_epoch_seconds": float(np.median(evaluation.epoch_seconds[1:] or
                                                 evaluation.epoch_seconds)),

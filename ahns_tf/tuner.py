@@ -1,4 +1,4 @@
-"""KerasTuner search of AHNS's alpha, beta, M (and p) on the validation split."""
+"""KerasTuner search of AHNS's alpha, beta, M (and p, and LightGCN's layers) on validation."""
 
 import dataclasses
 import json
@@ -25,11 +25,15 @@ class AHNSHyperModel(keras_tuner.HyperModel):
 
     ``alpha`` and ``beta`` in {0.1, 0.2, ..., 1.0}, ``num_candidates`` (M) in
     {4, 8, 16, 32, 64}, and ``p`` in {-1, -2} when `search_p`; otherwise ``p``
-    stays the base config's.
+    stays the base config's. With `layers`, trials train the LightGCN backbone
+    and ``layers`` (L) is searched among those values; ``0`` is MF exactly, so
+    ``layers=(0, 1, 2, 3)`` searches the backbone too.
 
     Args:
         base: the TrainConfig every trial starts from (dataset, epochs, ...).
         search_p: also search p.
+        layers: LightGCN propagation layers to search, e.g. ``(0, 1, 2, 3)``;
+            None keeps the base config's backbone (MF by default).
 
     Example:
 
@@ -40,10 +44,15 @@ class AHNSHyperModel(keras_tuner.HyperModel):
     ```
     """
 
-    def __init__(self, base: TrainConfig, search_p: bool = False):
+    def __init__(self, base: TrainConfig, search_p: bool = False, layers=None):
         super().__init__(name="ahns", tunable=True)
         self.base = dataclasses.replace(base, sampler="ahns", select_on="valid")
         self.search_p = search_p
+        self.layers = None if layers is None else [int(v) for v in layers]
+        if self.layers is not None:
+            if not self.layers or min(self.layers) < 0:
+                raise ValueError(f"--layers must list integers >= 0, got {layers!r}")
+            self.base = dataclasses.replace(self.base, backbone="lightgcn")
 
     def declare(self, hp) -> dict:
         values = {"alpha": hp.Float("alpha", *ALPHAS[:2], step=ALPHAS[2]),
@@ -51,6 +60,8 @@ class AHNSHyperModel(keras_tuner.HyperModel):
                   "num_candidates": hp.Choice("num_candidates", list(NUM_CANDIDATES))}
         if self.search_p:
             values["p"] = hp.Choice("p", list(POWERS))
+        if self.layers is not None:
+            values["layers"] = hp.Choice("layers", self.layers)
         return values
 
     def config_for(self, hp, output_dir: str) -> TrainConfig:
@@ -183,7 +194,7 @@ def write_best(tuner, path: str, dataset: str) -> dict:
     if not rows:
         raise RuntimeError("no trial completed; see the trial messages above")
     best = rows[0]
-    names = ("alpha", "beta", "num_candidates", "p")
+    names = ("alpha", "beta", "num_candidates", "p", "layers")
     payload = {"hyperparameters": {k: best[k] for k in names if k in best},
                "objective": {"name": tuner.oracle.objective.name,
                              "value": best[tuner.oracle.objective.name], "split": "valid"},
@@ -192,5 +203,7 @@ def write_best(tuner, path: str, dataset: str) -> dict:
                "failed_trials": sum(t.status == "FAILED" for t in tuner.oracle.trials.values())}
     if "p" not in payload["hyperparameters"]:
         payload["hyperparameters"]["p"] = tuner.hypermodel.base.p
+    if "layers" in payload["hyperparameters"]:  # --config best.json then trains that backbone
+        payload["hyperparameters"]["backbone"] = tuner.hypermodel.base.backbone
     atomic_write_text(path, json.dumps(payload, indent=2))
     return payload

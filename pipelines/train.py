@@ -45,7 +45,9 @@ _HELP = {
     "gamma": "DENS: weight of the disentangling loss",
     "temperature": "scores are divided by it in the loss (SSM's temperature)",
     "optimizer": "'adam': dense Adam as in the reference code (every embedding row moves "
-                 "every step); 'lazy_adam': only rows in the batch (faster; a different update)",
+                 "every step); 'lazy_adam': only rows in the batch (cost independent of the "
+                 "tables; a different update); 'auto': adam up to 250,000 user+item rows "
+                 "(all the paper's datasets), lazy_adam above",
     "num_users": "declared number of users; a larger id in the data is an error",
     "backbone": "'mf': matrix factorization (the paper's); 'lightgcn': LightGCN, embeddings "
                 "propagated over the training graph (--layers times)",
@@ -108,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "user_col", "item_col", "time_col", "rating_col", "split",
                             "tfds_data_dir", "warm_start"):
             kind = str
+        if field.name == "refit":
+            parser.add_argument(flag, action="store_true", default=None,
+                                help="choose the epochs on validation, retrain on all of train "
+                                     "for that many epochs, then evaluate test once "
+                                     "(needs --select-on valid; ahns_tf/refit.py)")
+            continue
         if field.name == "ks":
             parser.add_argument(flag, type=int, nargs="+", default=None,
                                 help="cut-offs K of the metrics (default 20 50)")

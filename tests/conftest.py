@@ -73,7 +73,7 @@ def without_timings_and_paths(result: dict) -> dict:
     export path and provenance (the command and time of each process)."""
     result = json.loads(json.dumps(result))
     for key in ("train_seconds", "epoch_seconds", "median_epoch_seconds", "median_eval_seconds",
-                "export_path", "provenance"):
+                "export_path", "provenance", "checkpoint_seconds"):
         result.pop(key, None)
     result["config"].pop("output_dir")
     for entry in result["history"]:

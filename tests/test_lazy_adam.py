@@ -92,3 +92,21 @@ def test_lazy_adam_run_interrupted_and_resumed_equals_the_uninterrupted_run(toy_
             np.load(tmp_path / "b" / "embeddings.npz") as b:
         for key in a.files:
             np.testing.assert_allclose(b[key], a[key], rtol=1e-5, atol=1e-7)
+
+
+def test_auto_optimizer_is_dense_adam_on_small_tables_and_lazy_adam_on_large_ones(toy_data_dir):
+    from ahns_tf.config import TrainConfig
+    from ahns_tf.models.optimizers import AUTO_SPARSE_ROWS, FusedAdam, choose_optimizer
+    from ahns_tf.training import load_for
+    assert TrainConfig().optimizer == "auto"
+    assert choose_optimizer("auto", AUTO_SPARSE_ROWS) == "adam"          # the bound is dense
+    assert choose_optimizer("auto", AUTO_SPARSE_ROWS + 1) == "lazy_adam"
+    assert choose_optimizer("lazy_adam", 10) == "lazy_adam"
+    assert choose_optimizer("adam", 10**7) == "adam"
+    small = TrainConfig(dataset="toy", data_dir=toy_data_dir, dim=4).resolved()
+    model = build_model(small, load_for(small))
+    assert type(model.optimizer) is FusedAdam                             # not its LazyAdam subclass
+    # The same toy interactions in a declared catalogue above the bound: LazyAdam.
+    large = TrainConfig(dataset="toy", data_dir=toy_data_dir, dim=4,
+                        num_items=AUTO_SPARSE_ROWS + 10).resolved()
+    assert isinstance(build_model(large, load_for(large)).optimizer, LazyAdam)

@@ -29,8 +29,8 @@ def test_epoch_k_shuffle_does_not_reuse_the_raw_seed_counter_key():
     n = 50
     batches = training_pairs(np.arange(n), np.arange(n), batch_size=n, seed=SEED)
     for epoch, (users, _) in zip(range(3), batches):
-        raw = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
-                                                       seed=[SEED, epoch])
+        raw = tf.random.experimental.index_shuffle(tf.range(n, dtype=tf.int64),
+                                                   seed=[SEED, epoch], max_index=n - 1)
         assert users.numpy().tolist() != raw.numpy().tolist()
         assert sorted(users.numpy().tolist()) == list(range(n))  # still a permutation
 
@@ -65,8 +65,9 @@ def test_each_consumer_draws_from_its_own_named_stream():
         tf.math.floormod(raw, 1000).numpy().tolist()
 
     epoch_1 = list(training_pairs(np.arange(n), np.arange(n), batch_size=n, seed=SEED).take(2))[1]
-    order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
-                                                     seed=stream_seed(SEED, "shuffle", 1))
+    order = tf.random.experimental.index_shuffle(tf.range(n, dtype=tf.int64),
+                                                 seed=stream_seed(SEED, "shuffle", 1),
+                                                 max_index=n - 1)
     assert epoch_1[0].numpy().tolist() == order.numpy().tolist()
 
     from ahns_tf.samplers import PositiveMixingSelector, TopNRandomSelector

@@ -131,3 +131,25 @@ def test_chief_and_two_workers_run_every_trial_once(toy_data_dir, tmp_path):
         history = json.load(open(path))["history"]
         assert [h["epoch"] for h in history] == [1, 2]
     assert json.loads((tmp_path / "d" / "best.json").read_text())["completed_trials"] == 4
+
+
+def test_search_over_lightgcn_layers_trains_each_trial_with_its_layers(toy_data_dir, tmp_path):
+    out = _search(toy_data_dir, tmp_path / "g", "--layers", "1", "2")
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen = set()
+    for path in _trial_files(tmp_path / "g"):
+        trial = json.loads(open(path).read())
+        layers = trial["hyperparameters"]["values"]["layers"]
+        run = json.loads(open(os.path.join(os.path.dirname(path), "run", "metrics.json")).read())
+        assert run["config"]["backbone"] == "lightgcn" and run["config"]["layers"] == layers
+        seen.add(layers)
+    assert seen <= {1, 2} and seen
+    best = json.loads((tmp_path / "g" / "best.json").read_text())
+    assert best["hyperparameters"]["backbone"] == "lightgcn"
+    assert best["hyperparameters"]["layers"] in seen
+    from pipelines.train import config_from_args
+    config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "g" / "best.json")])
+    assert (config.backbone, config.layers) == ("lightgcn", best["hyperparameters"]["layers"])
+
+    refused = _search(toy_data_dir, tmp_path / "bad", "--layers", "-1")
+    assert refused.returncode == 2 and "--layers must list integers >= 0, got [-1]" in refused.stderr

@@ -37,6 +37,9 @@ def main(argv=None) -> int:
                              "(recall, ndcg, precision, hit_rate)")
     parser.add_argument("--search-p", action="store_true", help="also search p in {-1, -2}")
     parser.add_argument("--p", type=float, default=-2.0, help="p when not searched")
+    parser.add_argument("--layers", type=int, nargs="+", default=None,
+                        help="train LightGCN and search its layers among these values (0 is "
+                             "MF exactly, so 0 1 2 3 also searches the backbone); default: MF")
     parser.add_argument("--directory", default="tuning_runs")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--batch-size", type=int, default=2048)
@@ -63,7 +66,12 @@ def main(argv=None) -> int:
     except (ValueError, RunConflictError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    tuner = AHNSTuner(AHNSHyperModel(base, search_p=args.search_p), oracle,
+    try:
+        hypermodel = AHNSHyperModel(base, search_p=args.search_p, layers=args.layers)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    tuner = AHNSTuner(hypermodel, oracle,
                       directory=args.directory, project_name=args.dataset, overwrite=args.overwrite)
     save_search_settings(settings_path, settings)  # after --overwrite cleared the folder
     tuner.search_space_summary()
@@ -73,6 +81,7 @@ def main(argv=None) -> int:
         return 0  # a worker: the chief reports
     rows = completed_trials(tuner)
     names = ["trial_id", "alpha", "beta", "num_candidates"] + (["p"] if args.search_p else []) + \
+        (["layers"] if args.layers is not None else []) + \
         [f"{m}@{k}" for k in args.ks for m in ("recall", "ndcg")]
     print(f"\n{len(rows)} completed trials on {args.dataset}, validation split, best first:")
     print("  ".join(f"{n:>14}" for n in names))

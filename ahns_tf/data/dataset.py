@@ -54,8 +54,8 @@ class RecDataset:
 
     def stats(self) -> dict:
         """Counts for reports: users, items, interactions per split, cold start."""
-        train_users = set(np.unique(self.train.users).tolist())
-        train_items = set(np.unique(self.train.items).tolist())
+        unique = reader.sorted_unique  # one sort each; no Python sets of millions of ids
+        train_users, train_items = unique(self.train.users), unique(self.train.items)
         out = {
             "num_users": self.num_users,
             "num_items": self.num_items,
@@ -67,9 +67,12 @@ class RecDataset:
         for split_name, split in (("valid", self.valid), ("test", self.test)):
             if split is None:
                 continue
-            out[f"{split_name}_users"] = int(np.unique(split.users).shape[0])
-            out[f"{split_name}_cold_users"] = len(set(np.unique(split.users).tolist()) - train_users)
-            out[f"{split_name}_cold_items"] = len(set(np.unique(split.items).tolist()) - train_items)
+            users, items = unique(split.users), unique(split.items)
+            out[f"{split_name}_users"] = int(users.shape[0])
+            out[f"{split_name}_cold_users"] = int(
+                np.setdiff1d(users, train_users, assume_unique=True).shape[0])
+            out[f"{split_name}_cold_items"] = int(
+                np.setdiff1d(items, train_items, assume_unique=True).shape[0])
         return out
 
 

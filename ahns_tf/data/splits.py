@@ -9,7 +9,7 @@ had training data keeps some.
 
 import numpy as np
 
-from ahns_tf.data.reader import Interactions
+from ahns_tf.data.reader import Interactions, sorted_unique
 
 
 def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
@@ -44,13 +44,15 @@ def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
     # eligible unless it is the last one its user would keep (rank deg - 1).
     users_in_order = train.users[order]
     sort = np.argsort(users_in_order, kind="stable")
-    starts = np.searchsorted(users_in_order[sort], users_in_order[sort])
+    grouped = users_in_order[sort]                   # [n] users sorted, ties in random order
+    starts = np.searchsorted(grouped, grouped, side="left")
+    ends = np.searchsorted(grouped, grouped, side="right")
     rank = np.empty(n, np.int64)
     rank[sort] = np.arange(n) - starts
-    # Degree of each pair's user, in that order (np.unique, not bincount: no array as long
-    # as the largest user id, which is checked against the memory budget only later).
-    _, inverse, counts = np.unique(train.users, return_inverse=True, return_counts=True)
-    degree = counts[inverse.reshape(-1)][order]
+    # Degree of each pair's user, in that order, from the same sort (no array as long as
+    # the largest user id, which is checked against the memory budget only later).
+    degree = np.empty(n, np.int64)
+    degree[sort] = ends - starts
     eligible = order[rank < degree - 1]              # keeps rank deg-1 in train
     num_valid = min(int(round(fraction * n)), eligible.shape[0])
     valid_mask = np.zeros(n, bool)
@@ -58,5 +60,5 @@ def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
     keep = Interactions(train.users[~valid_mask], train.items[~valid_mask],
                         train.user_ids, train.path)
     valid = Interactions(train.users[valid_mask], train.items[valid_mask],
-                         np.unique(train.users[valid_mask]), train.path + "#valid")
+                         sorted_unique(train.users[valid_mask]), train.path + "#valid")
     return keep, valid

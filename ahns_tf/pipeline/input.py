@@ -17,17 +17,20 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
                    first_epoch: int = 0) -> tf.data.Dataset:
     """An endless dataset of ``(users [B], items [B])`` batches, reshuffled each epoch.
 
-    Epoch ``e`` visits every pair once in the order
-    ``stateless_shuffle(range(n), seed=stream_seed(seed, "shuffle", e))``
-    (`ahns_tf.random_streams`), so the stream is a pure
+    Position ``j`` of epoch ``e`` holds pair
+    ``index_shuffle(j, seed=stream_seed(seed, "shuffle", e), max_index=n - 1)``
+    (`tf.random.experimental.index_shuffle`, `ahns_tf.random_streams`): a
+    keyed permutation computed per batch, so no epoch-sized permutation is ever
+    materialised (extra memory is O(batch), not O(n)), and the stream is a pure
     function of ``(seed, epoch)``: the same seed gives the same batches, and a
     run resumed at epoch ``first_epoch`` sees exactly the batches an
-    uninterrupted run would. Pass ``steps_per_epoch(n, batch_size)`` to
-    ``model.fit``.
+    uninterrupted run would. The pairs are held once, as an int32 ``[n, 2]``
+    tensor that is an input of the dataset, not a constant in its graph. Pass
+    ``steps_per_epoch(n, batch_size)`` to ``model.fit``.
 
     Args:
-        users: int [n] user ids of the training interactions.
-        items: int [n] item ids.
+        users: int [n] user ids of the training interactions (< 2**31).
+        items: int [n] item ids (< 2**31).
         batch_size: pairs per batch. Defaults to 2048 (the paper's).
         seed: shuffling seed.
         first_epoch: epoch to start from (for resuming).
@@ -36,7 +39,8 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
         A prefetched `tf.data.Dataset` of int64 ``(users, items)`` tuples.
 
     Raises:
-        ValueError: `batch_size` < 1, no pairs, or lengths differ.
+        ValueError: `batch_size` < 1, no pairs, lengths differ, or an id does not
+            fit in int32.
 
     Example:
 
@@ -47,23 +51,33 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
     """
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
-    users = tf.constant(np.asarray(users, np.int64))
-    items = tf.constant(np.asarray(items, np.int64))
-    if users.shape[0] != items.shape[0] or users.shape[0] == 0:
+    users, items = np.asarray(users), np.asarray(items)
+    if users.shape != items.shape or users.ndim != 1 or users.size == 0:
         raise ValueError(f"need equally many users and items (> 0), got "
-                         f"{users.shape[0]} and {items.shape[0]}")
-    num_pairs = int(users.shape[0])
+                         f"{users.shape} and {items.shape}")
+    num_pairs = int(users.size)
+    for name, ids in (("user", users), ("item", items)):
+        if ids.min() < 0 or ids.max() > np.iinfo(np.int32).max:
+            raise ValueError(f"{name} ids must lie in [0, 2**31), got "
+                             f"{ids.min()}..{ids.max()}")
+    # int32 halves the memory of two int64 arrays; the cast back happens per batch.
+    pairs = np.empty((num_pairs, 2), np.int32)
+    pairs[:, 0], pairs[:, 1] = users, items
+    with tf.device("/CPU:0"):
+        pairs = tf.convert_to_tensor(pairs)                                   # [n, 2]
     batch_size = int(batch_size)
     num_batches = steps_per_epoch(num_pairs, batch_size)
 
-    def epoch_batches(epoch):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(num_pairs, dtype=tf.int64), seed=stream_seed(seed, "shuffle", epoch))
+    def batch(epoch, i):
+        # Positions i*B .. min((i+1)*B, n) - 1 of epoch `epoch`'s keyed permutation.
+        positions = tf.range(i * batch_size, tf.minimum((i + 1) * batch_size, num_pairs))
+        idx = tf.random.experimental.index_shuffle(
+            positions, seed=stream_seed(seed, "shuffle", epoch), max_index=num_pairs - 1)
+        rows = tf.cast(tf.gather(pairs, idx), tf.int64)                       # [B, 2]
+        return rows[:, 0], rows[:, 1]
 
-        def batch(i):  # slice the epoch's permutation: one op per batch, not per pair
-            idx = order[i * batch_size:(i + 1) * batch_size]
-            return tf.gather(users, idx), tf.gather(items, idx)
-        return tf.data.Dataset.range(num_batches).map(batch)
+    def epoch_batches(epoch):
+        return tf.data.Dataset.range(num_batches).map(lambda i: batch(epoch, i))
 
     return (tf.data.Dataset.range(int(first_epoch), 2**62)
             .flat_map(epoch_batches)

@@ -27,6 +27,7 @@ files and suggests ``--overwrite``.
 import json
 import os
 import shutil
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -116,6 +117,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self._best_file = None
         self._manager = None
         self._last_epoch = 0
+        self.checkpoint_seconds = []  # per epoch of this process: best weights + checkpoint
 
     def _corrupt(self, what: str) -> CorruptRunError:
         return CorruptRunError(
@@ -235,6 +237,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.guard is not None and self.guard.failure:
             return  # never checkpoint the weights of a failed epoch
+        start = time.perf_counter()
         if self.evaluation.best_weights_changed:
             self._best_file = f"best-{epoch + 1}.npz"
             atomic_savez(os.path.join(self.run_dir, self._best_file),
@@ -247,3 +250,4 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self._last_epoch = epoch + 1
         self.progress.prune({int(p.rsplit("-", 1)[1]) for p in manager.checkpoints},
                             self._best_file)
+        self.checkpoint_seconds.append(time.perf_counter() - start)

@@ -1,0 +1,78 @@
+"""The honest protocol: choose the epochs on validation, retrain on all of train, test once.
+
+The paper (and the reference code) pick each run's best epoch on the test
+split. ``--select-on valid`` picks it on a held-out 10% of train instead, but
+then trains on only 90% of the data. ``--refit`` closes that gap, as
+scikit-learn's ``refit`` does for a grid search:
+
+1. **select**: train on 90% of train, evaluating on the held-out 10% every
+   ``eval_every`` epochs; the test split is never evaluated (its result has no
+   ``test`` entry). The best validation epoch ``E`` is kept.
+2. **refit**: train afresh on all of train.txt for exactly ``E`` epochs and
+   evaluate the test split once, after the last epoch.
+
+Each phase is an ordinary run in its own sub-folder (``select/``, ``refit/``)
+with its own checkpoints, so an interrupted refit resumes where it stopped;
+``<output_dir>/metrics.json`` holds the refit run's result, labelled with the
+protocol and the selection run's validation metrics.
+"""
+
+import dataclasses
+import json
+import os
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.export import atomic_write_text
+from ahns_tf.training import train
+
+PROTOCOL = ("validation + refit (epochs chosen on a held-out 10% of train, then retrained on "
+            "all of train for that many epochs; test evaluated once)")
+
+
+def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool = False,
+                     **train_kwargs) -> dict:
+    """Runs the select and refit phases; returns the refit run's labelled metrics.
+
+    Args:
+        config: the run's configuration; needs ``select_on='valid'``.
+        export: export the refit model (the selection model is never exported).
+        overwrite: discard earlier runs of both phases.
+        **train_kwargs: passed to `ahns_tf.training.train` for both phases
+            (``verbose``, ``callbacks``, ``memory_budget_gb``, ``command``).
+
+    Returns:
+        The content of ``<output_dir>/metrics.json``: the refit run's result
+        with ``protocol``, ``selected_on='valid+refit'`` and a ``refit`` entry
+        (selected epoch, validation metrics at it, the two runs' folders).
+
+    Raises:
+        ValueError: ``select_on`` is not ``'valid'``.
+        Everything `ahns_tf.training.train` raises.
+
+    Example:
+
+    ```python
+    result = train_with_refit(TrainConfig(dataset="tools", data_dir="../shared/data/ahns"))
+    result["refit"]["selected_epoch"], result["test"]["recall@20"]
+    ```
+    """
+    config = config.resolved()
+    if config.select_on != "valid":
+        raise ValueError(f"--refit chooses the epochs on validation: it needs --select-on "
+                         f"valid, got {config.select_on!r}")
+    select = dataclasses.replace(config, refit=False,
+                                 output_dir=os.path.join(config.output_dir, "select"))
+    chosen = train(select, export=False, overwrite=overwrite, evaluate_test=False,
+                   **train_kwargs)
+    epochs = int(chosen["best_epoch"])
+    # The whole train.txt (select_on='test' holds nothing out); evaluated only after epoch E.
+    refit = dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
+                                eval_every=epochs, patience=0,
+                                output_dir=os.path.join(config.output_dir, "refit"))
+    result = train(refit, export=export, overwrite=overwrite, **train_kwargs)
+    result = dict(result, config=config.to_json(), protocol=PROTOCOL, selected_on="valid+refit",
+                  refit={"selected_epoch": epochs, "valid": chosen["valid"],
+                         "select_dir": select.output_dir, "refit_dir": refit.output_dir})
+    atomic_write_text(os.path.join(config.output_dir, "metrics.json"),
+                      json.dumps(result, indent=2, sort_keys=True))
+    return result

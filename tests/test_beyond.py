@@ -1,0 +1,39 @@
+"""benchmarks.beyond: MF and LightGCN rows under both protocols, resumable, with a figure."""
+
+import json
+import os
+
+from benchmarks import beyond
+from conftest import random_lines, write_dataset
+
+
+def test_beyond_writes_a_row_per_backbone_and_protocol_and_keeps_them(tmp_path):
+    # 80 items: the report's metrics are @20 and @50, so the catalogue must hold 50.
+    train = random_lines(60, 80, 10, seed=1)
+    test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
+            for u, line in enumerate(train)]
+    toy_data_dir = write_dataset(tmp_path / "data", "toy", train, test)
+    argv = ["--datasets", "toy", "--layers", "0", "1", "--epochs", "2", "--data-dir",
+            toy_data_dir, "--output", str(tmp_path / "res" / "beyond"),
+            "--work-dir", str(tmp_path / "work")]
+    assert beyond.main(argv) == 0
+    payload = json.loads((tmp_path / "res" / "beyond.json").read_text())
+    assert sorted(payload["rows"]) == ["toy/lightgcn-1/refit", "toy/lightgcn-1/test",
+                                       "toy/mf/refit", "toy/mf/test"]
+    for key, row in payload["rows"].items():
+        run_dir = tmp_path / "work" / key
+        with open(run_dir / "metrics.json") as f:
+            run = json.load(f)
+        assert row["test"] == run["test"]
+        assert run["config"]["backbone"] == ("mf" if "/mf/" in key else "lightgcn")
+        assert run["config"]["refit"] == key.endswith("refit")
+        if key.endswith("refit"):                 # the epochs the selection run chose
+            assert os.path.isdir(run_dir / "select") and os.path.isdir(run_dir / "refit")
+            assert row["best_epoch"] == run["refit"]["selected_epoch"]
+    table = (tmp_path / "res" / "beyond.md").read_text()
+    assert "| toy | LightGCN L=1 | validation + refit (test once) |" in table
+    assert "| toy | MF | reference (best epoch on test) |" in table
+    assert (tmp_path / "res" / "beyond.png").read_bytes()[:4] == b"\x89PNG"
+    stamp = os.path.getmtime(tmp_path / "work" / "toy" / "mf" / "test" / "metrics.json")
+    assert beyond.main(argv) == 0                  # same code: nothing is retrained
+    assert os.path.getmtime(tmp_path / "work" / "toy" / "mf" / "test" / "metrics.json") == stamp

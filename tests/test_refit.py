@@ -1,0 +1,68 @@
+"""--refit: epochs chosen on validation, retrained on all of train, test evaluated once."""
+
+import json
+import os
+
+import pytest
+
+from ahns_tf.config_file import ConfigFileError, load_config_file
+from ahns_tf.refit import PROTOCOL
+from ahns_tf.training import train
+from conftest import toy_train_config
+from pipelines.train import config_from_args
+
+
+def test_refit_selects_on_valid_then_trains_all_of_train_for_that_many_epochs(toy_data_dir,
+                                                                               tmp_path):
+    out = tmp_path / "run"
+    config = toy_train_config(toy_data_dir, out, refit=True, export_dir=str(tmp_path / "sm"),
+                              epochs=6, eval_every=1, select_metric="recall@5")
+    result = train(config, verbose=0)
+
+    with open(out / "select" / "metrics.json") as f:
+        select = json.load(f)
+    assert "test" not in select and {h["split"] for h in select["history"]} == {"valid"}
+    # The selected epoch is the best validation epoch, recomputed from the history (first
+    # of equals, as the callback keeps an earlier best on ties).
+    valid = [(h["epoch"], h["recall@5"]) for h in select["history"]]
+    best = max(valid, key=lambda e: (e[1], -e[0]))[0]
+    assert result["refit"]["selected_epoch"] == select["best_epoch"] == best
+
+    with open(out / "refit" / "metrics.json") as f:
+        refit = json.load(f)
+    lines = open(os.path.join(toy_data_dir, "toy", "train.txt")).read().split("\n")
+    all_pairs = sum(len(line.split()) - 1 for line in lines if line.strip())
+    assert refit["dataset"]["train_interactions"] == all_pairs            # nothing held out
+    assert select["dataset"]["train_interactions"] == all_pairs - round(0.1 * all_pairs)
+    assert len(refit["epoch_seconds"]) == best                            # exactly E epochs
+    assert [(h["split"], h["epoch"]) for h in refit["history"]] == [("test", best)]  # once
+
+    with open(out / "metrics.json") as f:
+        top = json.load(f)
+    assert top["protocol"] == PROTOCOL and top["selected_on"] == "valid+refit"
+    assert top["config"]["refit"] is True and top["test"] == refit["test"]
+    assert top["refit"]["valid"] == select["valid"]
+    assert os.path.isdir(top["export_path"]) and str(tmp_path / "sm") in top["export_path"]
+    # Re-running the same config returns the finished run and trains nothing more.
+    again = train(config, verbose=0)
+    assert again["test"] == top["test"] and again["refit"] == top["refit"]
+
+
+def test_refit_refuses_test_selection_on_the_command_line():
+    config, _ = config_from_args(["--refit", "--select-on", "test"])
+    with pytest.raises(ValueError, match="--refit chooses the epochs on validation: drop "
+                                         "--select-on test"):
+        config.resolved()
+    config, _ = config_from_args(["--refit"])
+    assert config.resolved().refit is True
+    config, _ = config_from_args([])
+    assert config.resolved().refit is False
+
+
+def test_refit_in_a_config_file_must_be_a_boolean(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"refit": "yes"}))
+    with pytest.raises(ConfigFileError, match=r"key 'refit' must be true or false, got 'yes'"):
+        load_config_file(str(path))
+    path.write_text(json.dumps({"refit": True}))
+    assert load_config_file(str(path))["refit"] is True
