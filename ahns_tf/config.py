@@ -126,8 +126,10 @@ class TrainConfig:
             c.num_candidates = c.num_negatives
         if c.num_candidates is None:
             c.num_candidates = DEFAULT_NUM_CANDIDATES.get(c.sampler, 32)
-        c.output_dir = c.output_dir or f"runs/{c.dataset}-{c.sampler}"
-        c.export_dir = c.export_dir or f"saved_models/{c.dataset}"
+        # tfds:movielens/1m-ratings -> movielens-1m-ratings: one folder, a TF Serving model name
+        name = c.dataset[5:].replace("/", "-") if c.dataset.startswith("tfds:") else c.dataset
+        c.output_dir = c.output_dir or f"runs/{name}-{c.sampler}"
+        c.export_dir = c.export_dir or f"saved_models/{name}"
         _check(c)
         return c
 

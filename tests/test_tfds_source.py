@@ -70,3 +70,9 @@ def test_tfds_dataset_trains_and_exports_offline(tmp_path):
                                         if r >= 2})
     fn = tf.saved_model.load(result["export_path"]).signatures["serving_default"]
     assert fn(user_id=tf.constant(["nobody"]))["known_user"].numpy().tolist() == [False]
+
+
+def test_default_folders_of_a_tfds_name_are_one_folder_each():
+    config = TrainConfig(dataset="tfds:movielens/1m-ratings", item_col="movie_id").resolved()
+    assert (config.output_dir, config.export_dir) == ("runs/movielens-1m-ratings-ahns",
+                                                      "saved_models/movielens-1m-ratings")
