@@ -46,7 +46,7 @@ _HELP = {
     "temperature": "scores are divided by it in the loss (SSM's temperature)",
     "optimizer": "'adam': dense Adam as in the reference code (every embedding row moves "
                  "every step); 'lazy_adam': only rows in the batch (cost independent of the "
-                 "tables; a different update); 'auto': adam up to 250,000 user+item rows "
+                 "tables; a different update); 'auto': adam up to 100,000 user+item rows "
                  "(all the paper's datasets), lazy_adam above",
     "num_users": "declared number of users; a larger id in the data is an error",
     "backbone": "'mf': matrix factorization (the paper's); 'lightgcn': LightGCN, embeddings "

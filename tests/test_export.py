@@ -252,3 +252,24 @@ def test_serving_in_item_chunks_equals_the_dense_answer(exported, tmp_path, chun
         assert got["item_ids"].numpy()[u].tolist() == expected.tolist()
     with pytest.raises(ValueError, match="item_chunk must be >= k"):
         RetrievalServingModule(users, items, exclude, k=K, item_chunk=K - 1)
+
+
+@pytest.mark.parametrize("budget", [2**26, 3 * K])
+def test_default_chunk_follows_each_requests_batch_and_equals_the_dense_answer(
+        exported, monkeypatch, budget):
+    # The default chunk is SCORE_BUDGET // batch (at least K): with a budget of 3K, a request
+    # of all users scores K items at a time and a single user 3K; both equal dense ranking.
+    from ahns_tf.export import serving
+    monkeypatch.setattr(serving, "SCORE_BUDGET", budget)
+    path, users, items, train = exported
+    exclude = (np.array([u for u, _ in train]), np.array([i for _, i in train]))
+    module = RetrievalServingModule(users, items, exclude, k=K)
+    assert module.item_chunk is None
+    together = module.top_k(tf.range(NUM_USERS, dtype=tf.int64))["item_ids"].numpy()
+    for u in range(NUM_USERS - 1):
+        scores = users[u] @ items.T
+        scores[[i for uu, i in train if uu == u]] = -np.inf
+        expected = np.argsort(-scores, kind="stable")[:K]
+        expected[np.isinf(scores[expected])] = -1
+        alone = module.top_k(tf.constant([u], tf.int64))["item_ids"].numpy()[0]
+        assert together[u].tolist() == expected.tolist() == alone.tolist()

@@ -67,6 +67,10 @@ def test_a_seeded_sample_of_users_is_fixed_and_evaluated_exactly():
     recall, ndcg = _brute_force(users, items, train, test, 10, only=set(a.users.tolist()))
     assert got["recall@10"] == pytest.approx(recall, rel=1e-6)
     assert got["ndcg@10"] == pytest.approx(ndcg, rel=1e-6)
+    # Only the sampled users' exclusions are kept (memory grows with the sample, not the log).
+    kept = a._exclude.row_lengths().numpy()
+    assert kept.sum() == sum(u in set(a.users.tolist()) for u, _ in train) and \
+        set(np.flatnonzero(kept).tolist()) <= set(a.users.tolist())
     everyone = FullRankingEvaluator(*args, ks=(10,), max_users=1000)
     assert everyone.num_evaluated_users == 30
     with pytest.raises(ValueError, match="--eval-users"):
@@ -93,3 +97,20 @@ def test_eval_users_flag_samples_users_and_says_so(toy_data_dir, tmp_path):
     assert result["evaluated_users"]["test"] == {"evaluated": 7, "with_heldout_items": 40}
     assert result["evaluated_users"]["valid"]["evaluated"] == 7
     assert "test: a sample of 7 of 40 users" in summary(result)
+
+
+@pytest.mark.parametrize("width,k", [(64 * 40, 5), (64 * 40, 50), (64 * 3, 5), (100, 7), (3, 5)])
+def test_chunk_top_k_equals_top_k_with_ties_and_minus_infinity(width, k):
+    from ahns_tf.evaluation.ranking import chunk_top_k
+    rng = np.random.default_rng(width + k)
+    # Few distinct values: many ties, across and within blocks; some -inf (excluded items).
+    scores = rng.integers(0, 6, (9, width)).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.3] = -np.inf
+    scores[0] = -np.inf                                   # a row with nothing left
+    values, positions = chunk_top_k(tf.constant(scores), k)
+    kept = min(k, width)
+    for row in range(scores.shape[0]):
+        expected = np.argsort(-scores[row], kind="stable")[:kept]   # lower index first on ties
+        assert positions.numpy()[row].tolist() == expected.tolist()
+        np.testing.assert_array_equal(values.numpy()[row], scores[row][expected])
+    assert positions.dtype == tf.int64

@@ -6,11 +6,12 @@ import tensorflow as tf
 from ahns_tf.data.grouping import items_by_user
 from ahns_tf.evaluation.ranking import streaming_top_k
 
-#: Default cap on the users in one ``serving_default`` request: a request holds
-#: [batch, item_chunk] float32 scores at a time (the default chunk makes that 256 MB at
-#: this cap); a larger batch is refused with INVALID_ARGUMENT instead of exhausting the
-#: server's memory.
+#: Default cap on the users in one ``serving_default`` request; a larger batch is
+#: refused with INVALID_ARGUMENT instead of exhausting the server's memory.
 MAX_BATCH_SIZE = 1024
+#: Scores one request holds at a time by default: [batch, SCORE_BUDGET / batch] float32,
+#: 256 MB. A request of one user scores 2**26 items in one block; 1024 users, 65,536.
+SCORE_BUDGET = 2**26
 
 
 class RetrievalServingModule(tf.Module):
@@ -58,7 +59,8 @@ class RetrievalServingModule(tf.Module):
             fail with INVALID_ARGUMENT naming the cap. Defaults to `MAX_BATCH_SIZE`.
         item_chunk: items scored at a time by ``serving_default`` (memory per
             request is ``batch x item_chunk`` scores, whatever the catalogue
-            size). None (default): ``2**26 / max_batch_size``.
+            size). None (default): ``SCORE_BUDGET / batch`` for each request's
+            own batch (at least k), so small requests take few, large blocks.
 
     Example:
 
@@ -80,9 +82,8 @@ class RetrievalServingModule(tf.Module):
         if int(max_batch_size) < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size!r}")
         self.max_batch_size = int(max_batch_size)
-        # Items scored at a time: at most 2**26 scores (256 MB) for a full batch.
-        self.item_chunk = int(item_chunk or max(self.k, 2**26 // self.max_batch_size))
-        if self.item_chunk < self.k:
+        self.item_chunk = None if item_chunk is None else int(item_chunk)
+        if self.item_chunk is not None and self.item_chunk < self.k:
             raise ValueError(f"item_chunk must be >= k {self.k}, got {item_chunk!r}")
         items = np.asarray(exclude[1], np.int64)
         values, splits = items_by_user(exclude[0], items, self.num_users)
@@ -140,11 +141,14 @@ class RetrievalServingModule(tf.Module):
             self.exclude_items, self.exclude_row_splits), safe)               # [B, None]
         if extra_excluded is not None:
             excluded = tf.concat([excluded, extra_excluded], axis=1)          # [B, None]
-        # Scored item_chunk items at a time with a running top-K: memory per request is
-        # [B, item_chunk], whatever the catalogue size (see streaming_top_k).
+        # Scored `chunk` items at a time with a running top-K: memory per request is
+        # [B, chunk] scores, whatever the catalogue size (see streaming_top_k).
+        batch_size = tf.maximum(tf.size(user_id, out_type=tf.int64), 1)
+        chunk = (tf.constant(self.item_chunk, tf.int64) if self.item_chunk is not None else
+                 tf.maximum(tf.constant(self.k, tf.int64), SCORE_BUDGET // batch_size))
         top_scores, top_ids = streaming_top_k(
             tf.gather(self.user_embeddings, safe), self.item_embeddings, excluded, self.k,
-            self.item_chunk)                                                  # [B, K] each
+            chunk)                                                            # [B, K] each
         # -inf marks an excluded item: a user with fewer than K unseen items gets -1 there.
         top_ids = tf.where(tf.math.is_inf(top_scores), tf.constant(-1, tf.int64), top_ids)
         batch = tf.shape(user_id)[0]
