@@ -43,7 +43,7 @@ def figure5(runs: dict, path: str, title: str = "") -> str:
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def figure7(runs: dict, path: str, title: str = "") -> str:
@@ -56,10 +56,11 @@ def figure7(runs: dict, path: str, title: str = "") -> str:
     ax.set(ylabel="seconds per training epoch", title=title or "training time per epoch")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig, path):
+def save_figure(fig, path: str) -> str:
+    """Writes `fig` as a PNG atomically (never a half-written file) and closes it."""
     try:
         with atomic_file(path, "wb") as f:
             fig.savefig(f, dpi=110, format="png")
@@ -102,4 +103,4 @@ def figure6(trials: list, path: str, k: int = 20, title: str = "") -> str:
             ax.grid(alpha=0.3)
     fig.suptitle(title or "AHNS hyperparameter study (validation split)")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -85,7 +85,7 @@ def markdown(payload: dict) -> str:
 
 def plot(payload: dict, path: str) -> None:
     """Recall@20 per backbone, one panel per dataset, a bar per protocol, Table 2 dashed."""
-    from ahns_tf.plots import plt  # the project's headless matplotlib setup
+    from ahns_tf.plots import plt, save_figure  # headless matplotlib; atomic PNG writes
     datasets = sorted({k.split("/")[0] for k in payload["rows"]})
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 3.4), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
@@ -102,7 +102,7 @@ def plot(payload: dict, path: str) -> None:
         ax.set_title(dataset), ax.set_ylabel("Recall@20 (%)")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,8 @@ Usage:
 Times (median of 50 calls, each a compiled tf.function on one batch of 2048 pairs): candidate
 sampling, gathering and scoring the candidates (whole tensor vs block-wise), AHNS selection from
 scores, and a whole step (loss, gradient, update) with FusedAdam (dense, the default), LazyAdam
-and Keras' Adam.
+and Keras' Adam. With ``--backbone lightgcn --layers L``: also the propagation alone (forward,
+and forward + gradient), which every LightGCN step computes over the whole graph.
 """
 
 import argparse
@@ -41,8 +42,11 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="tools")
     parser.add_argument("--data-dir")
+    parser.add_argument("--backbone", default="mf", choices=["mf", "lightgcn"])
+    parser.add_argument("--layers", type=int, default=3)
     args = parser.parse_args()
-    config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, select_on="test").resolved()
+    config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, select_on="test",
+                         backbone=args.backbone, layers=args.layers).resolved()
     data = load_for(config)
     model = build_model(config, data)
     rng = np.random.default_rng(0)
@@ -65,6 +69,18 @@ def main():
         "AHNS selection": (tf.function(
             lambda: model.selector(e_user, e_pos, None, cand_scores=scores)), ()),
     }
+    if args.backbone == "lightgcn":
+        weights = model.backbone.trainable_variables
+
+        def propagation_gradient():
+            with tf.GradientTape() as tape:
+                users_out, items_out = model.backbone.tables()
+                # squares: the upstream gradient depends on the forward, as in a step (a plain
+                # sum would let the backward products run alongside the forward ones)
+                total = tf.reduce_sum(tf.square(users_out)) + tf.reduce_sum(tf.square(items_out))
+            return tape.gradient(total, weights)
+        rows["propagation forward"] = (tf.function(model.backbone.tables), ())
+        rows["propagation fwd+grad"] = (tf.function(propagation_gradient), ())
     for name, optimizer in (("step with FusedAdam", FusedAdam(1e-3)),
                             ("step with LazyAdam", LazyAdam(1e-3)),
                             ("step with Keras Adam", tf.keras.optimizers.Adam(1e-3))):
@@ -76,7 +92,9 @@ def main():
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
         rows[name] = (tf.function(train_step), ())
-    print(f"{args.dataset}, batch {config.batch_size}, M={config.num_candidates}:")
+    print(f"{args.dataset}, {args.backbone}"
+          f"{f' L={args.layers}' if args.backbone == 'lightgcn' else ''}, "
+          f"batch {config.batch_size}, M={config.num_candidates}:")
     for name, (fn, fn_args) in rows.items():
         print(f"  {name:<22} {median_ms(fn, *fn_args):7.2f} ms")
 

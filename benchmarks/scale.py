@@ -148,7 +148,7 @@ def report(result: dict) -> str:
 
 def plot(result: dict, path: str) -> None:
     """Cost against catalogue size, one panel per cost (log-log)."""
-    from ahns_tf.plots import plt  # the project's headless matplotlib setup
+    from ahns_tf.plots import plt, save_figure  # headless matplotlib; atomic PNG writes
     rows = [r for r in result["rows"] if r["dataset"].startswith("synth")]
     items = [r["read"]["num_items"] for r in rows]
     panels = [("step ms", {"dense Adam": [r["step"]["adam"]["step_ms"] for r in rows],
@@ -167,7 +167,7 @@ def plot(result: dict, path: str) -> None:
         if len(series) > 1:
             ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def main(argv=None) -> int:

@@ -118,3 +118,31 @@ def test_a_lightgcn_export_serves_the_propagated_embeddings(toy_data_dir, tmp_pa
         scores = users[u] @ items.T
         scores[list(seen[u])] = -np.inf
         assert row == np.argsort(-scores, kind="stable")[:5].tolist()
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_propagation_gradient_equals_the_transposed_adjacency_computed_with_scipy(layers):
+    # d/dE sum(W_u * users) + sum(W_i * items) = (sum_l (A^T)^l W) / (L + 1), A from scipy
+    gcn = LightGCN(num_users=6, num_items=7, dim=3, num_layers=layers)
+    gcn.adapt(USERS, ITEMS)
+    R = sp.coo_matrix((np.ones(len(USERS)), (USERS, ITEMS)), shape=(6, 7)).tocsr()
+    A = sp.bmat([[None, R], [R.T, None]]).tocsr()
+    degree = np.asarray(A.sum(1)).ravel()
+    inv = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
+    norm_t = (sp.diags(inv) @ A @ sp.diags(inv)).T
+    weights = np.random.default_rng(layers).normal(size=(13, 3))
+    want, x = weights.copy(), weights
+    for _ in range(layers):
+        x = norm_t @ x
+        want += x
+    want /= layers + 1
+    with tf.GradientTape() as tape:
+        users, items = gcn.tables()
+        # rows gathered, as the loss does: the upstream gradient arrives as IndexedSlices
+        loss = (tf.reduce_sum(tf.gather(users, tf.range(6)) * weights[:6])
+                + tf.reduce_sum(items * weights[6:]))
+    grad_users, grad_items = tape.gradient(loss, [gcn.user_embeddings, gcn.item_embeddings])
+    np.testing.assert_allclose(tf.convert_to_tensor(grad_users).numpy(), want[:6], rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(tf.convert_to_tensor(grad_items).numpy(), want[6:], rtol=1e-5,
+                               atol=1e-6)

@@ -152,7 +152,10 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
         lambda start, *_: start < num_items, body,
         (tf.constant(0, tf.int64), init_values, init_ids),
         shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, k]),
-                          tf.TensorShape([None, k])))
+                          tf.TensorShape([None, k])),
+        # One chunk at a time: the default (10) lets later chunks' [B, chunk] score blocks
+        # be computed ahead, multiplying the memory this function promises to bound.
+        parallel_iterations=1)
     return values, ids
 
 
