@@ -26,6 +26,7 @@ setup(
         "tensorboard>=2.21,<2.22",
         "numpy>=1.26,<3",
         "matplotlib>=3.7,<4",
+        "pyarrow>=15,<27",  # --data-file: CSV/TSV/Parquet logs with raw ids
     ],
     extras_require={
         "test": ["pytest>=8.4,<10", "hypothesis>=6,<7", "tensorflow-serving-api>=2.21,<2.22"],

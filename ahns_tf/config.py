@@ -4,6 +4,7 @@ import dataclasses
 import math
 from typing import Optional, Tuple
 
+from ahns_tf.data.split_log import SPLITS
 from ahns_tf.samplers import METHODS
 
 #: The reference README's AHNS settings (p = -2), used when a flag is not given.
@@ -33,7 +34,10 @@ DENS_DEFAULT_ALPHA = 0.5
 #: per epoch, so larger values are refused.
 MAX_NUM_CANDIDATES = 1024
 #: Float settings; each must be a finite number (inf and nan are refused).
-FLOAT_FIELDS = ("alpha", "beta", "p", "gamma", "temperature", "lr", "l2", "validation_fraction")
+FLOAT_FIELDS = ("alpha", "beta", "p", "gamma", "temperature", "lr", "l2", "validation_fraction",
+                "min_rating", "test_ratio", "valid_ratio")
+#: --split values for logs with raw ids (--data-file, tfds:NAME).
+LOG_SPLITS = SPLITS
 
 
 @dataclasses.dataclass
@@ -84,6 +88,20 @@ class TrainConfig:
     optimizer: str = "auto"
     backbone: str = "mf"
     layers: int = 3
+    # Logs with raw ids (--data-file, --dataset tfds:NAME); see ahns_tf/data/log_dataset.py.
+    data_file: Optional[str] = None
+    user_col: str = "user_id"
+    item_col: str = "item_id"
+    time_col: Optional[str] = None      # None: "timestamp" when the log has it
+    rating_col: Optional[str] = None
+    min_rating: Optional[float] = None
+    min_user_interactions: int = 1
+    min_item_interactions: int = 1
+    split: str = "random"
+    test_ratio: float = 0.2
+    valid_ratio: float = 0.1
+    tfds_data_dir: Optional[str] = None
+    warm_start: Optional[str] = None
     refit: bool = False
     strategy: str = "none"
     cpu_devices: Optional[int] = None
@@ -114,8 +132,10 @@ class TrainConfig:
             c.num_candidates = c.num_negatives
         if c.num_candidates is None:
             c.num_candidates = DEFAULT_NUM_CANDIDATES.get(c.sampler, 32)
-        c.output_dir = c.output_dir or f"runs/{c.dataset}-{c.sampler}"
-        c.export_dir = c.export_dir or f"saved_models/{c.dataset}"
+        # tfds:movielens/1m-ratings -> movielens-1m-ratings: one folder, a TF Serving model name
+        name = c.dataset[5:].replace("/", "-") if c.dataset.startswith("tfds:") else c.dataset
+        c.output_dir = c.output_dir or f"runs/{name}-{c.sampler}"
+        c.export_dir = c.export_dir or f"saved_models/{name}"
         _check(c)
         return c
 
@@ -179,12 +199,12 @@ def _check(c: TrainConfig) -> None:
         raise ValueError(f"validation_fraction must be in (0, 1), got {c.validation_fraction!r}")
     if not c.ks or min(c.ks) < 1:
         raise ValueError(f"--ks must be positive integers, got {c.ks!r}")
+    _check_log_settings(c)
     metric, _, k = c.select_metric.partition("@")
     if metric not in ("recall", "ndcg", "precision", "hit_rate") or not k.isdigit() \
             or int(k) not in c.ks:
         raise ValueError(f"--select-metric must be <metric>@<k> with k in --ks {c.ks}, "
                          f"got {c.select_metric!r}")
-
 
 
 def _check_strategy(c: TrainConfig) -> None:
@@ -207,3 +227,28 @@ def _check_strategy(c: TrainConfig) -> None:
             raise ValueError("--backbone lightgcn propagates over the whole tables every step, "
                              "so sharding them over parameter servers saves nothing; use "
                              "--strategy mirrored or multi_worker with LightGCN")
+
+def _check_log_settings(c: TrainConfig) -> None:
+    """Checks the flags of logs with raw ids (--data-file, tfds:NAME, --split, ...)."""
+    if c.split not in LOG_SPLITS:
+        raise ValueError(f"--split must be one of {', '.join(LOG_SPLITS)}, got {c.split!r}")
+    if not 0 < c.test_ratio < 1 or not 0 <= c.valid_ratio < 1 or \
+            c.test_ratio + c.valid_ratio >= 1:
+        raise ValueError(f"--test-ratio must be in (0, 1) and --valid-ratio in [0, 1), with a "
+                         f"sum below 1; got {c.test_ratio!r} and {c.valid_ratio!r}")
+    for name in ("min_user_interactions", "min_item_interactions"):
+        if int(getattr(c, name)) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(c, name)!r}")
+    if c.dataset.startswith("tfds:") and (c.data_file or len(c.dataset) == len("tfds:")):
+        raise ValueError(f"--dataset {c.dataset!r}: give a TFDS name after 'tfds:' (e.g. "
+                         f"tfds:movielens/1m-ratings), without --data-file")
+    logs = bool(c.data_file) or c.dataset.startswith("tfds:")
+    if c.warm_start and not logs:
+        raise ValueError("--warm-start needs a log with raw ids (--data-file or --dataset "
+                         "tfds:NAME): rows are matched by raw id")
+    if c.warm_start and c.strategy == "parameter_server":
+        raise ValueError("--warm-start with --strategy parameter_server is not supported "
+                         "(sharded tables); warm-start with --strategy none or mirrored")
+    if c.warm_start and c.backbone != "mf":
+        raise ValueError(f"--warm-start initialises MF embeddings; --backbone {c.backbone} "
+                         f"saves propagated tables, which are not its layer-0 weights")

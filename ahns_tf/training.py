@@ -12,10 +12,13 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset, load_dataset
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB, check_dataset
+from ahns_tf.data.log_dataset import (is_log_source, load_log_dataset, same_run_data,
+                                      save_run_data)
 from ahns_tf.distribute import is_chief, make_strategy, task_name
 from ahns_tf.evaluation import FullRankingEvaluator, RankingEvaluationCallback
 from ahns_tf.export import (RetrievalServingModule, atomic_savez, atomic_write_text,
                             export_retrieval_model)
+from ahns_tf.export.raw_ids import RawIdServingModule
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
@@ -24,8 +27,9 @@ from ahns_tf.models.optimizers import (FusedAdam, LazyAdam, ShardableAdam, Shard
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
-from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunLock,
-                          check_writable)
+from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunConflictError,
+                          RunLock, check_writable)
+from ahns_tf.runs.warm_start import warm_start
 from ahns_tf.samplers import UninteractedCandidateSampler, make_selector
 
 
@@ -88,6 +92,8 @@ def build_evaluators(config: TrainConfig, dataset: RecDataset, include_test: boo
 
 def load_for(config: TrainConfig) -> RecDataset:
     """Loads the dataset with a validation split only under ``select_on='valid'``."""
+    if is_log_source(config):  # --data-file or tfds:NAME, with raw ids
+        return load_log_dataset(config)
     fraction = config.validation_fraction if config.select_on == "valid" else None
     dataset = load_dataset(config.dataset, config.data_dir, validation_fraction=fraction,
                            seed=config.seed, num_users=config.num_users,
@@ -172,6 +178,8 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
                   declared={"user": config.num_users, "item": config.num_items})
     with strategy.scope():
         model = build_model(config, dataset)
+    if config.warm_start:  # before the lock: a bad RUN_DIR stops with nothing written
+        warm_start(model.backbone, dataset.vocabulary, config.warm_start)
     if not evaluate_test and config.select_on != "valid":
         raise ValueError("evaluate_test=False needs select_on='valid'")
     evaluators = build_evaluators(config, dataset, include_test=evaluate_test)
@@ -210,7 +218,14 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
     if progress and progress.get("finished") and os.path.isfile(metrics_path):
         with open(metrics_path) as f:
             return json.load(f)
-    first_epoch = run.restore(model)
+    if dataset.vocabulary is not None:  # which raw id is which row, and the split
+        if progress and not same_run_data(config.output_dir, dataset):
+            raise RunConflictError(
+                f"{config.data_file or config.dataset} no longer gives the vocabulary and "
+                f"split saved in {config.output_dir} (the log changed since the run began); "
+                f"use another --output-dir, or --overwrite to start afresh")
+        save_run_data(config.output_dir, dataset)
+    first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     evaluation.set_model(model)  # also needed when a finished run skips fit()
     callbacks = [*callbacks, evaluation, guard, run]  # evaluate, check, then checkpoint
     if chief:
@@ -244,6 +259,8 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
         "config": config.to_json(),
         "provenance": dict(origin, code_fingerprints=run.code_fingerprints),
         "protocol": ("reference (best epoch chosen on test)" if select_on == "test"
+                     else f"validation (best epoch chosen on the --split {config.split} "
+                          f"validation part)" if dataset.vocabulary is not None
                      else "validation (best epoch chosen on a held-out 10% of train)"),
         "selected_on": select_on,
         "optimizer": type(model.optimizer).__name__,  # what --optimizer (auto) resolved to
@@ -345,6 +362,8 @@ def export_run(config: TrainConfig, dataset: RecDataset, user_table, item_table,
     module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
                                     k=min(k, dataset.num_items),
                                     trained_users=dataset.train.users)
+    if dataset.vocabulary is not None:  # --data-file / tfds: serve the log's own ids
+        module = RawIdServingModule(module, dataset.vocabulary)
     return export_retrieval_model(module, export_dir or config.export_dir, version)
 
 

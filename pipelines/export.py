@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import UnwritableDirError, check_writable  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import export_run, load_for  # pylint: disable=g-import-not-at-top
+    from ahns_tf.data.log_dataset import (is_log_source,  # pylint: disable=g-import-not-at-top
+                                          load_run_dataset)
 
     metrics_path = os.path.join(args.run_dir, "metrics.json")
     weights_path = os.path.join(args.run_dir, "embeddings.npz")
@@ -71,7 +73,10 @@ def main(argv=None) -> int:
     except UnwritableDirError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    dataset = load_for(config)
+    if is_log_source(config):  # the run's own vocabulary and split; the log is not needed
+        dataset = load_run_dataset(args.run_dir, config.dataset)
+    else:
+        dataset = load_for(config)
     tables = np.load(weights_path)
     try:
         path = export_run(config, dataset, tables["user_embeddings"], tables["item_embeddings"],

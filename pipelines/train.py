@@ -17,7 +17,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras 2
-from ahns_tf.config import BACKBONES, OPTIMIZERS, STRATEGIES, TrainConfig
+from ahns_tf.config import BACKBONES, LOG_SPLITS, OPTIMIZERS, STRATEGIES, TrainConfig
 from ahns_tf.config_file import load_config_file
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB
 from ahns_tf.samplers import METHODS
@@ -60,6 +60,27 @@ _HELP = {
     "cpu_devices": "--strategy mirrored: split the CPU into N logical devices (no GPU)",
     "local_cluster": "--strategy parameter_server: start W workers and P parameter servers "
                      "in this process on 127.0.0.1, as 'W,P' (trials and tests)",
+    "data_file": "a log with raw ids, one interaction a row: .csv, .tsv (.gz allowed) or "
+                 ".parquet with a header; --dataset then only names the run",
+    "user_col": "--data-file/tfds: user id column (default: user_id)",
+    "item_col": "--data-file/tfds: item id column (default: item_id)",
+    "time_col": "--data-file/tfds: time column, numbers or ISO 8601 (default: timestamp, "
+                "when the log has it)",
+    "rating_col": "--data-file/tfds: numeric rating column (default: none)",
+    "min_rating": "keep interactions rated >= this (needs --rating-col)",
+    "min_user_interactions": "k-core: drop users with fewer interactions, repeatedly with "
+                             "--min-item-interactions (default: 1)",
+    "min_item_interactions": "k-core: drop items with fewer interactions (default: 1)",
+    "split": "--data-file/tfds: random (per user, seeded), leave_one_out (each user's last "
+             "interaction by time is test, the one before validation) or temporal (one "
+             "global time cutoff)",
+    "test_ratio": "random: share of each user's interactions for test; temporal: share of "
+                  "all, the latest (default: 0.2)",
+    "valid_ratio": "random/temporal: share for validation under --select-on valid "
+                   "(default: 0.1)",
+    "tfds_data_dir": "--dataset tfds:NAME: the TFDS data folder (read offline)",
+    "warm_start": "RUN_DIR of an earlier --data-file/tfds run: ids seen there start from "
+                  "their embeddings, new ids from fresh ones",
     "eval_users": "evaluate a fixed, seeded sample of this many users per split (large "
                   "catalogues; default: all users with held-out items)",
 }
@@ -87,11 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "temperature"):
             kind = float
         elif field.name in ("num_candidates", "num_users", "num_items", "num_negatives", "top_n",
-                            "eval_users", "cpu_devices"):
+                            "eval_users", "cpu_devices", "min_user_interactions",
+                            "min_item_interactions"):
             kind = int
+        elif field.name in ("min_rating", "test_ratio", "valid_ratio"):
+            kind = float
         elif field.name in ("data_dir", "output_dir", "export_dir", "dataset", "sampler",
                             "select_on", "select_metric", "optimizer", "backbone",
-                            "strategy", "local_cluster"):
+                            "strategy", "local_cluster", "data_file", "user_col",
+                            "item_col", "time_col", "rating_col", "split",
+                            "tfds_data_dir", "warm_start"):
             kind = str
         if field.name == "refit":
             parser.add_argument(flag, action="store_true", default=None,
@@ -107,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
             ["valid", "test"] if field.name == "select_on" else (
                 list(OPTIMIZERS) if field.name == "optimizer" else (
                     list(BACKBONES) if field.name == "backbone" else (
-                        list(STRATEGIES) if field.name == "strategy" else None))))
+                        list(STRATEGIES) if field.name == "strategy" else (
+                            list(LOG_SPLITS) if field.name == "split" else None)))))
         text = _HELP.get(field.name, field.name.replace("_", " "))
         if field.default is not None and "default" not in text:
             text += f" (default: {field.default})"

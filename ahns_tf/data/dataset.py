@@ -28,6 +28,10 @@ class RecDataset:
             from ranking).
         valid: held-out interactions for model selection, or None.
         test: held-out interactions for the final report.
+        vocabulary: for logs with raw ids (``--data-file``, ``tfds:``), the
+            `ahns_tf.data.vocabulary.Vocabulary` of the dense ids; else None.
+        assignments: for such logs, the pyarrow table of which interaction
+            went to which part (saved with the run as ``split.parquet``).
     """
 
     name: str
@@ -36,6 +40,8 @@ class RecDataset:
     train: reader.Interactions
     valid: Optional[reader.Interactions]
     test: reader.Interactions
+    vocabulary: Optional[object] = None
+    assignments: Optional[object] = None
 
     def known_interactions(self):
         """``(users, items)`` of every training-file interaction: train plus validation.

@@ -120,6 +120,20 @@ class RetrievalServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
     def top_k(self, user_id):
+        return self.retrieve(user_id)
+
+    def retrieve(self, user_id, extra_excluded=None):
+        """``serving_default``'s answer, optionally excluding more items for known users.
+
+        Args:
+            user_id: int64 [B] user ids.
+            extra_excluded: ragged int64 [B, None] item ids in ``[0, num_items)``
+                also never returned to a known user (on top of the training
+                history), or None.
+
+        Returns:
+            ``{"item_ids": [B, K], "scores": [B, K], "known_user": [B]}``.
+        """
         tf.debugging.assert_less_equal(
             tf.size(user_id), self.max_batch_size,
             message=f"serving_default takes at most max_batch_size {self.max_batch_size} "
@@ -127,6 +141,8 @@ class RetrievalServingModule(tf.Module):
         known, safe = self._known_user(user_id)
         excluded = tf.cast(tf.gather(tf.RaggedTensor.from_row_splits(
             self.exclude_items, self.exclude_row_splits), safe), tf.int64)    # [B, None]
+        if extra_excluded is not None:
+            excluded = tf.concat([excluded, extra_excluded], axis=1)          # [B, None]
         # Scored `chunk` items at a time with a running top-K: memory per request is
         # [B, chunk] scores, whatever the catalogue size (see streaming_top_k).
         batch_size = tf.maximum(tf.size(user_id, out_type=tf.int64), 1)
