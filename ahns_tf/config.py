@@ -228,6 +228,7 @@ def _check_strategy(c: TrainConfig) -> None:
                              "so sharding them over parameter servers saves nothing; use "
                              "--strategy mirrored or multi_worker with LightGCN")
 
+
 def _check_log_settings(c: TrainConfig) -> None:
     """Checks the flags of logs with raw ids (--data-file, tfds:NAME, --split, ...)."""
     if c.split not in LOG_SPLITS:
