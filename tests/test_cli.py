@@ -42,6 +42,8 @@ def test_dataset_defaults_follow_the_reference_readme():
     (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
     (["--select-metric", "recall@10"], "--select-metric must be"),
     (["--optimizer", "sgd"], "invalid choice: 'sgd'"),
+    (["--data-file", "log.csv", "--warm-start", "runs/day1", "--strategy", "parameter_server"],
+     "--warm-start with --strategy parameter_server is not supported"),
 ])
 def test_invalid_hyperparameters_fail_before_any_work(tmp_path, flags, message):
     out = _train("--dataset", "nowhere", "--output-dir", str(tmp_path / "run"), *flags,
