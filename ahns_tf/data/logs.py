@@ -20,6 +20,22 @@ from ahns_tf.data.reader import DataFormatError
 
 #: Column name used when ``--time-col`` is not given and the file has it.
 DEFAULT_TIME_COL = "timestamp"
+
+
+def column_roles(available, user_col: str, item_col: str, time_col, rating_col):
+    """The time column to use and each role's ``(role, column, flag)``, for files and TFDS.
+
+    ``time_col`` None becomes `DEFAULT_TIME_COL` when `available` has it.
+
+    Example:
+
+    >>> column_roles(["u", "i", "timestamp"], "u", "i", None, None)[0]
+    'timestamp'
+    """
+    if time_col is None and DEFAULT_TIME_COL in available:
+        time_col = DEFAULT_TIME_COL
+    return time_col, [("user", user_col, "--user-col"), ("item", item_col, "--item-col"),
+                      ("time", time_col, "--time-col"), ("rating", rating_col, "--rating-col")]
 _DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 _PARQUET = (".parquet", ".pq")
 
@@ -177,10 +193,7 @@ def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
         raise FileNotFoundError(f"--data-file {path}: no such file")
     kind = file_kind(path)
     names = _header(path, kind)
-    if time_col is None and DEFAULT_TIME_COL in names:
-        time_col = DEFAULT_TIME_COL
-    roles = [("user", user_col, "--user-col"), ("item", item_col, "--item-col"),
-             ("time", time_col, "--time-col"), ("rating", rating_col, "--rating-col")]
+    time_col, roles = column_roles(names, user_col, item_col, time_col, rating_col)
     for role, name, flag in roles:
         if name is not None and name not in names:
             raise DataFormatError(path, 1 if kind != "parquet" else None,

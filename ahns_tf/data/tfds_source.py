@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import tensorflow_datasets as tfds
 
-from ahns_tf.data.logs import DEFAULT_TIME_COL, as_type, check_present
+from ahns_tf.data.logs import as_type, check_present, column_roles
 from ahns_tf.data.reader import DataFormatError
 
 #: Examples per batch when converting a TFDS dataset to columns.
@@ -53,10 +53,7 @@ def read_tfds(name: str, data_dir=None, user_col: str = "user_id", item_col: str
                               f"{data_dir!r}; prepare it there first (tfds build {name} "
                               f"--data_dir DIR) ({type(e).__name__}: {str(e)[:200]})") from None
     features = list(datasets[0].element_spec)
-    if time_col is None and DEFAULT_TIME_COL in features:
-        time_col = DEFAULT_TIME_COL
-    roles = [("user", user_col, "--user-col"), ("item", item_col, "--item-col"),
-             ("time", time_col, "--time-col"), ("rating", rating_col, "--rating-col")]
+    time_col, roles = column_roles(features, user_col, item_col, time_col, rating_col)
     for role, column, flag in roles:
         if column is not None and column not in features:
             raise DataFormatError(source, None, f"no {role} feature '{column}' ({flag}); its "
