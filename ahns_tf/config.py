@@ -222,6 +222,10 @@ def _check_strategy(c: TrainConfig) -> None:
         if len(parts) != 2 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
             raise ValueError(f"--local-cluster must be W,P with W workers >= 1 and P parameter "
                              f"servers >= 1, e.g. 2,2; got {c.local_cluster!r}")
+    if c.refit and c.strategy in ("multi_worker", "parameter_server"):
+        raise ValueError(f"--refit runs two trainings in one process, which is not supported "
+                         f"with --strategy {c.strategy}; use --strategy none or mirrored, or "
+                         f"train the selected number of epochs as a second job")
     if c.strategy == "parameter_server":
         if c.backbone == "lightgcn" and c.layers:
             raise ValueError("--backbone lightgcn propagates over the whole tables every step, "

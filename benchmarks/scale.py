@@ -4,7 +4,7 @@ Usage:
     python -m benchmarks.scale --data-dir ../scale-data --tools-dir ../shared/data/ahns
 
 For tools (the baseline row) and synthetic sets of 10^4, 10^5 and 10^6 items
-(users alike, about 50 interactions per user; `benchmarks.synthetic`, generated into
+(users alike, 37 to 50 interactions per user; `benchmarks.synthetic`, generated into
 ``--data-dir`` when missing), all in one run, one point after another, each in
 its own process so its peak RSS is its own (`os.wait4`):
 
@@ -37,8 +37,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 #: name -> (users, items, interactions asked, training epochs); the generator drops
-#: duplicate draws (about 8% here), so the files hold about 50 interactions per user:
-#: 5x10^7 at the largest point.
+#: duplicate draws (8% at 10^6 items, a third at 10^4), so the files hold about 37, 46 and
+#: 50 interactions per user: 5x10^7 at the largest point.
 POINTS = {
     "synth-1e4": (10_000, 10_000, 545_000, 3),
     "synth-1e5": (100_000, 100_000, 5_450_000, 2),

@@ -44,6 +44,9 @@ def test_dataset_defaults_follow_the_reference_readme():
     (["--optimizer", "sgd"], "invalid choice: 'sgd'"),
     (["--data-file", "log.csv", "--warm-start", "runs/day1", "--strategy", "parameter_server"],
      "--warm-start with --strategy parameter_server is not supported"),
+    (["--refit", "--strategy", "multi_worker"],
+     "--refit runs two trainings in one process, which is not supported with --strategy "
+     "multi_worker"),
 ])
 def test_invalid_hyperparameters_fail_before_any_work(tmp_path, flags, message):
     out = _train("--dataset", "nowhere", "--output-dir", str(tmp_path / "run"), *flags,

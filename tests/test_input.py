@@ -61,3 +61,13 @@ def test_resuming_at_epoch_k_gives_the_uninterrupted_runs_batches():
 def test_bad_input_is_refused_with_the_value(users, items, batch_size, match):
     with pytest.raises(ValueError, match=match):
         training_pairs(users, items, batch_size=batch_size)
+
+
+@pytest.mark.parametrize("n", [65_537, 5, 2])
+def test_every_pair_once_when_n_minus_1_is_a_power_of_two(n):
+    # TF 2.21's index_shuffle is not a permutation when max_index is 4^j (j >= 8): with
+    # max_index = 65,536 the value 65,536 never comes out and another comes twice.
+    items = np.arange(n)
+    for epoch in _epochs(training_pairs(items % 1000, items, batch_size=2048, seed=SEED),
+                         n, 2048, 2):
+        assert sorted(np.concatenate([i for _, i in epoch]).tolist()) == items.tolist()

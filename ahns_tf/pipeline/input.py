@@ -19,7 +19,9 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
 
     Position ``j`` of epoch ``e`` holds pair
     ``index_shuffle(j, seed=stream_seed(seed, "shuffle", e), max_index=n - 1)``
-    (`tf.random.experimental.index_shuffle`, `ahns_tf.random_streams`): a
+    (`tf.random.experimental.index_shuffle`, `ahns_tf.random_streams`; when
+    ``n - 1`` is a power of 2, a one-step cycle walk over ``[0, n]`` instead,
+    because TF's op misses its max_index at powers of 4): a
     keyed permutation computed per batch, so no epoch-sized permutation is ever
     materialised (extra memory is O(batch), not O(n)), and the stream is a pure
     function of ``(seed, epoch)``: the same seed gives the same batches, and a
@@ -67,12 +69,21 @@ def training_pairs(users, items, batch_size: int = 2048, seed: int = 0,
         pairs = tf.convert_to_tensor(pairs)                                   # [n, 2]
     batch_size = int(batch_size)
     num_batches = steps_per_epoch(num_pairs, batch_size)
+    # TF 2.21's index_shuffle is no permutation when max_index is a power of 4 (>= 4^8: the
+    # value max_index never comes out). Then shuffle [0, n] and walk the cycle once: the
+    # position that drew n takes the value position n draws, a permutation of [0, n).
+    walk = num_pairs > 1 and (num_pairs - 1) & (num_pairs - 2) == 0   # n - 1 a power of 2
+    max_index = num_pairs if walk else num_pairs - 1
 
     def batch(epoch, i):
         # Positions i*B .. min((i+1)*B, n) - 1 of epoch `epoch`'s keyed permutation.
         positions = tf.range(i * batch_size, tf.minimum((i + 1) * batch_size, num_pairs))
-        idx = tf.random.experimental.index_shuffle(
-            positions, seed=stream_seed(seed, "shuffle", epoch), max_index=num_pairs - 1)
+        key = stream_seed(seed, "shuffle", epoch)
+        idx = tf.random.experimental.index_shuffle(positions, seed=key, max_index=max_index)
+        if walk:
+            last = tf.random.experimental.index_shuffle(tf.constant(num_pairs, tf.int64),
+                                                        seed=key, max_index=max_index)
+            idx = tf.where(idx == num_pairs, last, idx)
         rows = tf.cast(tf.gather(pairs, idx), tf.int64)                       # [B, 2]
         return rows[:, 0], rows[:, 1]
 
