@@ -45,6 +45,9 @@ def topk_metrics(relevance, num_relevant, ks):
     return out
 
 
+#: Scores held at a time by default by a streamed ranking ([batch, SCORE_BUDGET / batch]
+#: float32, 256 MB): the evaluator's item chunk, and serving's per request.
+SCORE_BUDGET = 2**26
 #: Scores per block in `chunk_top_k`'s first pass.
 TOP_K_BLOCK = 64
 
@@ -181,7 +184,7 @@ class FullRankingEvaluator:
         ks: cut-offs. Defaults to (20, 50).
         batch_size: users per batch. Defaults to 4096.
         item_chunk: items scored at a time; None (default) picks
-            ``2**26 / batch_size`` (256 MB of float32 scores), at least max(ks).
+            ``SCORE_BUDGET / batch_size`` (256 MB of float32 scores), at least max(ks).
         max_users: evaluate a seeded sample of this many users (None: all).
         seed: seed of that sample.
 
@@ -209,7 +212,7 @@ class FullRankingEvaluator:
         self.ks = ks
         self.num_items = int(num_items)
         self.batch_size = int(batch_size)
-        self.item_chunk = int(item_chunk or max(max(ks), 2**26 // self.batch_size))
+        self.item_chunk = int(item_chunk or max(max(ks), SCORE_BUDGET // self.batch_size))
         if self.item_chunk < max(ks):
             raise ValueError(f"item_chunk must be >= max(ks) {max(ks)}, got {item_chunk!r}")
         held_keys = sorted_unique(np.asarray(heldout[0], np.int64) * self.num_items

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.evaluation.ranking import streaming_top_k
-from ahns_tf.export.serving import SCORE_BUDGET, RetrievalServingModule
+from ahns_tf.export.serving import RetrievalServingModule
 
 _STRING = tf.TensorSpec([None], tf.string, name="user_id")
 
@@ -93,11 +93,8 @@ class RawIdServingModule(tf.Module):
         # Unknown users: the most popular items without theirs, as a top-K of popularity
         # (a 1-dim "embedding": score = 1 x share), with the same masking.
         batch = tf.shape(user_id)[0]
-        chunk = (tf.constant(self.inner.item_chunk, tf.int64) if self.inner.item_chunk else
-                 tf.maximum(tf.constant(self.k, tf.int64),             # as the inner module
-                            SCORE_BUDGET // tf.maximum(tf.cast(batch, tf.int64), 1)))
         scores, ids = streaming_top_k(tf.ones([batch, 1]), self.popularity, extra, self.k,
-                                      chunk)                             # [B, K] each
+                                      self.inner.chunk_for(batch))       # [B, K] each
         ids = tf.where(tf.math.is_inf(scores), tf.constant(-1, tf.int64), ids)
         known = result["known_user"][:, None]
         return self._answer({"item_ids": tf.where(known, result["item_ids"], ids),

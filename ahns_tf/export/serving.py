@@ -4,14 +4,11 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.data.grouping import items_by_user
-from ahns_tf.evaluation.ranking import streaming_top_k
+from ahns_tf.evaluation.ranking import SCORE_BUDGET, streaming_top_k
 
 #: Default cap on the users in one ``serving_default`` request; a larger batch is
 #: refused with INVALID_ARGUMENT instead of exhausting the server's memory.
 MAX_BATCH_SIZE = 1024
-#: Scores one request holds at a time by default: [batch, SCORE_BUDGET / batch] float32,
-#: 256 MB. A request of one user scores 2**26 items in one block; 1024 users, 65,536.
-SCORE_BUDGET = 2**26
 
 
 class RetrievalServingModule(tf.Module):
@@ -122,6 +119,16 @@ class RetrievalServingModule(tf.Module):
     def top_k(self, user_id):
         return self.retrieve(user_id)
 
+    def chunk_for(self, batch_size) -> tf.Tensor:
+        """Items scored at a time for a request of `batch_size` users (int64 scalar).
+
+        `item_chunk` when given, else ``SCORE_BUDGET / batch_size``, at least k.
+        """
+        if self.item_chunk is not None:
+            return tf.constant(self.item_chunk, tf.int64)
+        batch_size = tf.maximum(tf.cast(batch_size, tf.int64), 1)
+        return tf.maximum(tf.constant(self.k, tf.int64), SCORE_BUDGET // batch_size)
+
     def retrieve(self, user_id, extra_excluded=None):
         """``serving_default``'s answer, optionally excluding more items for known users.
 
@@ -143,14 +150,11 @@ class RetrievalServingModule(tf.Module):
             self.exclude_items, self.exclude_row_splits), safe), tf.int64)    # [B, None]
         if extra_excluded is not None:
             excluded = tf.concat([excluded, extra_excluded], axis=1)          # [B, None]
-        # Scored `chunk` items at a time with a running top-K: memory per request is
+        # Scored chunk_for(B) items at a time with a running top-K: memory per request is
         # [B, chunk] scores, whatever the catalogue size (see streaming_top_k).
-        batch_size = tf.maximum(tf.size(user_id, out_type=tf.int64), 1)
-        chunk = (tf.constant(self.item_chunk, tf.int64) if self.item_chunk is not None else
-                 tf.maximum(tf.constant(self.k, tf.int64), SCORE_BUDGET // batch_size))
         top_scores, top_ids = streaming_top_k(
             tf.gather(self.user_embeddings, safe), self.item_embeddings, excluded, self.k,
-            chunk)                                                            # [B, K] each
+            self.chunk_for(tf.size(user_id)))                                # [B, K] each
         # -inf marks an excluded item: a user with fewer than K unseen items gets -1 there.
         top_ids = tf.where(tf.math.is_inf(top_scores), tf.constant(-1, tf.int64), top_ids)
         batch = tf.shape(user_id)[0]
