@@ -7,6 +7,7 @@ from ahns_tf import paper, plots
 from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
 from ahns_tf.provenance import code_fingerprint, describe
+from ahns_tf.refit import phase_dirs
 from ahns_tf.runs.checkpoint import RUN_LOCATION_KEYS, changed_settings
 from ahns_tf.runs.progress import ProgressFiles
 from ahns_tf.training import train
@@ -72,8 +73,8 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
     fingerprints, or none) is discarded before training, not returned or resumed.
     """
     config = config.resolved()
-    folders = ([os.path.join(config.output_dir, phase) for phase in ("select", "refit")]
-               if config.refit else [config.output_dir])   # --refit: two runs (ahns_tf/refit.py)
+    folders = (phase_dirs(config.output_dir) if config.refit   # --refit: two runs
+               else [config.output_dir])
     for folder in folders:
         files = ProgressFiles(folder)
         if files.paths():

@@ -29,6 +29,11 @@ PROTOCOL = ("validation + refit (epochs chosen on a held-out 10% of train, then 
             "all of train for that many epochs; test evaluated once)")
 
 
+def phase_dirs(output_dir: str) -> tuple:
+    """The folders of the two phases' runs: ``(<output_dir>/select, <output_dir>/refit)``."""
+    return os.path.join(output_dir, "select"), os.path.join(output_dir, "refit")
+
+
 def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool = False,
                      **train_kwargs) -> dict:
     """Runs the select and refit phases; returns the refit run's labelled metrics.
@@ -60,15 +65,14 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     if config.select_on != "valid":
         raise ValueError(f"--refit chooses the epochs on validation: it needs --select-on "
                          f"valid, got {config.select_on!r}")
-    select = dataclasses.replace(config, refit=False,
-                                 output_dir=os.path.join(config.output_dir, "select"))
+    select_dir, refit_dir = phase_dirs(config.output_dir)
+    select = dataclasses.replace(config, refit=False, output_dir=select_dir)
     chosen = train(select, export=False, overwrite=overwrite, evaluate_test=False,
                    **train_kwargs)
     epochs = int(chosen["best_epoch"])
     # The whole train.txt (select_on='test' holds nothing out); evaluated only after epoch E.
     refit = dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
-                                eval_every=epochs, patience=0,
-                                output_dir=os.path.join(config.output_dir, "refit"))
+                                eval_every=epochs, patience=0, output_dir=refit_dir)
     result = train(refit, export=export, overwrite=overwrite, **train_kwargs)
     result = dict(result, config=config.to_json(), protocol=PROTOCOL, selected_on="valid+refit",
                   refit={"selected_epoch": epochs, "valid": chosen["valid"],

@@ -27,12 +27,13 @@ def _config(args, **kw):
 
 
 def read(args) -> dict:
+    from ahns_tf.data.reader import sorted_unique
     from ahns_tf.training import load_for
     start = time.perf_counter()
     dataset = load_for(_config(args))
     seconds = time.perf_counter() - start
     known = dataset.known_interactions()                  # everything the export excludes
-    users = np.random.default_rng(0).choice(np.unique(dataset.train.users), USERS_CHECKED,
+    users = np.random.default_rng(0).choice(sorted_unique(dataset.train.users), USERS_CHECKED,
                                             replace=False)
     keep = np.isin(known[0], users)
     np.savez(args.out + ".served.npz", users=users, known_users=known[0][keep],
