@@ -1,6 +1,7 @@
 """One training run: data -> tf.data -> sampler -> model -> evaluation -> export."""
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
 from ahns_tf.models.optimizers import (FusedAdam, LazyAdam, ShardableAdam, ShardableLazyAdam,
-                                       choose_optimizer)
+                                       choose_optimizer, resolve_optimizer_setting)
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
 from ahns_tf.provenance import provenance
@@ -189,9 +190,12 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         config.patience, config.epochs)
     parameter_servers = config.strategy == "parameter_server"
     guard = NumericGuard(per_batch=not parameter_servers)  # PS refuses batch-level callbacks
+    # "auto" and the optimizer it resolves to for these tables are the same run.
+    resolve = functools.partial(resolve_optimizer_setting,
+                                num_rows=dataset.num_users + dataset.num_items)
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(),
-                       code_fingerprint=origin["code_fingerprint"])
+                       code_fingerprint=origin["code_fingerprint"], resolve=resolve)
     lock = RunLock(config.output_dir)  # one process per run directory, until we return
     lock.acquire()
     try:
