@@ -1,15 +1,17 @@
 """The honest protocol: choose the epochs on validation, retrain on all of train, test once.
 
 The paper (and the reference code) pick each run's best epoch on the test
-split. ``--select-on valid`` picks it on a held-out 10% of train instead, but
-then trains on only 90% of the data. ``--refit`` closes that gap, as
-scikit-learn's ``refit`` does for a grid search:
+split. ``--select-on valid`` picks it on a validation split instead (a
+held-out 10% of train.txt by default, ``valid.txt`` if present, or a log's
+``--split``/``--valid-ratio`` part), but then trains without it. ``--refit``
+closes that gap, as scikit-learn's ``refit`` does for a grid search:
 
-1. **select**: train on 90% of train, evaluating on the held-out 10% every
+1. **select**: train without the validation split, evaluating on it every
    ``eval_every`` epochs; the test split is never evaluated (its result has no
    ``test`` entry). The best validation epoch ``E`` is kept.
-2. **refit**: train afresh on all of train.txt for exactly ``E`` epochs and
-   evaluate the test split once, after the last epoch.
+2. **refit**: train afresh on all of train.txt (a log: its training and
+   validation parts) for exactly ``E`` epochs and evaluate the test split
+   once, after the last epoch.
 
 Each phase is an ordinary run in its own sub-folder (``select/``, ``refit/``)
 with its own checkpoints, so an interrupted refit resumes where it stopped;
@@ -21,12 +23,10 @@ import dataclasses
 import json
 import os
 
+from ahns_tf import protocols
 from ahns_tf.config import TrainConfig
 from ahns_tf.export import atomic_write_text
 from ahns_tf.training import train
-
-PROTOCOL = ("validation + refit (epochs chosen on a held-out 10% of train, then retrained on "
-            "all of train for that many epochs; test evaluated once)")
 
 
 def phase_dirs(output_dir: str) -> tuple:
@@ -47,7 +47,8 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
 
     Returns:
         The content of ``<output_dir>/metrics.json``: the refit run's result
-        with ``protocol``, ``selected_on='valid+refit'`` and a ``refit`` entry
+        with ``protocol`` (naming the validation split the epochs were chosen
+        on), ``selected_on='valid+refit'`` and a ``refit`` entry
         (selected epoch, validation metrics at it, the two runs' folders).
 
     Raises:
@@ -74,7 +75,12 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     refit = dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
                                 eval_every=epochs, patience=0, output_dir=refit_dir)
     result = train(refit, export=export, overwrite=overwrite, **train_kwargs)
-    result = dict(result, config=config.to_json(), protocol=PROTOCOL, selected_on="valid+refit",
+    # The split the selection run chose on (a run finished before metrics.json recorded it:
+    # the config's words, assuming no valid.txt).
+    validation = chosen.get("validation_split") or protocols.validation_split(config, False)
+    result = dict(result, config=config.to_json(),
+                  protocol=protocols.refit_protocol(config, validation),
+                  selected_on="valid+refit", validation_split=validation,
                   refit={"selected_epoch": epochs, "valid": chosen["valid"],
                          "select_dir": select.output_dir, "refit_dir": refit.output_dir})
     atomic_write_text(os.path.join(config.output_dir, "metrics.json"),

@@ -1,6 +1,7 @@
 """One training run: data -> tf.data -> sampler -> model -> evaluation -> export."""
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -23,9 +24,10 @@ from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.models.lightgcn import LightGCN
 from ahns_tf.models.losses import BPRLoss
 from ahns_tf.models.optimizers import (FusedAdam, LazyAdam, ShardableAdam, ShardableLazyAdam,
-                                       choose_optimizer)
+                                       choose_optimizer, resolve_optimizer_setting)
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch, training_pairs
+from ahns_tf import protocols
 from ahns_tf.provenance import provenance
 from ahns_tf.runs import (NonFiniteLossError, NumericGuard, ResumableRun, RunConflictError,
                           RunLock, check_writable)
@@ -189,9 +191,12 @@ def train(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
         config.patience, config.epochs)
     parameter_servers = config.strategy == "parameter_server"
     guard = NumericGuard(per_batch=not parameter_servers)  # PS refuses batch-level callbacks
+    # "auto" and the optimizer it resolves to for these tables are the same run.
+    resolve = functools.partial(resolve_optimizer_setting,
+                                num_rows=dataset.num_users + dataset.num_items)
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(),
-                       code_fingerprint=origin["code_fingerprint"])
+                       code_fingerprint=origin["code_fingerprint"], resolve=resolve)
     lock = RunLock(config.output_dir)  # one process per run directory, until we return
     lock.acquire()
     try:
@@ -255,13 +260,12 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
 
     evaluation.restore_best()
     final = evaluation.evaluate_now()
+    validation = protocols.validation_split(config, protocols.valid_from_file(dataset))
     result = {
         "config": config.to_json(),
         "provenance": dict(origin, code_fingerprints=run.code_fingerprints),
-        "protocol": ("reference (best epoch chosen on test)" if select_on == "test"
-                     else f"validation (best epoch chosen on the --split {config.split} "
-                          f"validation part)" if dataset.vocabulary is not None
-                     else "validation (best epoch chosen on a held-out 10% of train)"),
+        "protocol": (protocols.REFERENCE if select_on == "test"
+                     else protocols.selection_protocol(validation)),
         "selected_on": select_on,
         "optimizer": type(model.optimizer).__name__,  # what --optimizer (auto) resolved to
         "dataset": {"name": dataset.name, **dataset.stats()},
@@ -285,6 +289,8 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
     }
     for split in final:
         result[split] = {k: v for k, v in final[split].items() if k != "eval_seconds"}
+    if select_on == "valid":  # what the epochs were chosen on (--refit's label reuses it)
+        result["validation_split"] = validation
     if not chief:
         result["written_by"] = "the chief"  # metrics.json, TensorBoard logs, export
         return result

@@ -5,9 +5,11 @@ Usage (after `python -m pipelines.export --run-dir runs/benchmarks/sports-ahns-t
 
     python benchmarks/serving.py --model-dir saved_models/sports
 
-This script imports only TensorFlow and numpy (never ahns_tf), as TF Serving would load the
-model. It times single calls of the signature with random known user ids, after a warm-up, and
-writes benchmarks/results/serving.json and serving.md (p50/p99 in milliseconds).
+This script imports only TensorFlow and numpy (never the ahns_tf package), as TF Serving would
+load the model; it loads two standard-library-and-numpy files of the library on their own
+(provenance.py for the record, atomic.py for the writes). It times single calls of the signature
+with random known user ids, after a warm-up, and writes benchmarks/results/serving.json and
+serving.md (p50/p99 in milliseconds), each atomically: a failed write keeps the old file.
 """
 
 import argparse
@@ -23,11 +25,12 @@ import tensorflow as tf
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _provenance_module():
-    """ahns_tf/provenance.py loaded on its own (standard library only), not the ahns_tf package."""
+def _library_module(name: str):
+    """``ahns_tf/<name>.py`` loaded on its own (standard library and numpy only), not the
+    ahns_tf package (which would set up tf-keras)."""
     import importlib.util  # pylint: disable=import-outside-toplevel
-    path = os.path.join(os.path.dirname(HERE), "ahns_tf", "provenance.py")
-    spec = importlib.util.spec_from_file_location("ahns_provenance", path)
+    path = os.path.join(os.path.dirname(HERE), "ahns_tf", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"ahns_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -56,6 +59,34 @@ def measure(fn, num_users, batch_size, requests, warmup, seed):
             "p99_ms": float(np.percentile(ms, 99)), "mean_ms": float(ms.mean())}
 
 
+def write_results(output: str, payload: dict, records) -> str:
+    """Writes ``serving.json`` and ``serving.md`` into `output`, each atomically.
+
+    Args:
+        output: the results folder (created if missing).
+        payload: what `main` measured (``provenance``, ``model``, sizes, ``machine``,
+            ``results``).
+        records: the loaded ``ahns_tf/provenance.py`` (`_library_module`).
+
+    Returns:
+        The Markdown report.
+    """
+    atomic = _library_module("atomic")  # temp file + fsync + rename: old file or new, never half
+    atomic.atomic_write_text(os.path.join(output, "serving.json"), json.dumps(payload, indent=2))
+    lines = ["# Serving latency of `serving_default` (plain `tf.saved_model.load`, in-process)", "",
+             f"Produced by {records.payload_origin(payload)}. Model: {payload['num_users']} users "
+             f"x {payload['num_items']} items, "
+             f"dim {payload['dim']}, K {payload['k']}, training items excluded. Machine: "
+             f"{json.dumps(payload['machine'])}", "",
+             "| batch size | requests | p50 ms | p99 ms | mean ms |", "|---|---|---|---|---|"]
+    for r in payload["results"]:
+        lines.append(f"| {r['batch_size']} | {r['requests']} | {r['p50_ms']:.2f} | "
+                     f"{r['p99_ms']:.2f} | {r['mean_ms']:.2f} |")
+    report = "\n".join(lines) + "\n"
+    atomic.atomic_write_text(os.path.join(output, "serving.md"), report)
+    return report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,7 +96,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     args = parser.parse_args()
-    records = _provenance_module()
+    records = _library_module("provenance")
     origin = records.provenance()
     path = latest_version(args.model_dir)
     model = tf.saved_model.load(path)
@@ -80,22 +111,7 @@ def main():
                            "tensorflow": tf.__version__,
                            "date": datetime.date.today().isoformat()},
                "results": rows}
-    os.makedirs(args.output, exist_ok=True)
-    with open(os.path.join(args.output, "serving.json.tmp"), "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(os.path.join(args.output, "serving.json.tmp"), os.path.join(args.output, "serving.json"))
-    lines = ["# Serving latency of `serving_default` (plain `tf.saved_model.load`, in-process)", "",
-             f"Produced by {records.payload_origin(payload)}. Model: {num_users} users x "
-             f"{num_items} items, "
-             f"dim {dim}, K {payload['k']}, training items excluded. Machine: "
-             f"{json.dumps(payload['machine'])}", "",
-             "| batch size | requests | p50 ms | p99 ms | mean ms |", "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['batch_size']} | {r['requests']} | {r['p50_ms']:.2f} | "
-                     f"{r['p99_ms']:.2f} | {r['mean_ms']:.2f} |")
-    with open(os.path.join(args.output, "serving.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_results(args.output, payload, records), end="")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from ahns_tf.atomic import atomic_write_text  # noqa: E402  pylint: disable=g-import-not-at-top
 from ahns_tf.provenance import describe  # noqa: E402  pylint: disable=g-import-not-at-top
 from tuning.report import load_trials  # noqa: E402  pylint: disable=g-import-not-at-top
 
@@ -68,9 +69,7 @@ def main():
                      f"{t['num_candidates']} | {t.get('recall@20', float('nan')):.4f} | "
                      f"{t.get('ndcg@20', float('nan')):.4f} | {t.get('ndcg@50', float('nan')):.4f} |")
     out = os.path.join(HERE, "results", "tuning-tools.md")
-    with open(out + ".tmp", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(out + ".tmp", out)
+    atomic_write_text(out, "\n".join(lines) + "\n")  # temp + fsync + rename: old or new file
     print(f"wrote {out}")
 
 

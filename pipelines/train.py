@@ -11,7 +11,6 @@ SavedModel to ``<export-dir>/<version>/``. Run with ``--help`` for every flag.
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 
@@ -20,6 +19,7 @@ import ahns_tf  # noqa: F401  pylint: disable=g-import-not-at-top  selects Keras
 from ahns_tf.config import BACKBONES, LOG_SPLITS, OPTIMIZERS, STRATEGIES, TrainConfig
 from ahns_tf.config_file import load_config_file
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB
+from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles
 from ahns_tf.samplers import METHODS
 
 _HELP = {
@@ -183,17 +183,17 @@ def resumed_config(run_dir: str) -> TrainConfig:
     Raises:
         ResumeError: no readable progress.json in `run_dir`.
     """
-    path = os.path.join(run_dir, "progress.json")
+    files = ProgressFiles(run_dir)  # owns progress.json's name and format
+    path = files.path
     if not os.path.isfile(path):
         raise ResumeError(f"{path} not found: --resume takes the --output-dir of a run that "
                           f"completed at least one epoch")
     try:
-        with open(path) as f:
-            saved = json.load(f)["config"]
+        saved = dict(files.saved_config())
         saved["ks"] = tuple(saved["ks"])
         saved["output_dir"] = run_dir  # the folder may have been moved since
         return TrainConfig(**saved)
-    except (ValueError, KeyError, TypeError) as e:
+    except READ_ERRORS as e:
         raise ResumeError(f"{path} is unreadable ({type(e).__name__}: {e}); re-run the "
                           f"original command (it falls back to the kept checkpoints), or "
                           f"start afresh with --overwrite") from None

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import assert_entries_close, kill_after_epoch, without_timings_and_paths
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,3 +80,32 @@ def test_resume_of_a_folder_without_a_run_is_an_error(tmp_path):
                          env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "progress.json not found: --resume takes the --output-dir of a run" in out.stderr
+
+
+def test_resume_reads_the_saved_config_through_the_progress_module(tmp_path, monkeypatch):
+    # One module owns progress.json's format (ahns_tf/runs/progress.py): --resume takes the
+    # config from its reader, not from its own json.load of the file.
+    from ahns_tf.runs.progress import ProgressFiles
+    from pipelines.train import resumed_config
+    run = tmp_path / "moved"
+    run.mkdir()
+    (run / "progress.json").write_text(json.dumps({"epoch": 3, "config": {"dataset": "x"}}))
+    seen = []
+
+    def saved_config(files):
+        seen.append(files.path)
+        return {"dataset": "toy", "alpha": 0.25, "ks": [5, 10], "output_dir": "elsewhere"}
+    monkeypatch.setattr(ProgressFiles, "saved_config", saved_config, raising=False)
+    config = resumed_config(str(run))
+    assert seen == [str(run / "progress.json")]
+    assert (config.dataset, config.alpha, config.ks) == ("toy", 0.25, (5, 10))
+    assert config.output_dir == str(run)                 # the folder may have been moved
+
+
+def test_progress_files_give_the_saved_config_and_name_a_damaged_file(tmp_path):
+    from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles
+    (tmp_path / "progress.json").write_text(json.dumps({"epoch": 2, "config": {"lr": 0.5}}))
+    assert ProgressFiles(str(tmp_path)).saved_config() == {"lr": 0.5}
+    (tmp_path / "progress.json").write_text('{"epoch": 2, "config": [1]}')
+    with pytest.raises(READ_ERRORS, match="'config' is not an object"):
+        ProgressFiles(str(tmp_path)).saved_config()

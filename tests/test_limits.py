@@ -67,3 +67,18 @@ def test_the_serving_cap_survives_export_and_reload(tmp_path):
     assert serve(user_id=tf.constant([0, 1, 2, 3], tf.int64))["item_ids"].shape == (4, 2)
     with pytest.raises(tf.errors.InvalidArgumentError, match="max_batch_size 4"):
         serve(user_id=tf.constant([0, 1, 2, 3, 4], tf.int64))
+
+
+def test_a_log_over_the_memory_budget_names_raw_ids_and_log_remedies(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    # items in text order: a, b, c (rows 0-2); c, the last row, is first on line 5.
+    path.write_text("user_id,item_id\nzed,a\nzed,b\namy,a\nzed,c\namy,b\n")
+    # (2 users + 3 items) * 64 dims * 4 bytes * 3 = 3,840 bytes > 1e-9 GB
+    assert main(["--dataset", "mylog", "--data-file", str(path), "--memory-budget-gb", "1e-9",
+                 "--output-dir", str(tmp_path / "run"),
+                 "--export-dir", str(tmp_path / "exp")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:5: 3 distinct item ids" in err and "'c'" in err, err
+    assert "item id 2 " not in err and "remap" not in err and "--num-items" not in err
+    assert "--min-item-interactions" in err and "--memory-budget-gb 1e-09" in err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()

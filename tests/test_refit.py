@@ -3,10 +3,10 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from ahns_tf.config_file import ConfigFileError, load_config_file
-from ahns_tf.refit import PROTOCOL
 from ahns_tf.training import train
 from conftest import toy_train_config
 from pipelines.train import config_from_args
@@ -39,7 +39,10 @@ def test_refit_selects_on_valid_then_trains_all_of_train_for_that_many_epochs(to
 
     with open(out / "metrics.json") as f:
         top = json.load(f)
-    assert top["protocol"] == PROTOCOL and top["selected_on"] == "valid+refit"
+    assert top["protocol"] == ("validation + refit (epochs chosen on a held-out 10% of train, "
+                               "then retrained on all of train.txt for that many epochs; test "
+                               "evaluated once)")
+    assert top["selected_on"] == "valid+refit"
     assert top["config"]["refit"] is True and top["test"] == refit["test"]
     assert top["refit"]["valid"] == select["valid"]
     assert os.path.isdir(top["export_path"]) and str(tmp_path / "sm") in top["export_path"]
@@ -66,3 +69,48 @@ def test_refit_in_a_config_file_must_be_a_boolean(tmp_path):
         load_config_file(str(path))
     path.write_text(json.dumps({"refit": True}))
     assert load_config_file(str(path))["refit"] is True
+
+
+def _csv_log(path, num_users=20, num_items=15, per_user=6, seed=0):
+    """A log of `per_user` distinct items per user, written as a CSV with a time column."""
+    rng = np.random.default_rng(seed)
+    rows = [f"u{u},i{i},{t}" for u in range(num_users)
+            for t, i in enumerate(rng.choice(num_items, per_user, replace=False))]
+    path.write_text("user_id,item_id,timestamp\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_refit_label_of_a_log_run_names_its_split_not_a_10_percent_holdout(tmp_path):
+    data_file = _csv_log(tmp_path / "log.csv")
+    config = toy_train_config(None, tmp_path / "run", dataset="mylog", data_file=data_file,
+                              refit=True, epochs=2, eval_every=1, split="random",
+                              valid_ratio=0.25, test_ratio=0.2)
+    result = train(config, export=False, verbose=0)
+    label = result["protocol"]
+    assert label.startswith("validation + refit") and "10%" not in label, label
+    # --split random --valid-ratio 0.25: 25% of each user's interactions validate.
+    assert "--split random" in label and "25% of each user's interactions" in label, label
+    assert "--valid-ratio 0.25" in label, label
+    with open(tmp_path / "run" / "metrics.json") as f:
+        assert json.load(f)["protocol"] == label
+
+
+def test_refit_label_of_a_text_dataset_names_its_validation_fraction(toy_data_dir, tmp_path):
+    config = toy_train_config(toy_data_dir, tmp_path / "run", refit=True, epochs=2,
+                              eval_every=1, validation_fraction=0.2, export_dir=None)
+    result = train(config, export=False, verbose=0)
+    assert "held-out 20% of train" in result["protocol"], result["protocol"]
+    assert "10%" not in result["protocol"]
+
+
+def test_validation_split_words_for_each_source():
+    from ahns_tf.config import TrainConfig
+    from ahns_tf.protocols import validation_split
+    text = TrainConfig(dataset="tools").resolved()
+    assert validation_split(text, valid_file=False) == "a held-out 10% of train"
+    assert validation_split(text, valid_file=True) == "valid.txt"
+    log = TrainConfig(dataset="m", data_file="m.csv", split="leave_one_out").resolved()
+    assert "each user's second-to-last interaction" in validation_split(log, valid_file=False)
+    log = TrainConfig(dataset="m", data_file="m.csv", split="temporal", valid_ratio=0.05,
+                      test_ratio=0.1).resolved()
+    assert "5% of interactions before the test cutoff" in validation_split(log, False)

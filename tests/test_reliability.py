@@ -181,3 +181,39 @@ def test_run_saved_before_a_setting_existed_still_resumes(tmp_path):
                      defaults=defaults).load_progress()
     with pytest.raises(RunConflictError, match=r"other settings \(optimizer\)"):
         ResumableRun(str(run_dir), now, None).load_progress()  # no defaults: a real difference
+
+
+def test_a_run_saved_with_what_auto_resolves_to_is_the_same_run_under_auto(toy_data_dir,
+                                                                           tmp_path):
+    # toy: 40 users + 30 items = 70 table rows <= AUTO_SPARSE_ROWS (100,000), so --optimizer
+    # auto means dense adam here; a folder saved with "adam" (before auto was the default)
+    # is the same run, in both directions; "lazy_adam" is not, in both directions.
+    for saved, now in (("adam", "auto"), ("auto", "adam")):
+        first = train(_config(toy_data_dir, tmp_path / saved, epochs=2, optimizer=saved),
+                      export=False, verbose=0)
+        again = train(_config(toy_data_dir, tmp_path / saved, epochs=2, optimizer=now),
+                      export=False, verbose=0)
+        assert again["history"] == json.loads(json.dumps(first["history"]))  # not retrained
+    for saved, now in (("lazy_adam", "auto"), ("auto", "lazy_adam")):
+        train(_config(toy_data_dir, tmp_path / f"{saved}-{now}", epochs=2, optimizer=saved),
+              export=False, verbose=0)
+        with pytest.raises(RunConflictError, match=r"other settings \(optimizer\)"):
+            train(_config(toy_data_dir, tmp_path / f"{saved}-{now}", epochs=2, optimizer=now),
+                  export=False, verbose=0)
+
+
+def test_auto_is_compared_by_what_it_resolves_to_for_the_run_s_table_rows():
+    from functools import partial
+    from ahns_tf.models.optimizers import resolve_optimizer_setting
+    from ahns_tf.runs.checkpoint import changed_settings
+    big = partial(resolve_optimizer_setting, num_rows=2_000_000)   # > 100,000: lazy_adam
+    small = partial(resolve_optimizer_setting, num_rows=100_000)   # == 100,000: still adam
+    assert changed_settings({"optimizer": "lazy_adam"}, {"optimizer": "auto"}, resolve=big) == []
+    assert changed_settings({"optimizer": "adam"}, {"optimizer": "auto"},
+                            resolve=big) == ["optimizer"]
+    assert changed_settings({"optimizer": "auto"}, {"optimizer": "adam"}, resolve=small) == []
+    assert changed_settings({"optimizer": "auto"}, {"optimizer": "lazy_adam"},
+                            resolve=small) == ["optimizer"]
+    # A config saved before "optimizer" existed takes the default (auto) before resolving.
+    assert changed_settings({}, {"optimizer": "adam"}, defaults={"optimizer": "auto"},
+                            resolve=small) == []

@@ -32,3 +32,22 @@ def test_a_user_who_interacted_with_every_item_exits_2_naming_user_and_line(tmp_
     path = os.path.join(data, "small", "train.txt")
     assert f"{path}:4" in err and "user 3" in err and "all 10 items" in err
     assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
+
+
+# zed (user row 1: "amy" < "zed") rates a, b, c on lines 2, 3, 5; amy's b at t=10 is the
+# latest of 5 interactions, so --split temporal --test-ratio 0.2 makes only it test, and zed
+# keeps all 3 items in train.
+_FULL_USER_LOG = "user_id,item_id,timestamp\nzed,a,1\nzed,b,2\namy,a,3\nzed,c,4\namy,b,10\n"
+
+
+def test_a_log_user_who_interacted_with_every_item_is_named_by_raw_id_and_line(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text(_FULL_USER_LOG)
+    assert main(["--dataset", "mylog", "--data-file", str(path), "--split", "temporal",
+                 "--select-on", "test", "--ks", "1", "--select-metric", "recall@1",
+                 "--epochs", "1", "--output-dir", str(tmp_path / "run"),
+                 "--export-dir", str(tmp_path / "exp")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2: user 'zed' interacted with all 3 items" in err, err
+    assert "user 1 " not in err                          # not the dense row
+    assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()

@@ -10,11 +10,15 @@ a traceback (or an out-of-memory kill) once training starts:
   silent cap that would rename the metrics;
 * a user interacted with every item, so no negative can be sampled for them.
 
-Each error names the file and line to fix, or the flag to change.
+Each error names the file and line to fix, or the flag to change. For a log
+with raw ids (``--data-file``, ``tfds:NAME``), whose rows are dense indices the
+user never sees, it names the raw id and the line of its first interaction.
 """
 
 import numpy as np
+import pyarrow.compute as pc
 
+from ahns_tf.data.logs import data_position
 from ahns_tf.data.reader import DataFormatError
 
 #: Default of ``--memory-budget-gb``: the embedding tables and Adam slots may use this much.
@@ -63,6 +67,46 @@ def _where(dataset, kind: str, value: int) -> str:
     return dataset.train.path.split("#")[0]
 
 
+def raw_id_at(dataset, kind: str, row: int) -> tuple:
+    """The raw id of dense `row` of a log dataset and where it first occurs in the log.
+
+    Args:
+        dataset: a `RecDataset` with a vocabulary (``--data-file``, ``tfds:NAME``).
+        kind: ``"user"`` or ``"item"``.
+        row: the dense index (embedding row).
+
+    Returns:
+        ``(raw_id, source, position)``: the position is the line (CSV/TSV),
+        row (Parquet) or example (TFDS) of the id's first kept interaction.
+
+    Example:
+
+    ```python
+    raw_id_at(load_log_dataset(config), "user", 1)  # ('zed', 'log.csv', 2)
+    ```
+    """
+    ids = dataset.vocabulary.users if kind == "user" else dataset.vocabulary.items
+    raw = str(ids[row])
+    table = dataset.assignments
+    rows = pc.filter(table.column("row"), pc.equal(table.column(f"{kind}_id"), raw))
+    first = pc.min(rows).as_py()
+    source = dataset.train.path.split("#")[0]
+    return raw, source, None if first is None else data_position(source, first)
+
+
+def _log_budget_error(dataset, kind: str, size: int, dim: int, need: int,
+                      budget_gb: float) -> "DataSettingsError":
+    """The memory-budget error of a log with raw ids: distinct ids, not an id range."""
+    raw, source, position = raw_id_at(dataset, kind, size - 1)
+    where = source if position is None else f"{source}:{position}"
+    return DataSettingsError(
+        f"{where}: {size:,} distinct {kind} ids (the last in text order is {raw!r}, first "
+        f"seen here) need embedding tables with their Adam slots ({dataset.num_users:,} users "
+        f"+ {dataset.num_items:,} items) x {dim} dims x 4 bytes x 3 = {need / 1e9:.2f} GB, over "
+        f"--memory-budget-gb {budget_gb:g}. Keep fewer ids (--min-user-interactions, "
+        f"--min-item-interactions, --min-rating), lower --dim, or raise --memory-budget-gb")
+
+
 def check_memory_budget(dataset, dim: int, budget_gb: float, declared=None) -> None:
     """Raises `DataSettingsError` if the id range's tables exceed `budget_gb`.
 
@@ -77,6 +121,8 @@ def check_memory_budget(dataset, dim: int, budget_gb: float, declared=None) -> N
         return
     kind = "item" if dataset.num_items >= dataset.num_users else "user"
     size = dataset.num_items if kind == "item" else dataset.num_users
+    if dataset.vocabulary is not None:  # raw ids: the rows are dense, name the ids
+        raise _log_budget_error(dataset, kind, size, dim, need, budget_gb)
     if (declared or {}).get(kind):
         where = f"--num-{kind}s {size}"
     else:
@@ -107,12 +153,15 @@ def check_no_full_users(dataset) -> None:
     full = np.flatnonzero(counts >= dataset.num_items)
     if full.size:
         user = int(full[0])
+        others = f" ({full.size - 1} more such users)" if full.size > 1 else ""
+        what = (f"interacted with all {dataset.num_items} items, so no negative can be "
+                f"sampled for them{others}; remove the user or add items")
+        if dataset.vocabulary is not None:  # a log with raw ids: name the id the user knows
+            raw, source, position = raw_id_at(dataset, "user", user)
+            raise DataFormatError(source, position, f"user {raw!r} {what}")
         path = dataset.train.path.split("#")[0]
         line = _line_of(path, "user", user) if path else None
-        others = f" ({full.size - 1} more such users)" if full.size > 1 else ""
-        raise DataFormatError(
-            path, line, f"user {user} interacted with all {dataset.num_items} items, so no "
-            f"negative can be sampled for them{others}; remove the user or add items")
+        raise DataFormatError(path, line, f"user {user} {what}")
 
 
 def check_dataset(dataset, ks, dim: int, memory_budget_gb: float, declared=None) -> None:

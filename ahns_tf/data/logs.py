@@ -65,6 +65,25 @@ def _where(kind: str, index: int):
     return f"example {index + 1}" if kind == "tfds" else index + 2
 
 
+def data_position(source: str, index: int):
+    """Where 0-based data row `index` of a log is, as `DataFormatError` names it.
+
+    Args:
+        source: the ``--data-file`` path, or ``tfds:NAME``.
+        index: the 0-based data row (the ``row`` column of `read_log`'s table).
+
+    Returns:
+        The CSV/TSV line number (the header is line 1), ``"row N"`` (Parquet,
+        1-based) or ``"example N"`` (TFDS).
+
+    Example:
+
+    >>> data_position("clicks.csv", 0), data_position("clicks.parquet", 0)
+    (2, 'row 1')
+    """
+    return _where("tfds" if source.startswith("tfds:") else file_kind(source), index)
+
+
 def _read_table(path: str, kind: str, columns: list) -> pa.Table:
     """The named columns of the file; ids are read as strings, the others inferred."""
     if kind == "parquet":

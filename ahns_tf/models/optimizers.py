@@ -39,6 +39,33 @@ def choose_optimizer(name: str, num_rows: int) -> str:
     return name
 
 
+
+def resolve_optimizer_setting(config: dict, num_rows: int) -> dict:
+    """A config dict with its ``"optimizer"`` replaced by what it resolves to (`choose_optimizer`).
+
+    Run folders saved before ``--optimizer auto`` became the default store
+    ``"adam"`` (or ``"lazy_adam"``); comparing resolved values makes ``auto``
+    the same run as the explicit choice it stands for on these tables, and
+    still a different run from the other choice.
+
+    Args:
+        config: a JSON config (e.g. the one a run folder's progress.json holds).
+        num_rows: rows of the run's embedding tables (num_users + num_items).
+
+    Returns:
+        A copy of `config`; an absent or unknown optimizer is left as it is
+        (so it still counts as a difference).
+
+    Example:
+
+    >>> resolve_optimizer_setting({"optimizer": "auto", "dim": 64}, 70)
+    {'optimizer': 'adam', 'dim': 64}
+    """
+    name = config.get("optimizer")
+    if name not in ("auto", "adam", "lazy_adam"):
+        return dict(config)
+    return dict(config, optimizer=choose_optimizer(name, num_rows))
+
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
 class FusedAdam(tf.keras.optimizers.Adam):
     """Dense Adam applied with TensorFlow's fused ``ResourceApplyAdam`` kernel.

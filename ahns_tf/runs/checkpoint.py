@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import time
+from typing import Callable, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -44,7 +45,8 @@ class CorruptRunError(ValueError):
     """No kept checkpoint of a run can be read; the message names the files."""
 
 
-def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> list:
+def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
+                     resolve: Optional[Callable[[dict], dict]] = None) -> list:
     """Names of the settings in which a saved run's config differs from `current`.
 
     Args:
@@ -53,6 +55,10 @@ def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> li
         defaults: values for keys a saved config lacks (settings added since it
             was written); such a key counts as having its default.
         ignore: keys not compared (e.g. file locations).
+        resolve: maps both configs (defaults filled in) to what their settings
+            mean for this run before comparing, e.g.
+            `ahns_tf.models.optimizers.resolve_optimizer_setting`, so that
+            ``optimizer="auto"`` equals the choice it resolves to.
 
     Returns:
         Sorted key names; empty when the runs match.
@@ -65,6 +71,8 @@ def changed_settings(saved: dict, current: dict, defaults=None, ignore=()) -> li
     defaults = json.loads(json.dumps(defaults or {}))
     saved = dict(defaults, **json.loads(json.dumps(saved)))
     current = dict(defaults, **json.loads(json.dumps(current)))  # tuples -> lists, as stored
+    if resolve is not None:
+        saved, current = resolve(saved), resolve(current)
     return sorted(k for k in set(saved) | set(current)
                   if k not in ignore and saved.get(k) != current.get(k))
 
@@ -88,6 +96,9 @@ class ResumableRun(tf.keras.callbacks.Callback):
             process; `code_fingerprints` lists every one a run was trained
             with (more than one if it was resumed under other code; "unknown"
             for epochs saved before fingerprints were recorded).
+        resolve: passed to `changed_settings` (e.g. resolves ``optimizer="auto"``
+            for this run's table sizes, so a folder that stored the choice
+            ``auto`` stands for is the same run).
 
     Where a run's files live (``output_dir``, ``export_dir``) is not compared:
     a run folder that was moved or copied still resumes (or, if finished,
@@ -103,8 +114,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
     """
 
     def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None,
-                 code_fingerprint: str = None):
+                 code_fingerprint: str = None,
+                 resolve: Optional[Callable[[dict], dict]] = None):
         super().__init__()
+        self.resolve = resolve
         self.code_fingerprints = [code_fingerprint] if code_fingerprint else []
         self.defaults = defaults
         self.run_dir = run_dir
@@ -139,7 +152,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
             raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
         progress = readable[0][1]
         changed = changed_settings(progress["config"], self.config, self.defaults,
-                                   ignore=RUN_LOCATION_KEYS)
+                                   ignore=RUN_LOCATION_KEYS, resolve=self.resolve)
         if changed:
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "

@@ -65,6 +65,29 @@ class ProgressFiles:
         first = [self.path] if os.path.isfile(self.path) else []
         return first + [self.snapshot(e) for e in self._snapshot_epochs()]
 
+    @staticmethod
+    def read(path: str) -> dict:
+        """One progress file, checked to hold an integer ``epoch`` and a ``config`` object.
+
+        Raises:
+            One of `READ_ERRORS`: the file is missing, truncated or malformed.
+        """
+        with open(path) as f:
+            progress = json.load(f)
+        int(progress["epoch"])
+        if not isinstance(progress["config"], dict):
+            raise ValueError("'config' is not an object")
+        return progress
+
+    def saved_config(self) -> dict:
+        """The run's config as progress.json holds it (``--resume`` starts from it).
+
+        Raises:
+            One of `READ_ERRORS`: progress.json is missing (FileNotFoundError)
+            or unreadable.
+        """
+        return self.read(self.path)["config"]
+
     def readable(self, report: bool = True) -> list:
         """``(path, progress)`` of each readable file, newest epoch first, one per epoch.
 
@@ -74,11 +97,8 @@ class ProgressFiles:
         found = {}
         for path in self.paths():  # progress.json first: it wins a tie (it has more keys)
             try:
-                with open(path) as f:
-                    progress = json.load(f)
+                progress = self.read(path)
                 epoch = int(progress["epoch"])
-                if not isinstance(progress["config"], dict):
-                    raise ValueError("'config' is not an object")
             except READ_ERRORS as e:
                 if report and path not in self._reported:
                     self._reported.add(path)

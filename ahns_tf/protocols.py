@@ -1,0 +1,102 @@
+"""The words metrics.json uses for a run's protocol: where its epochs were chosen.
+
+One place says what the validation split of a run is, so that the plain
+validation protocol (`ahns_tf.training`) and ``--refit`` (`ahns_tf.refit`)
+describe the split that was actually used:
+
+* the paper's text datasets: a held-out ``--validation-fraction`` of
+  train.txt (10% by default), or ``valid.txt`` when the folder has one;
+* logs with raw ids (``--data-file``, ``tfds:NAME``): the ``--split`` part
+  sized by ``--valid-ratio``.
+"""
+
+from ahns_tf.data.log_dataset import is_log_source
+
+#: The reference code's protocol (``--select-on test``).
+REFERENCE = "reference (best epoch chosen on test)"
+
+
+def _percent(fraction: float) -> str:
+    """``0.1`` -> ``"10%"``, ``0.125`` -> ``"12.5%"``."""
+    return f"{fraction * 100:g}%"
+
+
+def _log_validation_split(config) -> str:
+    """The validation part of a log's ``--split`` (see `ahns_tf.data.split_log`)."""
+    ratio = f"--valid-ratio {config.valid_ratio:g}"
+    part = {
+        "random": f"{_percent(config.valid_ratio)} of each user's interactions ({ratio})",
+        "leave_one_out": "each user's second-to-last interaction",
+        "temporal": (f"the {_percent(config.valid_ratio)} of interactions before the test "
+                     f"cutoff ({ratio})"),
+    }[config.split]
+    return f"the --split {config.split} validation part: {part}"
+
+
+def validation_split(config, valid_file: bool) -> str:
+    """Words for the validation split a run chooses its epochs on.
+
+    Args:
+        config: the run's resolved `TrainConfig`.
+        valid_file: the dataset folder's ``valid.txt`` was the validation
+            split (text datasets only).
+
+    Returns:
+        E.g. ``"a held-out 10% of train"``.
+
+    Example:
+
+    >>> from ahns_tf.config import TrainConfig
+    >>> validation_split(TrainConfig(dataset="tools").resolved(), valid_file=False)
+    'a held-out 10% of train'
+    """
+    if is_log_source(config):
+        return _log_validation_split(config)
+    if valid_file:
+        return "valid.txt"
+    return f"a held-out {_percent(config.validation_fraction)} of train"
+
+
+def valid_from_file(dataset) -> bool:
+    """Whether a loaded `RecDataset`'s validation split is a ``valid.txt`` file.
+
+    A held-out split is named ``<train file>#valid``; so is a log's part.
+    """
+    return (dataset.vocabulary is None and dataset.valid is not None
+            and not dataset.valid.path.endswith("#valid"))
+
+
+def selection_protocol(validation: str) -> str:
+    """The protocol of a ``--select-on valid`` run, from `validation_split`'s words.
+
+    Example:
+
+    >>> selection_protocol("a held-out 10% of train")
+    'validation (best epoch chosen on a held-out 10% of train)'
+    """
+    return f"validation (best epoch chosen on {validation})"
+
+
+def refit_protocol(config, validation: str) -> str:
+    """The protocol of a ``--refit`` run (`ahns_tf.refit`).
+
+    Args:
+        config: the run's resolved `TrainConfig`.
+        validation: `validation_split`'s words for the selection run.
+
+    Returns:
+        The label; the refit phase trains on train.txt (text datasets) or on
+        the log's training and validation parts together (``--select-on
+        test`` makes no validation part).
+
+    Example:
+
+    >>> from ahns_tf.config import TrainConfig
+    >>> label = refit_protocol(TrainConfig(dataset="tools").resolved(), "valid.txt")
+    >>> label.startswith("validation + refit (epochs chosen on valid.txt, then retrained")
+    True
+    """
+    retrained = ("the log's training and validation parts together" if is_log_source(config)
+                 else "all of train.txt")
+    return (f"validation + refit (epochs chosen on {validation}, then retrained on "
+            f"{retrained} for that many epochs; test evaluated once)")
