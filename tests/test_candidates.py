@@ -126,3 +126,45 @@ def test_auto_width_follows_the_degree_distribution():
     assert dense.width == 0                      # 900-item histories: search all keys
     with pytest.raises(ValueError, match="prefix_width must be >= 0"):
         UninteractedCandidateSampler(10, prefix_width=-1)
+
+
+@pytest.mark.parametrize("width", [0, 1, 3, 8])
+def test_counting_maps_each_rank_to_that_uninteracted_item_for_heavy_and_light_users(width):
+    # Degrees from 0 to 450 of 500 items (heavy users overflow the prefix row
+    # into the global search); compared with numpy's list of each user's free items, not the layer.
+    rng = np.random.default_rng(3)
+    positives = {u: np.sort(rng.choice(500, rng.integers(0, 450), replace=False))
+                 for u in range(40)}
+    sampler = UninteractedCandidateSampler(500, 1, seed=0, prefix_width=width)
+    sampler.adapt(np.concatenate([np.full(len(p), u) for u, p in positives.items()]),
+                  np.concatenate(list(positives.values())), num_users=40)
+    users = rng.integers(0, 40, 3000)
+    free = {u: np.setdiff1d(np.arange(500), p) for u, p in positives.items()}
+    ranks = np.array([rng.integers(0, len(free[u])) for u in users])
+    expected = np.array([free[u][r] for u, r in zip(users, ranks)])
+    u, r = tf.constant(users, tf.int64), tf.constant(ranks, tf.int64)
+    if width:
+        prefix = tf.gather(sampler._prefix, u)
+        below = tf.searchsorted(prefix, tf.cast(r[:, None], prefix.dtype), side="right",
+                                out_type=tf.int64)[:, 0]
+        past = below >= width
+        below = tf.where(past, sampler._count_below(u, r), below)
+        assert int(tf.reduce_sum(tf.cast(past, tf.int32))) > 100    # the fallback ran
+    else:
+        below = sampler._count_below(u, r)
+    np.testing.assert_array_equal((r + below).numpy(), expected)
+
+
+def test_heavy_tailed_degrees_still_get_a_prefix_row_within_the_keys_memory():
+    # Log-normal degrees (like real logs): no width reaches a 2% fallback, yet a row
+    # answers most queries, so a row is kept (the old rule fell back to width 0).
+    rng = np.random.default_rng(0)
+    degree = np.minimum(np.exp(rng.normal(3.2, 1.3, 3000)).astype(int) + 1, 4000)
+    users = np.repeat(np.arange(3000), degree)
+    items = np.concatenate([rng.choice(20000, d, replace=False) for d in degree])
+    sampler = UninteractedCandidateSampler(20000, 4)
+    sampler.adapt(users, items, num_users=3000)
+    # a user of degree d > w falls back on about (d - w) / d of its draws
+    assert np.maximum(degree - 256, 0).sum() / degree.sum() > 0.05   # no width meets 2%
+    assert sampler.width > 0
+    assert 3000 * sampler.width * 4 <= len(users) * 8   # the row table <= the keys' bytes
