@@ -64,6 +64,11 @@ def markdown(payload: dict) -> str:
                      f"{100 * row['test']['ndcg@20']:.2f} | "
                      f"{100 * gain['recall@20']:+.1f}% / {100 * gain['ndcg@20']:+.1f}% | "
                      f"{row['median_epoch_seconds']:.1f} |")
+    curves = [(name, payload["rows"][name].get("valid_curve")) for name in payload["samplers"]]
+    if all(curve for _, curve in curves):        # rows made before the curve was recorded lack it
+        lines += ["", "Validation Recall@20 (%) at each evaluated epoch:", ""]
+        lines += [f"- {name}: " + ", ".join(f"{epoch}: {100 * value:.2f}" for epoch, value in curve)
+                  for name, curve in curves]
     return "\n".join(lines) + "\n"
 
 
@@ -100,6 +105,8 @@ def main(argv=None) -> int:
                                command=command_line(argv))
         rows[sampler] = {"test": result["test"], "best_epoch": result["best_epoch"],
                          "median_epoch_seconds": result["median_epoch_seconds"],
+                         "valid_curve": [[h["epoch"], h["recall@20"]] for h in result["history"]
+                                         if h.get("split") == "valid"],
                          "provenance": result["provenance"]}
     payload = {"provenance": provenance(argv), "dataset": args.dataset,
                "samplers": args.samplers, "epochs": args.epochs, "eval_users": args.eval_users,
