@@ -15,7 +15,8 @@ of batch 2048, M = 32, with none of the model around it:
   gathers, three scatters);
 * **scatter**: the cheapest possible sparse update (one scatter per table);
 * **serve**: one user's scores over every item (``table @ u``), float32 and
-  bfloat16, plus ``top_k`` (what ``serving_default`` at batch 1 must do).
+  bfloat16, plus ``top_k`` (what ``serving_default`` at batch 1 must do, scored
+  as `ahns_tf.evaluation.ranking.streaming_top_k` scores a chunk).
 
 Writes ``results/memory-floor.{json,md}`` with the command and commit.
 """
@@ -82,12 +83,11 @@ def measure(rows: int, seed: int = 0) -> dict:
         tables[1].scatter_sub(tf.IndexedSlices(tf.ones([2 * BATCH, DIM]), items[:2 * BATCH]))
 
     half = tf.cast(tables[1], tf.bfloat16)
-    users = [(tf.random.normal([DIM, 1], seed=s),) for s in range(20)]
+    users = [(tf.random.normal([1, DIM], seed=s),) for s in range(20)]
 
     @tf.function
-    def serve(user, table):
-        return tf.math.top_k(tf.reshape(tf.matmul(table, tf.cast(user, table.dtype)), [1, -1]),
-                             20)
+    def serve(user, table):                    # as streaming_top_k scores one chunk
+        return tf.math.top_k(tf.matmul(tf.cast(user, table.dtype), table, transpose_b=True), 20)
 
     return {"rows": rows, "table_mib": rows * DIM * 4 / 2**20,
             "reads_ms": median_ms(reads, ids),
