@@ -12,6 +12,11 @@ dataset's reference alpha, beta, M) and writes ``results/beyond.{json,md,png}``:
 * ``refit``: the honest one (`ahns_tf.refit`): epochs chosen on a held-out 10%
   of train, retrained on all of train, test evaluated once.
 
+With ``--tuned DIR``, each dataset whose ``DIR/<dataset>/best.json`` exists (a
+`tuning.search` result, searched on the validation split only) also gets a
+``tuned`` row: that backbone, layers and AHNS parameters, under the refit
+protocol.
+
 Each row also has seconds per training epoch and per full evaluation, and the
 relative difference to Table 2's AHNS_{p=-2} row (the issue's target: +10% on
 Phones, Sports and Tools under the refit protocol). Rows already in the JSON
@@ -19,6 +24,7 @@ that the same library code produced are kept (re-running resumes).
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -26,6 +32,7 @@ import sys
 import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 from ahns_tf.benchmark import train_current, trained_by
 from ahns_tf.config import TrainConfig
+from ahns_tf.config_file import load_config_file
 from ahns_tf.export import atomic_write_text
 from ahns_tf.paper import TABLE2
 from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
@@ -46,6 +53,28 @@ def config_for(args, dataset: str, layers: int, protocol: str) -> TrainConfig:
         select_on="test" if protocol == "test" else "valid", refit=protocol == "refit",
         output_dir=os.path.join(args.work_dir, row_key(dataset, layers, protocol)),
         export_dir=os.path.join(args.work_dir, "exports", row_key(dataset, layers, protocol)))
+
+
+def tuned_config_for(args, dataset: str, best_json: str) -> TrainConfig:
+    """The refit run of a tuner's best.json: its values over `config_for`'s MF refit run."""
+    values = {k: v for k, v in load_config_file(best_json).items()
+              if k not in ("dataset", "data_dir")}
+    key = f"{dataset}/tuned/refit"
+    return dataclasses.replace(config_for(args, dataset, 0, "refit"), **values,
+                               output_dir=os.path.join(args.work_dir, key),
+                               export_dir=os.path.join(args.work_dir, "exports", key))
+
+
+def backbone_name(row: dict) -> str:
+    """``MF``, ``LightGCN L=2``, or for a tuned row its values, e.g.
+    ``tuned: LightGCN L=2, alpha 0.3, beta 0.1, M 16``."""
+    name = "MF" if row["layers"] == 0 else f"LightGCN L={row['layers']}"
+    tuned = row.get("tuned")
+    if not tuned:
+        return name
+    return (f"tuned: {name}, " + ", ".join(f"{k if k != 'num_candidates' else 'M'} {tuned[k]:g}"
+                                           for k in ("alpha", "beta", "num_candidates", "p")
+                                           if k in tuned))
 
 
 def row_of(result: dict, layers: int, protocol: str) -> dict:
@@ -73,8 +102,7 @@ def markdown(payload: dict) -> str:
         r, n = 100 * row["test"]["recall@20"], 100 * row["test"]["ndcg@20"]
         vs = [f"{100 * (v / p - 1):+.1f}%" if paper else "" for v, p in
               zip((r, n), paper or (1, 1))]
-        backbone = "MF" if row["layers"] == 0 else f"LightGCN L={row['layers']}"
-        lines.append(f"| {dataset} | {backbone} | {PROTOCOLS[row['protocol']]} | "
+        lines.append(f"| {dataset} | {backbone_name(row)} | {PROTOCOLS[row['protocol']]} | "
                      f"{row['best_epoch']} | {r:.2f} | {vs[0]} | {n:.2f} | {vs[1]} | "
                      f"{row['median_epoch_seconds']:.2f} | {row['median_eval_seconds']:.2f} |")
     lines += ["", "Table 2, AHNS_{p=-2} (MF): " + ", ".join(
@@ -89,7 +117,9 @@ def plot(payload: dict, path: str) -> None:
     datasets = sorted({k.split("/")[0] for k in payload["rows"]})
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 3.4), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
-        rows = [r for k, r in payload["rows"].items() if k.startswith(dataset + "/")]
+        rows = [r for k, r in payload["rows"].items()
+                if k.startswith(dataset + "/") and "tuned" not in r]
+        tuned = payload["rows"].get(f"{dataset}/tuned/refit")
         layers = sorted({r["layers"] for r in rows})
         for offset, protocol in ((-0.2, "test"), (0.2, "refit")):
             got = {r["layers"]: 100 * r["test"]["recall@20"] for r in rows
@@ -98,11 +128,22 @@ def plot(payload: dict, path: str) -> None:
                    [got[l] for l in layers if l in got], width=0.4, label=PROTOCOLS[protocol])
         if dataset in TABLE2:
             ax.axhline(TABLE2[dataset]["ahns_p2"][0], ls="--", c="k", label="Table 2 AHNS p=-2")
+        if tuned:
+            ax.axhline(100 * tuned["test"]["recall@20"], ls=":", c="tab:red",
+                       label=backbone_name(tuned) + " (refit)")
         ax.set_xticks(range(len(layers)), ["MF" if l == 0 else f"L={l}" for l in layers])
         ax.set_title(dataset), ax.set_ylabel("Recall@20 (%)")
         ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def save(args, argv, payload: dict) -> None:
+    """Writes the .json and .md after each row (an interrupted run keeps its rows)."""
+    payload.update(provenance=provenance(argv), epochs=args.epochs)
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    atomic_write_text(args.output + ".json", json.dumps(payload, indent=2))
+    atomic_write_text(args.output + ".md", markdown(payload))
 
 
 def main(argv=None) -> int:
@@ -115,6 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "beyond"))
     parser.add_argument("--work-dir", default="runs/beyond")
+    parser.add_argument("--tuned", metavar="DIR",
+                        help="add a tuned refit row for each dataset with DIR/<dataset>/best.json")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the .md and .png from the .json")
     args = parser.parse_args(argv)
@@ -137,10 +180,20 @@ def main(argv=None) -> int:
                                            fingerprint, export=False, verbose=2,
                                            command=command_line(argv))
                     payload["rows"][key] = row_of(result, layers, protocol)
-                    payload.update(provenance=provenance(argv), epochs=args.epochs)
-                    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-                    atomic_write_text(args.output + ".json", json.dumps(payload, indent=2))
-                    atomic_write_text(args.output + ".md", markdown(payload))
+                    save(args, argv, payload)
+            best_json = os.path.join(args.tuned or "", dataset, "best.json")
+            key = f"{dataset}/tuned/refit"
+            if args.tuned and os.path.isfile(best_json) and not trained_by(
+                    payload["rows"].get(key), fingerprint):
+                config = tuned_config_for(args, dataset, best_json)
+                result = train_current(config, fingerprint, export=False, verbose=2,
+                                       command=command_line(argv))
+                row = row_of(result, config.layers if config.backbone == "lightgcn" else 0,
+                             "refit")
+                with open(best_json, encoding="utf-8") as f:
+                    row["tuned"] = json.load(f)["hyperparameters"]
+                payload["rows"][key] = row
+                save(args, argv, payload)
     if payload["rows"]:
         atomic_write_text(args.output + ".md", markdown(payload))
         plot(payload, args.output + ".png")

@@ -37,3 +37,32 @@ def test_beyond_writes_a_row_per_backbone_and_protocol_and_keeps_them(tmp_path):
     stamp = os.path.getmtime(tmp_path / "work" / "toy" / "mf" / "test" / "metrics.json")
     assert beyond.main(argv) == 0                  # same code: nothing is retrained
     assert os.path.getmtime(tmp_path / "work" / "toy" / "mf" / "test" / "metrics.json") == stamp
+
+
+def test_a_tuned_best_json_adds_a_refit_row_with_its_values(tmp_path):
+    train = random_lines(60, 80, 10, seed=1)
+    test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
+            for u, line in enumerate(train)]
+    toy_data_dir = write_dataset(tmp_path / "data", "toy", train, test)
+    tuned = tmp_path / "tuning" / "toy"
+    tuned.mkdir(parents=True)
+    (tuned / "best.json").write_text(json.dumps(
+        {"dataset": "toy", "objective": 0.1, "hyperparameters": {
+            "alpha": 0.25, "beta": 0.2, "num_candidates": 8, "p": -2.0,
+            "backbone": "lightgcn", "layers": 2}}))
+    argv = ["--datasets", "toy", "--layers", "0", "--protocols", "test", "--epochs", "2",
+            "--data-dir", toy_data_dir, "--output", str(tmp_path / "res" / "beyond"),
+            "--work-dir", str(tmp_path / "work"), "--tuned", str(tmp_path / "tuning")]
+    assert beyond.main(argv) == 0
+    payload = json.loads((tmp_path / "res" / "beyond.json").read_text())
+    assert sorted(payload["rows"]) == ["toy/mf/test", "toy/tuned/refit"]
+    with open(tmp_path / "work" / "toy" / "tuned" / "refit" / "metrics.json") as f:
+        run = json.load(f)
+    assert {k: run["config"][k] for k in ("alpha", "beta", "num_candidates", "backbone",
+                                          "layers", "refit", "select_on")} == {
+        "alpha": 0.25, "beta": 0.2, "num_candidates": 8, "backbone": "lightgcn", "layers": 2,
+        "refit": True, "select_on": "valid"}
+    row = payload["rows"]["toy/tuned/refit"]
+    assert row["layers"] == 2 and row["test"] == run["test"]
+    assert ("| toy | tuned: LightGCN L=2, alpha 0.25, beta 0.2, M 8, p -2 | "
+            "validation + refit (test once) |") in (tmp_path / "res" / "beyond.md").read_text()
