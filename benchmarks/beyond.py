@@ -150,7 +150,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.beyond", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["ml-1m", "phones", "sports", "tools"])
-    parser.add_argument("--layers", type=int, nargs="+", default=[0, 1, 2, 3])
+    parser.add_argument("--layers", type=int, nargs="*", default=[0, 1, 2, 3],
+                        help="0 is MF; none (a bare --layers) runs only the --tuned rows")
     parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=PROTOCOLS)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--data-dir")
