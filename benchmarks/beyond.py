@@ -25,6 +25,7 @@ that the same library code produced are kept (re-running resumes).
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -56,13 +57,21 @@ def config_for(args, dataset: str, layers: int, protocol: str) -> TrainConfig:
 
 
 def tuned_config_for(args, dataset: str, best_json: str) -> TrainConfig:
-    """The refit run of a tuner's best.json: its values over `config_for`'s MF refit run."""
+    """The refit run of a tuner's best.json: its values over `config_for`'s MF refit run,
+    in a folder named after those values (another best.json trains in another folder)."""
     values = {k: v for k, v in load_config_file(best_json).items()
               if k not in ("dataset", "data_dir")}
-    key = f"{dataset}/tuned/refit"
+    digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
+    folder = f"{dataset}/tuned-{digest}/refit"
     return dataclasses.replace(config_for(args, dataset, 0, "refit"), **values,
-                               output_dir=os.path.join(args.work_dir, key),
-                               export_dir=os.path.join(args.work_dir, "exports", key))
+                               output_dir=os.path.join(args.work_dir, folder),
+                               export_dir=os.path.join(args.work_dir, "exports", folder))
+
+
+def tuned_values(best_json: str) -> dict:
+    """The hyperparameters of a tuner's best.json, as a tuned row stores them."""
+    with open(best_json, encoding="utf-8") as f:
+        return json.load(f)["hyperparameters"]
 
 
 def backbone_name(row: dict) -> str:
@@ -89,7 +98,8 @@ def markdown(payload: dict) -> str:
     lines = ["# Beyond the paper: AHNS on MF and LightGCN", "",
              f"Produced by {payload_origin(payload)}; each row's command and commit are in "
              "the .json.", "",
-             f"AHNS (p = -2, each dataset's reference alpha, beta, M; not tuned), "
+             f"AHNS (p = -2, each dataset's reference alpha, beta, M, not tuned; 'tuned' rows: "
+             "the values a `tuning.search` chose on validation), "
              f"{payload['epochs']} epochs at most, seed 2024, one run per row. Values in %; "
              "'vs Table 2' is relative to the paper's AHNS_{p=-2} row (MF, reference "
              "protocol). Seconds: median per training epoch (after the first) and per "
@@ -184,15 +194,16 @@ def main(argv=None) -> int:
                     save(args, argv, payload)
             best_json = os.path.join(args.tuned or "", dataset, "best.json")
             key = f"{dataset}/tuned/refit"
-            if args.tuned and os.path.isfile(best_json) and not trained_by(
-                    payload["rows"].get(key), fingerprint):
+            stored = payload["rows"].get(key)
+            if args.tuned and os.path.isfile(best_json) and not (
+                    trained_by(stored, fingerprint)
+                    and stored.get("tuned") == tuned_values(best_json)):
                 config = tuned_config_for(args, dataset, best_json)
                 result = train_current(config, fingerprint, export=False, verbose=2,
                                        command=command_line(argv))
                 row = row_of(result, config.layers if config.backbone == "lightgcn" else 0,
                              "refit")
-                with open(best_json, encoding="utf-8") as f:
-                    row["tuned"] = json.load(f)["hyperparameters"]
+                row["tuned"] = tuned_values(best_json)
                 payload["rows"][key] = row
                 save(args, argv, payload)
     if payload["rows"]:

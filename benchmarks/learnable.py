@@ -87,20 +87,25 @@ def main(argv=None) -> int:
     parser.add_argument("--work-dir", default="runs/learnable")
     args = parser.parse_args(argv)
     path = os.path.join(args.output, f"learnable-{args.dataset}.json")
+    settings = {"epochs": args.epochs, "eval_users": args.eval_users,
+                "data_dir": os.path.abspath(args.data_dir), "num_items": args.num_items}
     rows = {}
     if os.path.exists(path):
         with open(path) as f:
             earlier = json.load(f)
-        if (earlier.get("epochs"), earlier.get("eval_users")) == (args.epochs, args.eval_users):
-            rows = earlier["rows"]
+        if all(earlier.get(k) == v for k, v in settings.items()):
+            rows = earlier["rows"]      # else every sampler is trained again
     fingerprint = code_fingerprint()
     for sampler in args.samplers:
         if trained_by(rows.get(sampler), fingerprint):
             continue  # this sampler was run by the same library code and settings
+        # One folder per setting of the budget, so changing it trains afresh instead of
+        # meeting the other budget's run.
+        folder = f"{args.dataset}-{sampler}-{args.epochs}epochs-{args.eval_users}users"
         config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=sampler,
                              select_on="valid", epochs=args.epochs, eval_users=args.eval_users,
                              num_items=args.num_items,
-                             output_dir=os.path.join(args.work_dir, f"{args.dataset}-{sampler}"))
+                             output_dir=os.path.join(args.work_dir, folder))
         result = train_current(config, fingerprint, export=False, verbose=2,
                                command=command_line(argv))
         rows[sampler] = {"test": result["test"], "best_epoch": result["best_epoch"],
@@ -109,7 +114,7 @@ def main(argv=None) -> int:
                                          if h.get("split") == "valid"],
                          "provenance": result["provenance"]}
     payload = {"provenance": provenance(argv), "dataset": args.dataset,
-               "samplers": args.samplers, "epochs": args.epochs, "eval_users": args.eval_users,
+               "samplers": args.samplers, **settings,
                "rows": {s: rows[s] for s in args.samplers},
                "gains": gains(rows, args.samplers[0])}
     os.makedirs(args.output, exist_ok=True)

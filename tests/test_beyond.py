@@ -56,7 +56,8 @@ def test_a_tuned_best_json_adds_a_refit_row_with_its_values(tmp_path):
     assert beyond.main(argv) == 0
     payload = json.loads((tmp_path / "res" / "beyond.json").read_text())
     assert sorted(payload["rows"]) == ["toy/mf/test", "toy/tuned/refit"]
-    with open(tmp_path / "work" / "toy" / "tuned" / "refit" / "metrics.json") as f:
+    (run_dir,) = (tmp_path / "work" / "toy").glob("tuned-*")
+    with open(run_dir / "refit" / "metrics.json") as f:
         run = json.load(f)
     assert {k: run["config"][k] for k in ("alpha", "beta", "num_candidates", "backbone",
                                           "layers", "refit", "select_on")} == {
@@ -66,3 +67,17 @@ def test_a_tuned_best_json_adds_a_refit_row_with_its_values(tmp_path):
     assert row["layers"] == 2 and row["test"] == run["test"]
     assert ("| toy | tuned: LightGCN L=2, alpha 0.25, beta 0.2, M 8, p -2 | "
             "validation + refit (test once) |") in (tmp_path / "res" / "beyond.md").read_text()
+    # Another best.json: the row is trained again with its values (was: kept, or refused)
+    best = json.loads((tuned / "best.json").read_text())
+    best["hyperparameters"]["alpha"] = 0.5
+    (tuned / "best.json").write_text(json.dumps(best))
+    del payload["rows"]["toy/tuned/refit"]              # as after an interrupted run
+    (tmp_path / "res" / "beyond.json").write_text(json.dumps(payload))
+    assert beyond.main(argv) == 0
+    row = json.loads((tmp_path / "res" / "beyond.json").read_text())["rows"]["toy/tuned/refit"]
+    assert row["tuned"]["alpha"] == 0.5
+    best["hyperparameters"]["alpha"] = 0.75             # and with the row still present
+    (tuned / "best.json").write_text(json.dumps(best))
+    assert beyond.main(argv) == 0
+    row = json.loads((tmp_path / "res" / "beyond.json").read_text())["rows"]["toy/tuned/refit"]
+    assert row["tuned"]["alpha"] == 0.75

@@ -26,3 +26,21 @@ def test_report_rows_and_curves():
                      "eval_users": 10000, "rows": rows, "gains": gains(rows, "rns")})
     assert "| ahns | 10 | 12.00 | 4.50 | +20.0% / -10.0% | 19.0 |" in text
     assert "- ahns: 5: 11.00, 10: 11.50" in text
+
+
+def test_a_changed_budget_trains_afresh_instead_of_failing(tmp_path):
+    from benchmarks import learnable
+    from conftest import random_lines, write_dataset
+    train = random_lines(40, 60, 8, seed=2)
+    test = [f"{u} " + " ".join(map(str, sorted(set(range(60)) - set(map(int, line.split()[1:])))[:2]))
+            for u, line in enumerate(train)]
+    data = write_dataset(tmp_path / "data", "toy", train, test)
+    argv = ["--dataset", "toy", "--data-dir", data, "--samplers", "rns", "--eval-users", "30",
+            "--output", str(tmp_path / "res"), "--work-dir", str(tmp_path / "work")]
+    assert learnable.main(argv + ["--epochs", "1"]) == 0
+    assert learnable.main(argv + ["--epochs", "2"]) == 0     # was: RunConflictError (epochs)
+    import json
+    payload = json.loads((tmp_path / "res" / "learnable-toy.json").read_text())
+    assert payload["epochs"] == 2
+    with open(tmp_path / "work" / "toy-rns-2epochs-30users" / "metrics.json") as f:
+        assert json.load(f)["config"]["epochs"] == 2
