@@ -153,18 +153,3 @@ def test_counting_maps_each_rank_to_that_uninteracted_item_for_heavy_and_light_u
     else:
         below = sampler._count_below(u, r)
     np.testing.assert_array_equal((r + below).numpy(), expected)
-
-
-def test_heavy_tailed_degrees_still_get_a_prefix_row_within_the_keys_memory():
-    # Log-normal degrees (like real logs): no width reaches a 2% fallback, yet a row
-    # answers most queries, so a row is kept (the old rule fell back to width 0).
-    rng = np.random.default_rng(0)
-    degree = np.minimum(np.exp(rng.normal(3.2, 1.3, 3000)).astype(int) + 1, 4000)
-    users = np.repeat(np.arange(3000), degree)
-    items = np.concatenate([rng.choice(20000, d, replace=False) for d in degree])
-    sampler = UninteractedCandidateSampler(20000, 4)
-    sampler.adapt(users, items, num_users=3000)
-    # a user of degree d > w falls back on about (d - w) / d of its draws
-    assert np.maximum(degree - 256, 0).sum() / degree.sum() > 0.05   # no width meets 2%
-    assert sampler.width > 0
-    assert 3000 * sampler.width * 4 <= len(users) * 8   # the row table <= the keys' bytes

@@ -46,8 +46,7 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
         prefix_width: width of the per-user prefix table; 0 searches all keys
             for every query; None (default) lets `adapt` pick the smallest of
             8, 16, ..., 256 for which at most 2% of queries are expected to
-            fall back; if none qualifies, the one with the lowest expected
-            cost (`_auto_width`; 0 on ML-1M's dense histories).
+            fall back (0 if none qualifies, e.g. on ML-1M's dense histories).
         **kwargs: passed to `tf.keras.layers.Layer`.
 
     Example:
@@ -61,13 +60,6 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
 
     WIDTHS = (8, 16, 32, 64, 128, 256)
     MAX_FALLBACK = 0.02
-    #: Cost of one prefix-row entry, in global searches: a rough calibration from batches of
-    #: 2048 x 32. On synth-1e6 (4x10^7 keys, no width reaches 2%) rows of 32, 64 and 128
-    #: sample in 5.7, 4.4 and 3.9 ms against 6.1 ms for the global search alone; on ML-1M
-    #: (10^6 keys, which stay in cache) a row of 256 is no faster than the global search
-    #: (5.5-6.4 against 5.3 ms), so ML-1M keeps width 0. Under this cost a width of 256 is
-    #: only ever chosen by the 2% rule.
-    ROW_COST = 1 / 256
 
     def __init__(self, num_items: int, num_candidates: int = 1, seed: int = 0,
                  prefix_width: int | None = None, **kwargs):
@@ -139,30 +131,27 @@ class UninteractedCandidateSampler(tf.keras.layers.Layer):
         self._num_free = tf.constant(self.num_items - degree, tf.int64)  # [num_users]
 
     def _auto_width(self, shifted, offsets, degree) -> int:
-        """Smallest width whose expected fallback share is <= MAX_FALLBACK, else
-        the cheapest width by `ROW_COST`, among rows no larger than the keys.
+        """Smallest width whose expected fallback share is <= MAX_FALLBACK, else 0.
 
         A query of user u with degree d > w falls back when its rank r,
         uniform in [0, num_items - d), is >= the w-th value of p_k - k; users
-        are weighted by degree, as training pairs are. Very heavy tails reach
-        no share <= 2% within 256, yet a row still answers most queries: on
-        synth-1e6 (median degree 25, p99 234, max 2,069) width 64 answers 77%
-        of them and samples in 4.4 ms against 6.1 ms for the global search
-        alone (same draws either way). The paper's datasets, synth-1e4 and
-        synth-1e5 meet the 2% rule, so this only changes synth-1e6 (0 -> 64).
+        are weighted by degree, as training pairs are. Very heavy tails
+        (synth-1e6: median degree 25, max 2,069) reach no share <= 2% within
+        256 and search all keys: a row of 64 answered 77% of synth-1e6's draws
+        and sampled a batch alone in 4.4 ms against 6.1, yet in a whole scale
+        run the step was not faster (24.3 ms, against 14.2 ms in the kept run
+        with width 0) and the peak RSS was 8.06 GiB against 7.64
+        (results/scale-prefix-row.md), so such tails keep width 0.
         """
         free = (self.num_items - degree).astype(np.float64)            # [num_users]
         total = max(int(degree.sum()), 1)
-        cost = {0: 1.0}                                # share of queries that search all keys
         for width in self.WIDTHS:
             heavy = np.flatnonzero(degree > width)
             last = shifted[offsets[heavy] + width - 1]                 # w-th p_k - k
             share = np.sum(degree[heavy] * (free[heavy] - last) / free[heavy]) / total
             if share <= self.MAX_FALLBACK:
                 return width
-            if degree.size * width * 4 <= shifted.size * 8:           # prefix <= keys' bytes
-                cost[width] = share + width * self.ROW_COST
-        return min(cost, key=cost.get)
+        return 0
 
     def call(self, users, step):
         """Samples candidates.
