@@ -192,20 +192,19 @@ def main(argv=None) -> int:
                                            command=command_line(argv))
                     payload["rows"][key] = row_of(result, layers, protocol)
                     save(args, argv, payload)
-            best_json = os.path.join(args.tuned or "", dataset, "best.json")
-            key = f"{dataset}/tuned/refit"
+            best_json = os.path.join(args.tuned, dataset, "best.json") if args.tuned else ""
+            if not os.path.isfile(best_json):
+                continue
+            key, tuned = f"{dataset}/tuned/refit", tuned_values(best_json)
             stored = payload["rows"].get(key)
-            if args.tuned and os.path.isfile(best_json) and not (
-                    trained_by(stored, fingerprint)
-                    and stored.get("tuned") == tuned_values(best_json)):
-                config = tuned_config_for(args, dataset, best_json)
-                result = train_current(config, fingerprint, export=False, verbose=2,
-                                       command=command_line(argv))
-                row = row_of(result, config.layers if config.backbone == "lightgcn" else 0,
-                             "refit")
-                row["tuned"] = tuned_values(best_json)
-                payload["rows"][key] = row
-                save(args, argv, payload)
+            if trained_by(stored, fingerprint) and stored.get("tuned") == tuned:
+                continue  # this best.json was trained by the same library code
+            config = tuned_config_for(args, dataset, best_json)
+            result = train_current(config, fingerprint, export=False, verbose=2,
+                                   command=command_line(argv))
+            row = row_of(result, config.layers if config.backbone == "lightgcn" else 0, "refit")
+            payload["rows"][key] = dict(row, tuned=tuned)
+            save(args, argv, payload)
     if payload["rows"]:
         atomic_write_text(args.output + ".md", markdown(payload))
         plot(payload, args.output + ".png")

@@ -119,8 +119,9 @@ def main(argv=None) -> int:
                "gains": gains(rows, args.samplers[0])}
     os.makedirs(args.output, exist_ok=True)
     atomic_write_text(path, json.dumps(payload, indent=2))
-    atomic_write_text(path[:-5] + ".md", markdown(payload))
-    print(markdown(payload))
+    text = markdown(payload)
+    atomic_write_text(path[:-5] + ".md", text)
+    print(text)
     return 0
 
 
