@@ -5,10 +5,14 @@ validation protocol (`ahns_tf.training`) and ``--refit`` (`ahns_tf.refit`)
 describe the split that was actually used:
 
 * the paper's text datasets: a held-out ``--validation-fraction`` of
-  train.txt (10% by default), or ``valid.txt`` when the folder has one;
+  train.txt (10% by default), or ``valid.txt`` when the folder has one (or
+  the validation interactions of a dataset passed to `train` in memory);
 * logs with raw ids (``--data-file``, ``tfds:NAME``): the ``--split`` part
   sized by ``--valid-ratio``.
 """
+
+import os
+from typing import Optional
 
 from ahns_tf.data.log_dataset import is_log_source
 
@@ -33,13 +37,14 @@ def _log_validation_split(config) -> str:
     return f"the --split {config.split} validation part: {part}"
 
 
-def validation_split(config, valid_file: bool) -> str:
+def validation_split(config, valid_file: Optional[str]) -> str:
     """Words for the validation split a run chooses its epochs on.
 
     Args:
         config: the run's resolved `TrainConfig`.
-        valid_file: the dataset folder's ``valid.txt`` was the validation
-            split (text datasets only).
+        valid_file: from `valid_file_name`: the validation file's name
+            (``"valid.txt"``), ``""`` for validation interactions passed to
+            `train` in memory, or None when the split was held out of train.
 
     Returns:
         E.g. ``"a held-out 10% of train"``.
@@ -47,23 +52,32 @@ def validation_split(config, valid_file: bool) -> str:
     Example:
 
     >>> from ahns_tf.config import TrainConfig
-    >>> validation_split(TrainConfig(dataset="tools").resolved(), valid_file=False)
+    >>> validation_split(TrainConfig(dataset="tools").resolved(), valid_file=None)
     'a held-out 10% of train'
     """
     if is_log_source(config):
         return _log_validation_split(config)
+    if valid_file == "":
+        return "the validation interactions passed to train()"
     if valid_file:
-        return "valid.txt"
+        return valid_file
     return f"a held-out {_percent(config.validation_fraction)} of train"
 
 
-def valid_from_file(dataset) -> bool:
-    """Whether a loaded `RecDataset`'s validation split is a ``valid.txt`` file.
+def valid_file_name(dataset) -> Optional[str]:
+    """What a loaded `RecDataset`'s validation split came from, for `validation_split`.
 
-    A held-out split is named ``<train file>#valid``; so is a log's part.
+    Returns:
+        The file's name (``"valid.txt"``) when the split is a file of its own;
+        ``""`` when it was built in memory (no path); None when it was held
+        out of train (named ``<train file>#valid``; so is a log's part) or absent.
     """
-    return (dataset.vocabulary is None and dataset.valid is not None
-            and not dataset.valid.path.endswith("#valid"))
+    if dataset.vocabulary is not None or dataset.valid is None:
+        return None
+    path = dataset.valid.path
+    if path.endswith("#valid"):
+        return None
+    return os.path.basename(path)
 
 
 def selection_protocol(validation: str) -> str:

@@ -77,7 +77,7 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     result = train(refit, export=export, overwrite=overwrite, **train_kwargs)
     # The split the selection run chose on (a run finished before metrics.json recorded it:
     # the config's words, assuming no valid.txt).
-    validation = chosen.get("validation_split") or protocols.validation_split(config, False)
+    validation = chosen.get("validation_split") or protocols.validation_split(config, None)
     result = dict(result, config=config.to_json(),
                   protocol=protocols.refit_protocol(config, validation),
                   selected_on="valid+refit", validation_split=validation,

@@ -260,7 +260,7 @@ def _train_locked(config, dataset, model, evaluators, evaluation, guard, run, ex
 
     evaluation.restore_best()
     final = evaluation.evaluate_now()
-    validation = protocols.validation_split(config, protocols.valid_from_file(dataset))
+    validation = protocols.validation_split(config, protocols.valid_file_name(dataset))
     result = {
         "config": config.to_json(),
         "provenance": dict(origin, code_fingerprints=run.code_fingerprints),

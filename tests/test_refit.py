@@ -107,10 +107,31 @@ def test_validation_split_words_for_each_source():
     from ahns_tf.config import TrainConfig
     from ahns_tf.protocols import validation_split
     text = TrainConfig(dataset="tools").resolved()
-    assert validation_split(text, valid_file=False) == "a held-out 10% of train"
-    assert validation_split(text, valid_file=True) == "valid.txt"
+    assert validation_split(text, valid_file=None) == "a held-out 10% of train"
+    assert validation_split(text, valid_file="valid.txt") == "valid.txt"
+    assert validation_split(text, valid_file="") == "the validation interactions passed to train()"
     log = TrainConfig(dataset="m", data_file="m.csv", split="leave_one_out").resolved()
-    assert "each user's second-to-last interaction" in validation_split(log, valid_file=False)
+    assert "each user's second-to-last interaction" in validation_split(log, valid_file=None)
     log = TrainConfig(dataset="m", data_file="m.csv", split="temporal", valid_ratio=0.05,
                       test_ratio=0.1).resolved()
-    assert "5% of interactions before the test cutoff" in validation_split(log, False)
+    assert "5% of interactions before the test cutoff" in validation_split(log, None)
+
+
+def test_label_of_a_preloaded_dataset_with_its_own_validation_does_not_claim_valid_txt(tmp_path):
+    """A dataset built in memory with its own validation interactions has no valid.txt."""
+    from ahns_tf.data import build_dataset
+    from ahns_tf.data.reader import Interactions
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(12), 6)
+    items = np.concatenate([rng.choice(10, 6, replace=False) for _ in range(12)])
+    train_part = Interactions.from_pairs(users[::3].tolist() + users[1::3].tolist(),
+                                         items[::3].tolist() + items[1::3].tolist())
+    valid_part = Interactions.from_pairs(users[2::6], items[2::6])
+    test_part = Interactions.from_pairs(users[5::6], items[5::6])
+    dataset = build_dataset("toy", train_part, test_part, valid=valid_part)
+    config = toy_train_config(None, tmp_path / "run", select_on="valid", epochs=2,
+                              eval_every=1, export_dir=None, validation_fraction=0.1)
+    result = train(config, dataset=dataset, export=False, verbose=0)
+    assert "valid.txt" not in result["protocol"], result["protocol"]
+    assert "10%" not in result["protocol"], result["protocol"]
+    assert "validation interactions passed to train()" in result["protocol"], result["protocol"]
