@@ -36,7 +36,8 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.config_file import load_config_file
 from ahns_tf.export import atomic_write_text
 from ahns_tf.paper import TABLE2
-from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
+from ahns_tf.provenance import (code_fingerprint, command_line, describe, payload_origin,
+                                provenance)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTOCOLS = {"test": "reference (best epoch on test)",
@@ -95,9 +96,16 @@ def row_of(result: dict, layers: int, protocol: str) -> dict:
 
 
 def markdown(payload: dict) -> str:
+    # Rows are kept across invocations (and retrained on code change), so one table can hold
+    # rows of several commands and commits: number them, and cite each row's in its `run` column.
+    origins = {}
+    for row in payload["rows"].values():
+        origins.setdefault(describe(row.get("provenance")), len(origins) + 1)
     lines = ["# Beyond the paper: AHNS on MF and LightGCN", "",
-             f"Produced by {payload_origin(payload)}; each row's command and commit are in "
-             "the .json.", "",
+             f"Last written by {payload_origin(payload)}. Each row was trained by the command "
+             "in its `run` column:", ""]
+    lines += [f"- [{number}] {origin}" for origin, number in origins.items()]
+    lines += ["",
              f"AHNS (p = -2, each dataset's reference alpha, beta, M, not tuned; 'tuned' rows: "
              "the values a `tuning.search` chose on validation), "
              f"{payload['epochs']} epochs at most, seed 2024, one run per row. Values in %; "
@@ -105,7 +113,7 @@ def markdown(payload: dict) -> str:
              "protocol). Seconds: median per training epoch (after the first) and per "
              "evaluation of the test split.", "",
              "| dataset | backbone | protocol | epochs | Recall@20 | vs Table 2 | NDCG@20 | "
-             "vs Table 2 | s/epoch | s/eval |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "vs Table 2 | s/epoch | s/eval | run |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, row in payload["rows"].items():
         dataset = key.split("/")[0]
         paper = TABLE2.get(dataset, {}).get("ahns_p2")
@@ -114,7 +122,8 @@ def markdown(payload: dict) -> str:
               zip((r, n), paper or (1, 1))]
         lines.append(f"| {dataset} | {backbone_name(row)} | {PROTOCOLS[row['protocol']]} | "
                      f"{row['best_epoch']} | {r:.2f} | {vs[0]} | {n:.2f} | {vs[1]} | "
-                     f"{row['median_epoch_seconds']:.2f} | {row['median_eval_seconds']:.2f} |")
+                     f"{row['median_epoch_seconds']:.2f} | {row['median_eval_seconds']:.2f} | "
+                     f"[{origins[describe(row.get('provenance'))]}] |")
     lines += ["", "Table 2, AHNS_{p=-2} (MF): " + ", ".join(
         f"{d} {TABLE2[d]['ahns_p2'][0]:.2f}/{TABLE2[d]['ahns_p2'][1]:.2f}"
         for d in sorted({k.split('/')[0] for k in payload["rows"]}) if d in TABLE2) + "."]

@@ -25,6 +25,8 @@ def runs_in(payload: dict) -> dict:
     """``{name: run}`` for the training runs a results file holds (may be empty)."""
     if isinstance(payload.get("runs"), dict):
         return payload["runs"]
+    if isinstance(payload.get("rows"), dict):
+        return payload["rows"]          # benchmarks.beyond: {dataset/backbone/protocol: row}
     if payload and all(isinstance(v, dict) and "config" in v for v in payload.values()):
         return payload  # a pipelines.benchmark table: {method: metrics.json}
     return {}
@@ -58,12 +60,18 @@ def index_lines(results_dir: str) -> list:
         with open(path) as f:
             payload = json.load(f)
         runs = runs_in(payload)
-        whole = "commit" in (payload.get("provenance") or {})   # the file's own record
+        # The file's own record covers runs nested under one command (benchmarks.seeds); a
+        # beyond row may come from another invocation, so it counts only with its own record.
+        whole = "commit" in (payload.get("provenance") or {}) and "rows" not in payload
         recorded = sum(1 for run in runs.values() if isinstance(run, dict) and (
             "commit" in (run.get("provenance") or {})
             or (whole and run.get("provenance") is None and "config" not in run)))
-        origin = ("per run (see the .md)" if runs and "provenance" not in payload
-                  and "command" not in payload else payload_origin(payload))
+        if "rows" in payload:           # rows kept across invocations: each cites its own
+            origin = "per row (see the .md)"
+        elif runs and "provenance" not in payload and "command" not in payload:
+            origin = "per run (see the .md)"
+        else:
+            origin = payload_origin(payload)
         lines.append(f"| {name} | {origin} | "
                      f"{f'{recorded} of {len(runs)}' if runs else '—'} | {last_commit(path)} |")
     return lines

@@ -81,3 +81,30 @@ def test_a_tuned_best_json_adds_a_refit_row_with_its_values(tmp_path):
     assert beyond.main(argv) == 0
     row = json.loads((tmp_path / "res" / "beyond.json").read_text())["rows"]["toy/tuned/refit"]
     assert row["tuned"]["alpha"] == 0.75
+
+
+def test_the_report_names_the_command_and_commit_of_every_row():
+    """Rows trained by different commands (and code) each cite their own in the .md."""
+    def record(command, commit):
+        return {"command": command, "commit": commit, "dirty": False,
+                "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+
+    def row(layers, protocol, origin):
+        return {"layers": layers, "protocol": protocol, "best_epoch": 5,
+                "test": {"recall@20": 0.1, "ndcg@20": 0.05}, "median_epoch_seconds": 1.0,
+                "median_eval_seconds": 0.5, "provenance": origin}
+
+    first = record("python -m benchmarks.beyond --datasets tools", "a" * 40)
+    second = record("python -m benchmarks.beyond --datasets phones --tuned T", "b" * 40)
+    payload = {"epochs": 100, "provenance": second, "rows": {
+        "tools/mf/test": row(0, "test", first), "tools/mf/refit": row(0, "refit", first),
+        "phones/lightgcn-2/refit": row(2, "refit", second)}}
+    table = beyond.markdown(payload)
+    assert "[1] `python -m benchmarks.beyond --datasets tools` at commit aaaaaaaaaa" in table
+    assert ("[2] `python -m benchmarks.beyond --datasets phones --tuned T` at commit "
+            "bbbbbbbbbb") in table
+    lines = {line.split(" | ")[0] + " | " + line.split(" | ")[2]: line
+             for line in table.splitlines() if line.startswith("| tools") or
+             line.startswith("| phones")}
+    assert lines["| tools | reference (best epoch on test)"].endswith("| [1] |")
+    assert lines["| phones | validation + refit (test once)"].endswith("| [2] |")

@@ -82,3 +82,14 @@ def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
     spec.loader.exec_module(module)
     record = module.provenance(command="python -m x")
     assert record["commit"] is None and record["dirty"] is None
+
+
+def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
+    from benchmarks.index import index_lines
+    record = {"command": "python -m benchmarks.beyond", "commit": "abc", "dirty": False,
+              "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    (tmp_path / "beyond.json").write_text(json.dumps(
+        {"provenance": record, "rows": {"t/mf/test": {"provenance": record, "test": {}},
+                                        "t/mf/refit": {"test": {}}}}))
+    rows = [line for line in index_lines(str(tmp_path)) if line.startswith("| beyond")]
+    assert rows == ["| beyond.json | per row (see the .md) | 1 of 2 | unknown |"]
