@@ -189,7 +189,8 @@ def completed_trials(tuner) -> list:
 
 
 def write_best(tuner, path: str, dataset: str) -> dict:
-    """Writes best.json: the winner under the training flags' names, with its objective."""
+    """Writes best.json: the winner under the training flags' names, with its objective
+    (and ``select_metric``/``ks``, so a run from it selects epochs as the trials did)."""
     rows = completed_trials(tuner)
     if not rows:
         raise RuntimeError("no trial completed; see the trial messages above")
@@ -198,6 +199,10 @@ def write_best(tuner, path: str, dataset: str) -> dict:
     payload = {"hyperparameters": {k: best[k] for k in names if k in best},
                "objective": {"name": tuner.oracle.objective.name,
                              "value": best[tuner.oracle.objective.name], "split": "valid"},
+               # Training flags beside the winner: `--config best.json` then chooses its epochs
+               # on the metric the search maximised (over the same cut-offs), as each trial did.
+               "select_metric": tuner.oracle.objective.name,
+               "ks": list(tuner.hypermodel.base.ks),
                "dataset": dataset, "trial_id": best["trial_id"],
                "completed_trials": len(rows),
                "failed_trials": sum(t.status == "FAILED" for t in tuner.oracle.trials.values())}

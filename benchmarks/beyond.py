@@ -59,9 +59,11 @@ def config_for(args, dataset: str, layers: int, protocol: str) -> TrainConfig:
 
 def tuned_config_for(args, dataset: str, best_json: str) -> TrainConfig:
     """The refit run of a tuner's best.json: its values over `config_for`'s MF refit run,
-    in a folder named after those values (another best.json trains in another folder)."""
+    in a folder named after those values (another best.json trains in another folder).
+    Epochs are chosen on the search's objective (`tuned_values`)."""
     values = {k: v for k, v in load_config_file(best_json).items()
               if k not in ("dataset", "data_dir")}
+    values.update(select_metric=tuned_values(best_json)["select_metric"])
     digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
     folder = f"{dataset}/tuned-{digest}/refit"
     return dataclasses.replace(config_for(args, dataset, 0, "refit"), **values,
@@ -70,9 +72,15 @@ def tuned_config_for(args, dataset: str, best_json: str) -> TrainConfig:
 
 
 def tuned_values(best_json: str) -> dict:
-    """The hyperparameters of a tuner's best.json, as a tuned row stores them."""
+    """The hyperparameters of a tuner's best.json and the metric its epochs are chosen on,
+    as a tuned row stores them: its ``select_metric``, else (a best.json written before it
+    recorded one) its objective's name, else the default recall@20."""
     with open(best_json, encoding="utf-8") as f:
-        return json.load(f)["hyperparameters"]
+        best = json.load(f)
+    objective = best.get("objective")
+    searched = objective.get("name") if isinstance(objective, dict) else None
+    return dict(best["hyperparameters"],
+                select_metric=best.get("select_metric") or searched or "recall@20")
 
 
 def backbone_name(row: dict) -> str:

@@ -65,6 +65,7 @@ def test_a_tuned_best_json_adds_a_refit_row_with_its_values(tmp_path):
         "refit": True, "select_on": "valid"}
     row = payload["rows"]["toy/tuned/refit"]
     assert row["layers"] == 2 and row["test"] == run["test"]
+    assert run["config"]["select_metric"] == "recall@20"   # no objective named: the default
     assert ("| toy | tuned: LightGCN L=2, alpha 0.25, beta 0.2, M 8, p -2 | "
             "validation + refit (test once) |") in (tmp_path / "res" / "beyond.md").read_text()
     # Another best.json: the row is trained again with its values (was: kept, or refused)
@@ -108,3 +109,26 @@ def test_the_report_names_the_command_and_commit_of_every_row():
              line.startswith("| phones")}
     assert lines["| tools | reference (best epoch on test)"].endswith("| [1] |")
     assert lines["| phones | validation + refit (test once)"].endswith("| [2] |")
+
+
+def test_a_tuned_row_chooses_its_epochs_on_the_searched_objective(tmp_path):
+    """A best.json written before it recorded select_metric: its objective's name is used."""
+    train = random_lines(60, 80, 10, seed=1)
+    test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
+            for u, line in enumerate(train)]
+    toy_data_dir = write_dataset(tmp_path / "data", "toy", train, test)
+    tuned = tmp_path / "tuning" / "toy"
+    tuned.mkdir(parents=True)
+    (tuned / "best.json").write_text(json.dumps(
+        {"dataset": "toy", "objective": {"name": "ndcg@20", "value": 0.1, "split": "valid"},
+         "hyperparameters": {"alpha": 0.25, "beta": 0.2, "num_candidates": 8, "p": -2.0}}))
+    argv = ["--datasets", "toy", "--layers", "--epochs", "2", "--data-dir", toy_data_dir,
+            "--output", str(tmp_path / "res" / "beyond"), "--work-dir", str(tmp_path / "work"),
+            "--tuned", str(tmp_path / "tuning")]
+    assert beyond.main(argv) == 0
+    (run_dir,) = (tmp_path / "work" / "toy").glob("tuned-*")
+    for part in ("select", "refit"):
+        with open(run_dir / "refit" / part / "metrics.json") as f:
+            assert json.load(f)["config"]["select_metric"] == "ndcg@20", part
+    row = json.loads((tmp_path / "res" / "beyond.json").read_text())["rows"]["toy/tuned/refit"]
+    assert row["tuned"]["select_metric"] == "ndcg@20"

@@ -94,6 +94,10 @@ def test_nan_trial_is_marked_failed_and_the_search_completes(toy_data_dir, tmp_p
     assert "non-finite loss" in tuner.oracle.trials["1"].message
     best = write_best(tuner, str(tmp_path / "best.json"), "toy")
     assert best["failed_trials"] == 1 and best["trial_id"] != "1"
+    # Training from best.json chooses its epochs on the metric the search maximised.
+    from pipelines.train import config_from_args
+    config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "best.json")])
+    assert config.select_metric == "ndcg@5" and tuple(config.ks) == (5, 10)
 
 
 def _free_port():
