@@ -91,17 +91,19 @@ def selection_protocol(validation: str) -> str:
     return f"validation (best epoch chosen on {validation})"
 
 
-def refit_protocol(config, validation: str) -> str:
+def refit_protocol(config, validation: str, valid_file: Optional[str] = None) -> str:
     """The protocol of a ``--refit`` run (`ahns_tf.refit`).
 
     Args:
         config: the run's resolved `TrainConfig`.
         validation: `validation_split`'s words for the selection run.
+        valid_file: the name of the folder's validation file (``valid.txt``)
+            the refit phase also trained on, if any.
 
     Returns:
-        The label; the refit phase trains on train.txt (text datasets) or on
-        the log's training and validation parts together (``--select-on
-        test`` makes no validation part).
+        The label; the refit phase trains on train.txt (text datasets; with
+        `valid_file` when given) or on the log's training and validation parts
+        together (``--select-on test`` makes no validation part).
 
     Example:
 
@@ -110,7 +112,11 @@ def refit_protocol(config, validation: str) -> str:
     >>> label.startswith("validation + refit (epochs chosen on valid.txt, then retrained")
     True
     """
-    retrained = ("the log's training and validation parts together" if is_log_source(config)
-                 else "all of train.txt")
+    if is_log_source(config):
+        retrained = "the log's training and validation parts together"
+    elif valid_file:
+        retrained = f"train.txt and {valid_file}"
+    else:
+        retrained = "all of train.txt"
     return (f"validation + refit (epochs chosen on {validation}, then retrained on "
             f"{retrained} for that many epochs; test evaluated once)")

@@ -9,7 +9,8 @@ closes that gap, as scikit-learn's ``refit`` does for a grid search:
 1. **select**: train without the validation split, evaluating on it every
    ``eval_every`` epochs; the test split is never evaluated (its result has no
    ``test`` entry). The best validation epoch ``E`` is kept.
-2. **refit**: train afresh on all of train.txt (a log: its training and
+2. **refit**: train afresh on all of train.txt (with the folder's
+   ``valid.txt`` when the epochs were chosen on one; a log: its training and
    validation parts) for exactly ``E`` epochs and evaluate the test split
    once, after the last epoch.
 
@@ -25,8 +26,10 @@ import os
 
 from ahns_tf import protocols
 from ahns_tf.config import TrainConfig
+from ahns_tf.data.log_dataset import is_log_source
+from ahns_tf.data.sources import locate
 from ahns_tf.export import atomic_write_text
-from ahns_tf.training import train
+from ahns_tf.training import load_for, train
 
 
 def phase_dirs(output_dir: str) -> tuple:
@@ -71,15 +74,20 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     chosen = train(select, export=False, overwrite=overwrite, evaluate_test=False,
                    **train_kwargs)
     epochs = int(chosen["best_epoch"])
-    # The whole train.txt (select_on='test' holds nothing out); evaluated only after epoch E.
+    # The whole train.txt (select_on='test' holds nothing out), and the folder's valid.txt if
+    # the epochs were chosen on one; evaluated only after epoch E.
     refit = dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
                                 eval_every=epochs, patience=0, output_dir=refit_dir)
-    result = train(refit, export=export, overwrite=overwrite, **train_kwargs)
+    valid_file = (None if is_log_source(config) else
+                  locate(config.dataset, config.data_dir, download=False).get("valid"))
+    dataset = load_for(refit, train_on_valid_file=True) if valid_file else None
+    result = train(refit, dataset=dataset, export=export, overwrite=overwrite, **train_kwargs)
     # The split the selection run chose on (a run finished before metrics.json recorded it:
     # the config's words, assuming no valid.txt).
     validation = chosen.get("validation_split") or protocols.validation_split(config, None)
     result = dict(result, config=config.to_json(),
-                  protocol=protocols.refit_protocol(config, validation),
+                  protocol=protocols.refit_protocol(
+                      config, validation, valid_file and os.path.basename(valid_file)),
                   selected_on="valid+refit", validation_split=validation,
                   refit={"selected_epoch": epochs, "valid": chosen["valid"],
                          "select_dir": select.output_dir, "refit_dir": refit.output_dir})

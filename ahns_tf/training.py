@@ -13,6 +13,7 @@ import tensorflow as tf
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset, load_dataset
 from ahns_tf.data.checks import DEFAULT_MEMORY_BUDGET_GB, check_dataset
+from ahns_tf.data.splits import merge
 from ahns_tf.data.log_dataset import (is_log_source, load_log_dataset, same_run_data,
                                       save_run_data)
 from ahns_tf.distribute import is_chief, make_strategy, task_name
@@ -92,8 +93,15 @@ def build_evaluators(config: TrainConfig, dataset: RecDataset, include_test: boo
     return evaluators
 
 
-def load_for(config: TrainConfig) -> RecDataset:
-    """Loads the dataset with a validation split only under ``select_on='valid'``."""
+def load_for(config: TrainConfig, train_on_valid_file: bool = False) -> RecDataset:
+    """Loads the dataset with a validation split only under ``select_on='valid'``.
+
+    Args:
+        config: the run's resolved configuration.
+        train_on_valid_file: under ``select_on='test'``, train on train.txt and
+            the folder's valid.txt together (``--refit``'s retraining) instead
+            of leaving valid.txt out.
+    """
     if is_log_source(config):  # --data-file or tfds:NAME, with raw ids
         return load_log_dataset(config)
     fraction = config.validation_fraction if config.select_on == "valid" else None
@@ -101,8 +109,10 @@ def load_for(config: TrainConfig) -> RecDataset:
                            seed=config.seed, num_users=config.num_users,
                            num_items=config.num_items)
     if config.select_on == "test" and dataset.valid is not None:
+        train_part = (merge(dataset.train, dataset.valid) if train_on_valid_file
+                      else dataset.train)
         dataset = RecDataset(dataset.name, dataset.num_users, dataset.num_items,
-                             dataset.train, None, dataset.test)
+                             train_part, None, dataset.test)
     return dataset
 
 

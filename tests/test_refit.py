@@ -135,3 +135,26 @@ def test_label_of_a_preloaded_dataset_with_its_own_validation_does_not_claim_val
     assert "valid.txt" not in result["protocol"], result["protocol"]
     assert "10%" not in result["protocol"], result["protocol"]
     assert "validation interactions passed to train()" in result["protocol"], result["protocol"]
+
+
+def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
+    """The refit phase trains on train + validation: with a valid.txt, that is both files."""
+    from conftest import random_lines, write_dataset
+    lines = random_lines(40, 30, 8, seed=3)
+    train_lines = [" ".join(line.split()[:6]) for line in lines]      # user + 5 items
+    valid_lines = [" ".join(line.split()[:1] + line.split()[6:8]) for line in lines]
+    test_lines = [f"{u} " + " ".join(map(str, sorted(set(range(30)) - set(
+        map(int, line.split()[1:])))[:2])) for u, line in enumerate(lines)]
+    data_dir = write_dataset(tmp_path / "data", "toy", train_lines, test_lines)
+    (tmp_path / "data" / "toy" / "valid.txt").write_text("\n".join(valid_lines) + "\n")
+    config = toy_train_config(data_dir, tmp_path / "run", refit=True, epochs=3, eval_every=1,
+                              export_dir=None)
+    result = train(config, export=False, verbose=0)
+    with open(tmp_path / "run" / "select" / "metrics.json") as f:
+        select = json.load(f)
+    with open(tmp_path / "run" / "refit" / "metrics.json") as f:
+        refit = json.load(f)
+    assert select["dataset"]["train_interactions"] == 40 * 5          # train.txt only
+    assert refit["dataset"]["train_interactions"] == 40 * 7           # train.txt + valid.txt
+    assert "valid.txt" in result["protocol"], result["protocol"]
+    assert "retrained on train.txt and valid.txt" in result["protocol"], result["protocol"]

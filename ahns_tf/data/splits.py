@@ -1,4 +1,4 @@
-"""Holds out a validation split from training interactions.
+"""Holds out a validation split from training interactions (and merges one back).
 
 The paper (Experimental Setup) builds the validation set "by randomly sampling
 10% interactions of the training set". We draw exactly
@@ -6,6 +6,9 @@ The paper (Experimental Setup) builds the validation set "by randomly sampling
 never taking a user's last remaining training interaction, so every user that
 had training data keeps some.
 """
+
+import dataclasses
+import os
 
 import numpy as np
 
@@ -62,3 +65,28 @@ def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
     valid = Interactions(train.users[valid_mask], train.items[valid_mask],
                          sorted_unique(train.users[valid_mask]), train.path + "#valid")
     return keep, valid
+
+
+def merge(first: Interactions, second: Interactions) -> Interactions:
+    """The union of two splits, e.g. train.txt and valid.txt for ``--refit``'s retraining.
+
+    Args:
+        first: interactions, e.g. of train.txt.
+        second: interactions, e.g. of valid.txt.
+
+    Returns:
+        `Interactions` holding every pair of both (once), every listed user of
+        both, with the path ``"<first path>+<second file name>"``.
+
+    Example:
+
+    >>> merged = merge(Interactions.from_pairs([0, 1], [1, 0]),
+    ...                Interactions.from_pairs([0, 0], [1, 2]))
+    >>> merged.users.tolist(), merged.items.tolist()
+    ([0, 0, 1], [1, 2, 0])
+    """
+    merged = Interactions.from_pairs(np.concatenate([first.users, second.users]),
+                                     np.concatenate([first.items, second.items]),
+                                     path=f"{first.path}+{os.path.basename(second.path)}")
+    listed = sorted_unique(np.concatenate([first.user_ids, second.user_ids]))
+    return dataclasses.replace(merged, user_ids=listed)
