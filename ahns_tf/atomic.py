@@ -11,6 +11,7 @@ complete new one, never a partial one.
 """
 
 import contextlib
+import json
 import os
 import tempfile
 
@@ -120,6 +121,30 @@ def atomic_write_text(path: str, text: str) -> None:
     """
     with atomic_file(path, "w") as f:
         f.write(text)
+
+
+def write_results(stem: str, payload: dict, report: str, indent: int = 2) -> str:
+    """Writes a benchmark's ``<stem>.json`` (its payload) and then ``<stem>.md``
+    (its report), each atomically: a failed write keeps the old file.
+
+    Args:
+        stem: the path without suffix, e.g. ``benchmarks/results/scale``.
+        payload: the JSON-serialisable results.
+        report: the Markdown text.
+        indent: JSON indentation.
+
+    Returns:
+        `report`, for the caller to print.
+
+    Example:
+
+    ```python
+    print(write_results("benchmarks/results/scale", payload, markdown(payload)), end="")
+    ```
+    """
+    atomic_write_text(stem + ".json", json.dumps(payload, indent=indent))
+    atomic_write_text(stem + ".md", report)
+    return report
 
 
 def atomic_savez(path: str, **arrays) -> str:

@@ -34,7 +34,7 @@ import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 from ahns_tf.benchmark import train_current, trained_by
 from ahns_tf.config import TrainConfig
 from ahns_tf.config_file import load_config_file
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import atomic_write_text, write_results
 from ahns_tf.paper import TABLE2
 from ahns_tf.provenance import (code_fingerprint, command_line, describe, payload_origin,
                                 provenance)
@@ -169,8 +169,7 @@ def save(args, argv, payload: dict) -> None:
     """Writes the .json and .md after each row (an interrupted run keeps its rows)."""
     payload.update(provenance=provenance(argv), epochs=args.epochs)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    atomic_write_text(args.output + ".json", json.dumps(payload, indent=2))
-    atomic_write_text(args.output + ".md", markdown(payload))
+    write_results(args.output, payload, markdown(payload))
 
 
 def main(argv=None) -> int:

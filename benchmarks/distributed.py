@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from ahns_tf.atomic import atomic_write_text
+from ahns_tf.atomic import atomic_write_text, write_results
 from ahns_tf.distribute import free_port, tf_config
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -116,9 +116,7 @@ def main(argv=None) -> int:
         return 0
     rows = {strategy: run(strategy, args, args.work_dir) for strategy in STRATEGY_FLAGS}
     os.makedirs(RESULTS, exist_ok=True)
-    atomic_write_text(os.path.join(RESULTS, "distributed.json"), json.dumps(as_payload(rows), indent=2))
-    atomic_write_text(os.path.join(RESULTS, "distributed.md"), report(rows))
-    print(report(rows))
+    print(write_results(os.path.join(RESULTS, "distributed"), as_payload(rows), report(rows)))
     return 0
 
 

@@ -24,7 +24,7 @@ import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 
 from ahns_tf.benchmark import train_current, trained_by
 from ahns_tf.config import TrainConfig
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import write_results
 from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -118,10 +118,7 @@ def main(argv=None) -> int:
                "rows": {s: rows[s] for s in args.samplers},
                "gains": gains(rows, args.samplers[0])}
     os.makedirs(args.output, exist_ok=True)
-    atomic_write_text(path, json.dumps(payload, indent=2))
-    text = markdown(payload)
-    atomic_write_text(path[:-5] + ".md", text)
-    print(text)
+    print(write_results(path[:-5], payload, markdown(payload)))
     return 0
 
 

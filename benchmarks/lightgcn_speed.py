@@ -282,7 +282,7 @@ def main(argv=None) -> int:
     rows = {name: run_variant(name, args) for name in args.variants}
     with open(RECORDED) as f:
         recorded = json.load(f)["2026-11-27"]["cpu_2core"]["tools"]
-    from ahns_tf.export import atomic_write_text  # pylint: disable=import-outside-toplevel
+    from ahns_tf.atomic import write_results  # pylint: disable=import-outside-toplevel
     from ahns_tf.provenance import provenance  # pylint: disable=import-outside-toplevel
     payload = {"provenance": provenance(argv), "epochs": args.epochs,
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
@@ -292,9 +292,7 @@ def main(argv=None) -> int:
                "summary": summarise(rows, recorded)}
     os.makedirs(args.output, exist_ok=True)
     stem = os.path.join(args.output, "lightgcn-speed")
-    atomic_write_text(stem + ".json", json.dumps(payload, indent=2))
-    atomic_write_text(stem + ".md", markdown(payload))
-    print(markdown(payload))
+    print(write_results(stem, payload, markdown(payload)))
     return 0
 
 

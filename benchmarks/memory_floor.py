@@ -22,7 +22,6 @@ Writes ``results/memory-floor.{json,md}`` with the command and commit.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -31,7 +30,7 @@ import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 import numpy as np
 import tensorflow as tf
 
-from ahns_tf.atomic import atomic_write_text
+from ahns_tf.atomic import write_results
 from ahns_tf.provenance import payload_origin, provenance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -130,9 +129,7 @@ def main(argv=None) -> int:
                "rows": [measure(rows) for rows in args.rows]}
     payload["load_after"] = os.getloadavg()[0]
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    atomic_write_text(args.output + ".json", json.dumps(payload, indent=2))
-    atomic_write_text(args.output + ".md", markdown(payload))
-    print(markdown(payload))
+    print(write_results(args.output, payload, markdown(payload)))
     return 0
 
 

@@ -338,13 +338,11 @@ def main(argv=None) -> int:
             ours = json.load(f)
         payload["ours"] = {"file": os.path.basename(ours_path), "seeds": len(ours["runs"]),
                            **{m: ours["summary"][m] for m in ("recall@20", "ndcg@20")}}
-    from ahns_tf.export import atomic_write_text  # pylint: disable=import-outside-toplevel
+    from ahns_tf.atomic import write_results  # pylint: disable=import-outside-toplevel
     os.makedirs(args.output, exist_ok=True)
     graph = f"-lightgcn{args.context_hops}" if args.context_hops else ""
     path = os.path.join(args.output, f"{args.dataset}-reference-{args.ns}{graph}-seeds.json")
-    atomic_write_text(path, json.dumps(payload, indent=2))
-    atomic_write_text(path[:-5] + ".md", markdown(payload))
-    print(markdown(payload))
+    print(write_results(path[:-5], payload, markdown(payload)))
     return 0
 
 

@@ -203,9 +203,8 @@ def main(argv=None) -> int:
             result["rows"].append(measure_point(name, args.data_dir, work, epochs, args.steps,
                                                 declared_items=items))
             print(json.dumps(result["rows"][-1]), flush=True)
-    from ahns_tf.atomic import atomic_write_text
-    atomic_write_text(args.output + ".json", json.dumps(result, indent=2))
-    atomic_write_text(args.output + ".md", report(result))
+    from ahns_tf.atomic import write_results
+    write_results(args.output, result, report(result))
     plot(result, args.output + ".png")
     print(report(result))
     return 0

@@ -12,7 +12,6 @@ Modes (each writes a JSON object to ``--out``):
 
 import argparse
 import json
-import os
 import sys
 import time
 

@@ -30,7 +30,7 @@ import sys
 import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 from ahns_tf.benchmark import load_method_settings, method_config, same_run, train_current
 from ahns_tf.config import TrainConfig
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import write_results
 from ahns_tf.provenance import code_fingerprint, command_line, describe, provenance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -126,8 +126,7 @@ def main(argv=None) -> int:
         os.makedirs(args.output, exist_ok=True)
         payload = {"provenance": provenance(argv), "dataset": args.dataset,
                    "method": args.method, "grid": grid, "runs": runs}
-        atomic_write_text(path, json.dumps(payload, indent=1))
-        atomic_write_text(path[:-5] + ".md", markdown(args.dataset, args.method, runs))
+        write_results(path[:-5], payload, markdown(args.dataset, args.method, runs), indent=1)
     print(f"wrote {path[:-5]}.md/.json")
     return 0
 

@@ -21,7 +21,7 @@ import sys
 import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 
 from ahns_tf.config import TrainConfig
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import write_results
 from ahns_tf.paper import TABLE2
 from ahns_tf.benchmark import train_current, trained_by
 from ahns_tf.provenance import code_fingerprint, command_line, payload_origin, provenance
@@ -89,8 +89,7 @@ def main(argv=None) -> int:
                    "epochs": args.epochs, "num_candidates": args.num_candidates, "runs": runs,
                    "summary": summarise(runs, paper)}
         os.makedirs(args.output, exist_ok=True)
-        atomic_write_text(path, json.dumps(payload, indent=2))
-        atomic_write_text(path[:-5] + ".md", markdown(payload))
+        write_results(path[:-5], payload, markdown(payload))
     return 0
 
 

@@ -71,8 +71,6 @@ def write_results(output: str, payload: dict, records) -> str:
     Returns:
         The Markdown report.
     """
-    atomic = _library_module("atomic")  # temp file + fsync + rename: old file or new, never half
-    atomic.atomic_write_text(os.path.join(output, "serving.json"), json.dumps(payload, indent=2))
     lines = ["# Serving latency of `serving_default` (plain `tf.saved_model.load`, in-process)", "",
              f"Produced by {records.payload_origin(payload)}. Model: {payload['num_users']} users "
              f"x {payload['num_items']} items, "
@@ -82,9 +80,8 @@ def write_results(output: str, payload: dict, records) -> str:
     for r in payload["results"]:
         lines.append(f"| {r['batch_size']} | {r['requests']} | {r['p50_ms']:.2f} | "
                      f"{r['p99_ms']:.2f} | {r['mean_ms']:.2f} |")
-    report = "\n".join(lines) + "\n"
-    atomic.atomic_write_text(os.path.join(output, "serving.md"), report)
-    return report
+    atomic = _library_module("atomic")  # temp file + fsync + rename: old file or new, never half
+    return atomic.write_results(os.path.join(output, "serving"), payload, "\n".join(lines) + "\n")
 
 
 def main():
