@@ -100,7 +100,8 @@ def run_speed(args):
                "machine": _machine(), "speed": speed,
                "reference": _load_json("reference-measurements.json")}
     atomic_write_text(os.path.join(args.output, "core-speed.json"), json.dumps(payload, indent=2))
-    write_speed_markdown(args, speed, payload["reference"], payload_origin(payload))
+    write_speed_markdown(args, speed, payload["reference"], payload_origin(payload),
+                         payload["machine"])
 
 
 def key_line(dataset, method, row):
@@ -108,13 +109,19 @@ def key_line(dataset, method, row):
             f"full evaluation {row['eval_s']:.3f} s")
 
 
-def write_speed_markdown(args, speed, reference, origin):
+def write_speed_markdown(args, speed, reference, origin, machine):
     lines = ["# Speed: seconds per training epoch and per full evaluation", "",
              f"Produced by {origin} "
              f"({args.speed_epochs} epochs per run; medians over epochs 2.. and over evaluations "
-             "of all test users). Machine: " + json.dumps(_machine()), "",
-             "| dataset | method | optimizer | ours: train s/epoch | reference: train s/epoch | "
-             "ours: eval s | reference: eval s |", "|---|---|---|---|---|---|---|"]
+             "of all test users). Machine: " + json.dumps(machine), "",
+             "The reference columns are the reference code's seconds as recorded in "
+             "../shared/data/reference-measurements.json (another machine of this kind, "
+             "another day; machines of one kind differ by up to 2.5x), so they are context, "
+             "not a ratio: ours against the reference in one run is "
+             "[lightgcn-speed.md](lightgcn-speed.md).", "",
+             "| dataset | method | optimizer | ours: train s/epoch | reference (recorded): train "
+             "s/epoch | ours: eval s | reference (recorded): eval s |",
+             "|---|---|---|---|---|---|---|"]
     for key, row in speed.items():
         dataset, method = key.split("/")[:2]
         optimizer = row.get("optimizer", "adam")
@@ -190,11 +197,19 @@ def main(argv=None):
     parser.add_argument("--work-dir", default="runs/benchmarks")
     parser.add_argument("--overwrite", action="store_true", help="re-run finished runs")
     parser.add_argument("--report-only", action="store_true",
-                        help="rewrite core.md from core.json without training")
+                        help="rewrite core.md from core.json (with --speed: core-speed.md from "
+                             "core-speed.json) without training")
     args = parser.parse_args(argv)
     args.argv = argv
     os.makedirs(args.output, exist_ok=True)
-    if args.report_only:
+    if args.report_only and args.speed:
+        with open(os.path.join(args.output, "core-speed.json")) as f:
+            stored = json.load(f)
+        args.datasets = sorted({key.split("/")[0] for key in stored["speed"]},
+                               key=lambda d: d != "tools")
+        write_speed_markdown(args, stored["speed"], stored["reference"],
+                             payload_origin(stored), stored["machine"])
+    elif args.report_only:
         with open(os.path.join(args.output, "core.json")) as f:
             stored = json.load(f)
         write_reports(args, stored["runs"], stored.get("provenance") or {
