@@ -124,8 +124,9 @@ def atomic_write_text(path: str, text: str) -> None:
 
 
 def write_results(stem: str, payload: dict, report: str, indent: int = 2) -> str:
-    """Writes a benchmark's ``<stem>.json`` (its payload) and then ``<stem>.md``
-    (its report), each atomically: a failed write keeps the old file.
+    """Writes a benchmark's ``<stem>.json`` and then ``<stem>.md``, each atomically.
+
+    A failed write keeps the old file.
 
     Args:
         stem: the path without suffix, e.g. ``benchmarks/results/scale``.

@@ -73,8 +73,8 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
     fingerprints, or none) is discarded before training, not returned or resumed.
     """
     config = config.resolved()
-    folders = (phase_dirs(config.output_dir) if config.refit   # --refit: two runs
-               else [config.output_dir])
+    folders = ([*phase_dirs(config.output_dir), phase_dirs(config.output_dir, True)[1]]
+               if config.refit else [config.output_dir])           # --refit: two runs
     for folder in folders:
         files = ProgressFiles(folder)
         if files.paths():

@@ -14,7 +14,8 @@ closes that gap, as scikit-learn's ``refit`` does for a grid search:
    validation parts) for exactly ``E`` epochs and evaluate the test split
    once, after the last epoch.
 
-Each phase is an ordinary run in its own sub-folder (``select/``, ``refit/``)
+Each phase is an ordinary run in its own sub-folder (``select/``, ``refit/``;
+``refit-with-valid/`` when the refit also trains on valid.txt)
 with its own checkpoints, so an interrupted refit resumes where it stopped;
 ``<output_dir>/metrics.json`` holds the refit run's result, labelled with the
 protocol and the selection run's validation metrics.
@@ -32,9 +33,16 @@ from ahns_tf.export import atomic_write_text
 from ahns_tf.training import load_for, train
 
 
-def phase_dirs(output_dir: str) -> tuple:
-    """The folders of the two phases' runs: ``(<output_dir>/select, <output_dir>/refit)``."""
-    return os.path.join(output_dir, "select"), os.path.join(output_dir, "refit")
+def phase_dirs(output_dir: str, with_valid_file: bool = False) -> tuple:
+    """The folders of the two phases' runs: ``(<output_dir>/select, <output_dir>/refit)``.
+
+    A refit phase that also trains on the folder's valid.txt runs in
+    ``refit-with-valid/`` instead, so a refit phase begun on train.txt alone
+    (by a version that left valid.txt out) is never returned or resumed as
+    if it had trained on both: its settings are the same, its data is not.
+    """
+    refit = "refit-with-valid" if with_valid_file else "refit"
+    return os.path.join(output_dir, "select"), os.path.join(output_dir, refit)
 
 
 def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool = False,
@@ -69,7 +77,9 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     if config.select_on != "valid":
         raise ValueError(f"--refit chooses the epochs on validation: it needs --select-on "
                          f"valid, got {config.select_on!r}")
-    select_dir, refit_dir = phase_dirs(config.output_dir)
+    valid_file = (None if is_log_source(config) else
+                  locate(config.dataset, config.data_dir, download=False).get("valid"))
+    select_dir, refit_dir = phase_dirs(config.output_dir, with_valid_file=bool(valid_file))
     select = dataclasses.replace(config, refit=False, output_dir=select_dir)
     chosen = train(select, export=False, overwrite=overwrite, evaluate_test=False,
                    **train_kwargs)
@@ -78,8 +88,6 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     # the epochs were chosen on one; evaluated only after epoch E.
     refit = dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
                                 eval_every=epochs, patience=0, output_dir=refit_dir)
-    valid_file = (None if is_log_source(config) else
-                  locate(config.dataset, config.data_dir, download=False).get("valid"))
     dataset = load_for(refit, train_on_valid_file=True) if valid_file else None
     result = train(refit, dataset=dataset, export=export, overwrite=overwrite, **train_kwargs)
     # The split the selection run chose on (a run finished before metrics.json recorded it:

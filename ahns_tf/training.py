@@ -101,6 +101,10 @@ def load_for(config: TrainConfig, train_on_valid_file: bool = False) -> RecDatas
         train_on_valid_file: under ``select_on='test'``, train on train.txt and
             the folder's valid.txt together (``--refit``'s retraining) instead
             of leaving valid.txt out.
+
+    Returns:
+        The `RecDataset`: with a validation split (held out of train.txt,
+        valid.txt, or a log's part) only under ``select_on='valid'``.
     """
     if is_log_source(config):  # --data-file or tfds:NAME, with raw ids
         return load_log_dataset(config)

@@ -63,7 +63,10 @@ def tuned_config_for(args, dataset: str, best_json: str) -> TrainConfig:
     Epochs are chosen on the search's objective (`tuned_values`)."""
     values = {k: v for k, v in load_config_file(best_json).items()
               if k not in ("dataset", "data_dir")}
-    values.update(select_metric=tuned_values(best_json)["select_metric"])
+    select_metric = tuned_values(best_json)["select_metric"]
+    # The report's cut-offs (Recall/NDCG@20) and the objective's, not only a search's own ks.
+    ks = tuple(sorted(set(TrainConfig().ks) | {int(select_metric.split("@")[1])}))
+    values.update(select_metric=select_metric, ks=ks)
     digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
     folder = f"{dataset}/tuned-{digest}/refit"
     return dataclasses.replace(config_for(args, dataset, 0, "refit"), **values,
@@ -167,7 +170,9 @@ def plot(payload: dict, path: str) -> None:
 
 def save(args, argv, payload: dict) -> None:
     """Writes the .json and .md after each row (an interrupted run keeps its rows)."""
-    payload.update(provenance=provenance(argv), epochs=args.epochs)
+    # Rows are kept across invocations, so each row's own record is its provenance
+    # (benchmarks.index reads this flag; the file's record is the last invocation's).
+    payload.update(provenance=provenance(argv), epochs=args.epochs, provenance_per_row=True)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     write_results(args.output, payload, markdown(payload))
 

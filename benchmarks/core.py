@@ -96,7 +96,7 @@ def run_speed(args):
                     "optimizer": optimizer,
                 }
                 print(key_line(dataset, method, speed[key]), optimizer, flush=True)
-    payload = {"provenance": provenance(args.argv),
+    payload = {"provenance": provenance(args.argv), "speed_epochs": args.speed_epochs,
                "machine": _machine(), "speed": speed,
                "reference": _load_json("reference-measurements.json")}
     atomic_write_text(os.path.join(args.output, "core-speed.json"), json.dumps(payload, indent=2))
@@ -110,9 +110,11 @@ def key_line(dataset, method, row):
 
 
 def write_speed_markdown(args, speed, reference, origin, machine):
+    # The epochs the runs trained (an older core-speed.json did not record --speed-epochs).
+    epochs = max(len(row["epoch_seconds"]) for row in speed.values())
     lines = ["# Speed: seconds per training epoch and per full evaluation", "",
              f"Produced by {origin} "
-             f"({args.speed_epochs} epochs per run; medians over epochs 2.. and over evaluations "
+             f"({epochs} epochs per run; medians over epochs 2.. and over evaluations "
              "of all test users). Machine: " + json.dumps(machine), "",
              "The reference columns are the reference code's seconds as recorded in "
              "../shared/data/reference-measurements.json (another machine of this kind, "

@@ -25,7 +25,7 @@ def runs_in(payload: dict) -> dict:
     """``{name: run}`` for the training runs a results file holds (may be empty)."""
     if isinstance(payload.get("runs"), dict):
         return payload["runs"]
-    if isinstance(payload.get("rows"), dict):
+    if payload.get("provenance_per_row"):
         return payload["rows"]          # benchmarks.beyond: {dataset/backbone/protocol: row}
     if payload and all(isinstance(v, dict) and "config" in v for v in payload.values()):
         return payload  # a pipelines.benchmark table: {method: metrics.json}
@@ -62,11 +62,12 @@ def index_lines(results_dir: str) -> list:
         runs = runs_in(payload)
         # The file's own record covers runs nested under one command (benchmarks.seeds); a
         # beyond row may come from another invocation, so it counts only with its own record.
-        whole = "commit" in (payload.get("provenance") or {}) and "rows" not in payload
+        per_row = bool(payload.get("provenance_per_row"))
+        whole = "commit" in (payload.get("provenance") or {}) and not per_row
         recorded = sum(1 for run in runs.values() if isinstance(run, dict) and (
             "commit" in (run.get("provenance") or {})
             or (whole and run.get("provenance") is None and "config" not in run)))
-        if "rows" in payload:           # rows kept across invocations: each cites its own
+        if per_row:                     # rows kept across invocations: each cites its own
             origin = "per row (see the .md)"
         elif runs and "provenance" not in payload and "command" not in payload:
             origin = "per run (see the .md)"

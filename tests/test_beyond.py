@@ -18,6 +18,7 @@ def test_beyond_writes_a_row_per_backbone_and_protocol_and_keeps_them(tmp_path):
             "--work-dir", str(tmp_path / "work")]
     assert beyond.main(argv) == 0
     payload = json.loads((tmp_path / "res" / "beyond.json").read_text())
+    assert payload["provenance_per_row"] is True        # benchmarks.index counts the rows
     assert sorted(payload["rows"]) == ["toy/lightgcn-1/refit", "toy/lightgcn-1/test",
                                        "toy/mf/refit", "toy/mf/test"]
     for key, row in payload["rows"].items():
@@ -112,7 +113,9 @@ def test_the_report_names_the_command_and_commit_of_every_row():
 
 
 def test_a_tuned_row_chooses_its_epochs_on_the_searched_objective(tmp_path):
-    """A best.json written before it recorded select_metric: its objective's name is used."""
+    """The search's objective chooses the epochs, over the report's cut-offs (20, 50) and
+    the objective's; a best.json written before it recorded select_metric: its
+    objective's name is used."""
     train = random_lines(60, 80, 10, seed=1)
     test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
             for u, line in enumerate(train)]
@@ -120,7 +123,7 @@ def test_a_tuned_row_chooses_its_epochs_on_the_searched_objective(tmp_path):
     tuned = tmp_path / "tuning" / "toy"
     tuned.mkdir(parents=True)
     (tuned / "best.json").write_text(json.dumps(
-        {"dataset": "toy", "objective": {"name": "ndcg@20", "value": 0.1, "split": "valid"},
+        {"dataset": "toy", "objective": {"name": "ndcg@10", "value": 0.1, "split": "valid"},
          "hyperparameters": {"alpha": 0.25, "beta": 0.2, "num_candidates": 8, "p": -2.0}}))
     argv = ["--datasets", "toy", "--layers", "--epochs", "2", "--data-dir", toy_data_dir,
             "--output", str(tmp_path / "res" / "beyond"), "--work-dir", str(tmp_path / "work"),
@@ -129,6 +132,14 @@ def test_a_tuned_row_chooses_its_epochs_on_the_searched_objective(tmp_path):
     (run_dir,) = (tmp_path / "work" / "toy").glob("tuned-*")
     for part in ("select", "refit"):
         with open(run_dir / "refit" / part / "metrics.json") as f:
-            assert json.load(f)["config"]["select_metric"] == "ndcg@20", part
+            config = json.load(f)["config"]
+        assert config["select_metric"] == "ndcg@10" and config["ks"] == [10, 20, 50], part
     row = json.loads((tmp_path / "res" / "beyond.json").read_text())["rows"]["toy/tuned/refit"]
-    assert row["tuned"]["select_metric"] == "ndcg@20"
+    assert row["tuned"]["select_metric"] == "ndcg@10"
+    assert "| toy | tuned: MF, alpha 0.25" in (tmp_path / "res" / "beyond.md").read_text()
+    # A new best.json brings its own ks (here the search's only cut-off): the report's stay.
+    best = json.loads((tuned / "best.json").read_text())
+    (tuned / "best.json").write_text(json.dumps(dict(best, select_metric="ndcg@10", ks=[10])))
+    assert beyond.main(argv) == 0                  # the same run: kept, and reported
+    assert [d.name for d in (tmp_path / "work" / "toy").glob("tuned-*")] == [run_dir.name]
+    assert "| toy | tuned: MF, alpha 0.25" in (tmp_path / "res" / "beyond.md").read_text()

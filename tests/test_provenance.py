@@ -89,7 +89,16 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
     record = {"command": "python -m benchmarks.beyond", "commit": "abc", "dirty": False,
               "versions": {"tensorflow": "2.21.0"}, "date": "d"}
     (tmp_path / "beyond.json").write_text(json.dumps(
-        {"provenance": record, "rows": {"t/mf/test": {"provenance": record, "test": {}},
-                                        "t/mf/refit": {"test": {}}}}))
-    rows = [line for line in index_lines(str(tmp_path)) if line.startswith("| beyond")]
-    assert rows == ["| beyond.json | per row (see the .md) | 1 of 2 | unknown |"]
+        {"provenance": record, "provenance_per_row": True,
+         "rows": {"t/mf/test": {"provenance": record, "test": {}}, "t/mf/refit": {"test": {}}}}))
+    # Other files name their measurements "rows" too, all made by the file's one command.
+    (tmp_path / "speed.json").write_text(json.dumps(
+        {"provenance": dict(record, command="python -m benchmarks.speed"),
+         "rows": {"ours": {"train_s": 1.0}, "reference": {"train_s": 7.0}}}))
+    (tmp_path / "floor.json").write_text(json.dumps(
+        {"provenance": dict(record, command="python -m benchmarks.floor"), "rows": [{"ms": 1}]}))
+    rows = [line for line in index_lines(str(tmp_path)) if line.startswith("| ")][1:]
+    assert rows == [
+        "| beyond.json | per row (see the .md) | 1 of 2 | unknown |",
+        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | unknown |",
+        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | unknown |"]

@@ -152,9 +152,38 @@ def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
     result = train(config, export=False, verbose=0)
     with open(tmp_path / "run" / "select" / "metrics.json") as f:
         select = json.load(f)
-    with open(tmp_path / "run" / "refit" / "metrics.json") as f:
+    with open(tmp_path / "run" / "refit-with-valid" / "metrics.json") as f:
         refit = json.load(f)
     assert select["dataset"]["train_interactions"] == 40 * 5          # train.txt only
     assert refit["dataset"]["train_interactions"] == 40 * 7           # train.txt + valid.txt
     assert "valid.txt" in result["protocol"], result["protocol"]
     assert "retrained on train.txt and valid.txt" in result["protocol"], result["protocol"]
+
+
+def test_a_refit_begun_on_train_txt_alone_is_not_resumed_once_valid_txt_is_merged(tmp_path):
+    """A refit phase trained by a version that left valid.txt out is never returned (or
+    resumed) as if it had trained on train.txt and valid.txt."""
+    import dataclasses
+    from conftest import random_lines, write_dataset
+    lines = random_lines(40, 30, 8, seed=3)
+    train_lines = [" ".join(line.split()[:6]) for line in lines]
+    valid_lines = [" ".join(line.split()[:1] + line.split()[6:8]) for line in lines]
+    test_lines = [f"{u} " + " ".join(map(str, sorted(set(range(30)) - set(
+        map(int, line.split()[1:])))[:2])) for u, line in enumerate(lines)]
+    data_dir = write_dataset(tmp_path / "data", "toy", train_lines, test_lines)
+    (tmp_path / "data" / "toy" / "valid.txt").write_text("\n".join(valid_lines) + "\n")
+    config = toy_train_config(data_dir, tmp_path / "run", refit=True, epochs=3, eval_every=1,
+                              export_dir=None, patience=0)
+    # What the old version left: the select phase, then a finished refit phase of E epochs
+    # on train.txt alone, in <run>/refit.
+    select = train(dataclasses.replace(config, refit=False, output_dir=str(tmp_path / "run" /
+                                                                          "select")),
+                   export=False, verbose=0, evaluate_test=False)
+    epochs = int(select["best_epoch"])
+    old = train(dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
+                                    eval_every=epochs, patience=0,
+                                    output_dir=str(tmp_path / "run" / "refit")),
+                export=False, verbose=0)
+    assert old["dataset"]["train_interactions"] == 40 * 5
+    result = train(config, export=False, verbose=0)
+    assert result["dataset"]["train_interactions"] == 40 * 7
