@@ -137,8 +137,8 @@ def test_label_of_a_preloaded_dataset_with_its_own_validation_does_not_claim_val
     assert "validation interactions passed to train()" in result["protocol"], result["protocol"]
 
 
-def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
-    """The refit phase trains on train + validation: with a valid.txt, that is both files."""
+def _folder_with_valid_txt(tmp_path) -> str:
+    """A 'toy' folder of 40 users: 5 items each in train.txt, 2 in valid.txt, 2 in test.txt."""
     from conftest import random_lines, write_dataset
     lines = random_lines(40, 30, 8, seed=3)
     train_lines = [" ".join(line.split()[:6]) for line in lines]      # user + 5 items
@@ -147,6 +147,12 @@ def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
         map(int, line.split()[1:])))[:2])) for u, line in enumerate(lines)]
     data_dir = write_dataset(tmp_path / "data", "toy", train_lines, test_lines)
     (tmp_path / "data" / "toy" / "valid.txt").write_text("\n".join(valid_lines) + "\n")
+    return data_dir
+
+
+def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
+    """The refit phase trains on train + validation: with a valid.txt, that is both files."""
+    data_dir = _folder_with_valid_txt(tmp_path)
     config = toy_train_config(data_dir, tmp_path / "run", refit=True, epochs=3, eval_every=1,
                               export_dir=None)
     result = train(config, export=False, verbose=0)
@@ -164,14 +170,7 @@ def test_a_refit_begun_on_train_txt_alone_is_not_resumed_once_valid_txt_is_merge
     """A refit phase trained by a version that left valid.txt out is never returned (or
     resumed) as if it had trained on train.txt and valid.txt."""
     import dataclasses
-    from conftest import random_lines, write_dataset
-    lines = random_lines(40, 30, 8, seed=3)
-    train_lines = [" ".join(line.split()[:6]) for line in lines]
-    valid_lines = [" ".join(line.split()[:1] + line.split()[6:8]) for line in lines]
-    test_lines = [f"{u} " + " ".join(map(str, sorted(set(range(30)) - set(
-        map(int, line.split()[1:])))[:2])) for u, line in enumerate(lines)]
-    data_dir = write_dataset(tmp_path / "data", "toy", train_lines, test_lines)
-    (tmp_path / "data" / "toy" / "valid.txt").write_text("\n".join(valid_lines) + "\n")
+    data_dir = _folder_with_valid_txt(tmp_path)
     config = toy_train_config(data_dir, tmp_path / "run", refit=True, epochs=3, eval_every=1,
                               export_dir=None, patience=0)
     # What the old version left: the select phase, then a finished refit phase of E epochs
