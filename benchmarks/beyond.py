@@ -57,13 +57,12 @@ def config_for(args, dataset: str, layers: int, protocol: str) -> TrainConfig:
         export_dir=os.path.join(args.work_dir, "exports", row_key(dataset, layers, protocol)))
 
 
-def tuned_config_for(args, dataset: str, best_json: str) -> TrainConfig:
+def tuned_config_for(args, dataset: str, best_json: str, select_metric: str) -> TrainConfig:
     """The refit run of a tuner's best.json: its values over `config_for`'s MF refit run,
     in a folder named after those values (another best.json trains in another folder).
-    Epochs are chosen on the search's objective (`tuned_values`)."""
+    Epochs are chosen on `select_metric`, the search's objective (`tuned_values`)."""
     values = {k: v for k, v in load_config_file(best_json).items()
               if k not in ("dataset", "data_dir")}
-    select_metric = tuned_values(best_json)["select_metric"]
     # The report's cut-offs (Recall/NDCG@20) and the objective's, not only a search's own ks.
     ks = tuple(sorted(set(TrainConfig().ks) | {int(select_metric.split("@")[1])}))
     values.update(select_metric=select_metric, ks=ks)
@@ -220,7 +219,7 @@ def main(argv=None) -> int:
             stored = payload["rows"].get(key)
             if trained_by(stored, fingerprint) and stored.get("tuned") == tuned:
                 continue  # this best.json was trained by the same library code
-            config = tuned_config_for(args, dataset, best_json)
+            config = tuned_config_for(args, dataset, best_json, tuned["select_metric"])
             result = train_current(config, fingerprint, export=False, verbose=2,
                                    command=command_line(argv))
             row = row_of(result, config.layers if config.backbone == "lightgcn" else 0, "refit")

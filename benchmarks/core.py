@@ -96,11 +96,11 @@ def run_speed(args):
                     "optimizer": optimizer,
                 }
                 print(key_line(dataset, method, speed[key]), optimizer, flush=True)
-    payload = {"provenance": provenance(args.argv), "speed_epochs": args.speed_epochs,
+    payload = {"provenance": provenance(args.argv),
                "machine": _machine(), "speed": speed,
                "reference": _load_json("reference-measurements.json")}
     atomic_write_text(os.path.join(args.output, "core-speed.json"), json.dumps(payload, indent=2))
-    write_speed_markdown(args, speed, payload["reference"], payload_origin(payload),
+    write_speed_markdown(args.output, speed, payload["reference"], payload_origin(payload),
                          payload["machine"])
 
 
@@ -109,7 +109,7 @@ def key_line(dataset, method, row):
             f"full evaluation {row['eval_s']:.3f} s")
 
 
-def write_speed_markdown(args, speed, reference, origin, machine):
+def write_speed_markdown(output, speed, reference, origin, machine):
     # The epochs the runs trained (an older core-speed.json did not record --speed-epochs).
     epochs = max(len(row["epoch_seconds"]) for row in speed.values())
     lines = ["# Speed: seconds per training epoch and per full evaluation", "",
@@ -131,12 +131,12 @@ def write_speed_markdown(args, speed, reference, origin, machine):
         lines.append(f"| {dataset} | {method} (M={row['num_candidates']}) | {optimizer} | "
                      f"{row['train_s_per_epoch']:.3f} | {ref.get('train_s_per_epoch', '—')} | "
                      f"{row['eval_s']:.3f} | {ref.get('eval_s', '—')} |")
-    for dataset in args.datasets:
+    for dataset in dict.fromkeys(key.split("/")[0] for key in speed):   # in run order
         ahns, rns = speed.get(f"{dataset}/ahns"), speed.get(f"{dataset}/rns")
         if ahns and rns:
             lines += ["", f"{dataset}: AHNS epoch / RNS epoch = "
                       f"{ahns['train_s_per_epoch'] / rns['train_s_per_epoch']:.2f} (dense Adam)"]
-    atomic_write_text(os.path.join(args.output, "core-speed.md"), "\n".join(lines) + "\n")
+    atomic_write_text(os.path.join(output, "core-speed.md"), "\n".join(lines) + "\n")
 
 
 def write_reports(args, results, origin=None):
@@ -207,9 +207,7 @@ def main(argv=None):
     if args.report_only and args.speed:
         with open(os.path.join(args.output, "core-speed.json")) as f:
             stored = json.load(f)
-        args.datasets = sorted({key.split("/")[0] for key in stored["speed"]},
-                               key=lambda d: d != "tools")
-        write_speed_markdown(args, stored["speed"], stored["reference"],
+        write_speed_markdown(args.output, stored["speed"], stored["reference"],
                              payload_origin(stored), stored["machine"])
     elif args.report_only:
         with open(os.path.join(args.output, "core.json")) as f:
