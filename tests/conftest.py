@@ -34,6 +34,16 @@ def random_lines(num_users, num_items, per_user, seed):
             for u in range(num_users)]
 
 
+def report_toy_data(tmp_path) -> str:
+    """A 60-user, 80-item 'toy' set under tmp_path/data, large enough for the reports'
+    @20 and @50 metrics (the catalogue must hold 50), with three untrained items per user
+    in test; returns the data folder."""
+    train = random_lines(60, 80, 10, seed=1)
+    test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
+            for u, line in enumerate(train)]
+    return write_dataset(tmp_path / "data", "toy", train, test)
+
+
 @pytest.fixture
 def toy_data_dir(tmp_path):
     """A 40-user, 30-item dataset named 'toy' under tmp_path."""

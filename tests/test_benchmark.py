@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from ahns_tf import paper
+from conftest import report_toy_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -119,6 +120,29 @@ def test_seeds_refuses_to_mix_settings_in_one_results_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         seeds.main(base + ["--epochs", "6", "--num-candidates", "8"])
     assert "runs of 5 epochs, not 6" in capsys.readouterr().err
+
+
+def test_seeds_under_the_refit_protocol_report_each_seeds_refit_run(tmp_path):
+    from benchmarks import seeds
+    toy_data_dir = report_toy_data(tmp_path)
+    argv = ["--dataset", "toy", "--seeds", "1", "2", "--epochs", "2", "--protocol", "refit",
+            "--data-dir", toy_data_dir, "--output", str(tmp_path / "res"),
+            "--work-dir", str(tmp_path / "work")]
+    assert seeds.main(argv) == 0
+    payload = json.loads((tmp_path / "res" / "toy-ahns-refit-seeds.json").read_text())
+    assert payload["protocol"] == "refit" and sorted(payload["runs"]) == ["1", "2"]
+    recalls = []
+    for seed, row in payload["runs"].items():
+        run = json.loads((tmp_path / "work" / f"toy-ahns-refit-{seed}" / "metrics.json")
+                         .read_text())
+        assert run["config"]["refit"] is True and run["config"]["select_on"] == "valid"
+        assert run["config"]["seed"] == int(seed)
+        assert row["test"] == run["test"]
+        assert row["best_epoch"] == run["refit"]["selected_epoch"]
+        recalls.append(100 * run["test"]["recall@20"])
+    assert abs(payload["summary"]["recall@20"]["mean"] - sum(recalls) / 2) < 1e-9
+    text = (tmp_path / "res" / "toy-ahns-refit-seeds.md").read_text()
+    assert "validation + refit" in text and "--select-on test" not in text
 
 
 def test_gap_section_lists_only_methods_outside_the_band():

@@ -4,20 +4,11 @@ import json
 import os
 
 from benchmarks import beyond
-from conftest import random_lines, write_dataset
-
-
-def _toy_data(tmp_path) -> str:
-    """A 60-user, 80-item 'toy' set (the report's metrics are @20 and @50, so the catalogue
-    must hold 50), with three untrained items per user in test."""
-    train = random_lines(60, 80, 10, seed=1)
-    test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
-            for u, line in enumerate(train)]
-    return write_dataset(tmp_path / "data", "toy", train, test)
+from conftest import report_toy_data
 
 
 def test_beyond_writes_a_row_per_backbone_and_protocol_and_keeps_them(tmp_path):
-    toy_data_dir = _toy_data(tmp_path)
+    toy_data_dir = report_toy_data(tmp_path)
     argv = ["--datasets", "toy", "--layers", "0", "1", "--epochs", "2", "--data-dir",
             toy_data_dir, "--output", str(tmp_path / "res" / "beyond"),
             "--work-dir", str(tmp_path / "work")]
@@ -46,7 +37,7 @@ def test_beyond_writes_a_row_per_backbone_and_protocol_and_keeps_them(tmp_path):
 
 
 def test_a_tuned_best_json_adds_a_refit_row_with_its_values(tmp_path):
-    toy_data_dir = _toy_data(tmp_path)
+    toy_data_dir = report_toy_data(tmp_path)
     tuned = tmp_path / "tuning" / "toy"
     tuned.mkdir(parents=True)
     (tuned / "best.json").write_text(json.dumps(
@@ -118,7 +109,7 @@ def test_a_tuned_row_chooses_its_epochs_on_the_searched_objective(tmp_path):
     """The search's objective chooses the epochs, over the report's cut-offs (20, 50) and
     the objective's; a best.json written before it recorded select_metric: its
     objective's name is used."""
-    toy_data_dir = _toy_data(tmp_path)
+    toy_data_dir = report_toy_data(tmp_path)
     tuned = tmp_path / "tuning" / "toy"
     tuned.mkdir(parents=True)
     (tuned / "best.json").write_text(json.dumps(
