@@ -236,6 +236,33 @@ def test_replicas_draw_different_candidates_each_its_own_stream():
     assert got["alone"][0] not in got["cands"]
 
 
+def test_parameter_server_workers_at_the_same_step_draw_from_different_counters():
+    # Asynchronous workers read the same optimizer step; keyed on the step alone, they would
+    # draw the same uniform ranks. Worker w at step t uses counter t * 2**16 + w.
+    out = run_python("""
+        import json
+        import ahns_tf
+        import tensorflow as tf
+        from ahns_tf.distribute import local_cluster
+        from ahns_tf.samplers.mining import replica_draw
+        strategy = tf.distribute.ParameterServerStrategy(local_cluster(2, 1))
+        coordinator = tf.distribute.coordinator.ClusterCoordinator(strategy)
+
+        @tf.function
+        def draw():
+            return tf.stack([tf.distribute.coordinator.experimental_get_current_worker_index(),
+                             replica_draw(tf.constant(5, tf.int64))])
+
+        with strategy.scope():
+            calls = [coordinator.schedule(draw) for _ in range(12)]
+        coordinator.join()
+        print(json.dumps([c.fetch().tolist() for c in calls]))
+    """)
+    pairs = last_json(out)
+    assert {worker for worker, _ in pairs} <= {0, 1}
+    assert all(counter == 5 * 2 ** 16 + worker for worker, counter in pairs), pairs
+
+
 @pytest.fixture
 def clusters_dir(tmp_path):
     """200 users in 4 groups of taste, 120 items; 9 training and 3 test items per user."""

@@ -5,6 +5,11 @@ import tensorflow as tf
 from ahns_tf.samplers.selector import gathered_candidate_scores
 
 
+#: Counters per step reserved for parameter-server workers (`replica_draw`): up to 65536
+#: workers, and steps up to 2**47 before int64 overflows.
+PS_WORKER_SLOTS = 2 ** 16
+
+
 def replica_draw(step):
     """The counter of this replica's random draws at `step`: ``step * N + replica``.
 
@@ -14,6 +19,12 @@ def replica_draw(step):
     of the `ahns_tf.random_streams` streams, and no two pairs share one; with
     one replica the counter is the step itself, so single-device runs draw
     exactly what they drew before distribution existed.
+
+    Under `tf.distribute.ParameterServerStrategy` the workers train
+    asynchronously and several read the same step; worker w then uses
+    ``counter * 2**16 + w`` (`PS_WORKER_SLOTS`; its index is a call-time value
+    of the closure the coordinator schedules), so no two workers share a
+    counter at one step.
 
     Args:
         step: int scalar, the optimizer's iteration counter.
@@ -30,10 +41,14 @@ def replica_draw(step):
     step = tf.cast(step, tf.int64)
     context = tf.distribute.get_replica_context()
     replicas = 1 if context is None else context.num_replicas_in_sync
-    if replicas == 1:
-        return step
-    replica = tf.cast(context.replica_id_in_sync_group, tf.int64)
-    return step * replicas + replica
+    counter = step
+    if replicas > 1:
+        counter = step * replicas + tf.cast(context.replica_id_in_sync_group, tf.int64)
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.ParameterServerStrategy):
+        # The strategy does not expose its worker count publicly; a fixed slot count does.
+        worker = tf.distribute.coordinator.experimental_get_current_worker_index()  # int64 []
+        counter = counter * PS_WORKER_SLOTS + worker
+    return counter
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
