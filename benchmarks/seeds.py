@@ -105,14 +105,15 @@ def main(argv=None) -> int:
     return 0
 
 
-def seed_tables(runs: dict, summary: dict) -> list:
+def seed_tables(runs: dict, summary: dict, epoch_header: str = "best epoch") -> list:
     """Markdown lines: one row per seed, then mean ± std, min – max and the gap to Table 2.
 
     Args:
         runs: ``{seed: {"best_epoch": ..., "test": {"recall@20": ..., "ndcg@20": ...}}}``.
         summary: `summarise`'s output for those runs.
+        epoch_header: the heading of the ``best_epoch`` column.
     """
-    lines = ["| seed | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
+    lines = [f"| seed | {epoch_header} | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
     for seed, run in runs.items():
         lines.append(f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
                      f"{100 * run['test']['ndcg@20']:.2f} |")
@@ -143,7 +144,8 @@ def markdown(payload: dict) -> str:
               "Reference protocol (`--select-on test`: best epoch chosen on the test split, as "
               f"the paper's code does), {payload['epochs']} epochs")
              + ", one run per seed. Values in %.", ""]
-    return "\n".join(lines + seed_tables(payload["runs"], payload["summary"])) + "\n"
+    return "\n".join(lines + seed_tables(payload["runs"], payload["summary"],
+                                          "epochs retrained" if refit else "best epoch")) + "\n"
 
 
 if __name__ == "__main__":

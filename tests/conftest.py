@@ -35,9 +35,15 @@ def random_lines(num_users, num_items, per_user, seed):
 
 
 def report_toy_data(tmp_path) -> str:
-    """A 60-user, 80-item 'toy' set under tmp_path/data, large enough for the reports'
-    @20 and @50 metrics (the catalogue must hold 50), with three untrained items per user
-    in test; returns the data folder."""
+    """A 60-user, 80-item 'toy' set, large enough for the reports' @20 and @50 metrics
+    (the catalogue must hold 50), with three untrained items per user in test.
+
+    Args:
+        tmp_path: the test's folder; the set is written to ``tmp_path/data/toy``.
+
+    Returns:
+        The data folder (``tmp_path/data``), to pass as ``--data-dir``.
+    """
     train = random_lines(60, 80, 10, seed=1)
     test = [f"{u} " + " ".join(map(str, sorted(set(range(80)) - set(map(int, line.split()[1:])))[:3]))
             for u, line in enumerate(train)]

@@ -143,6 +143,7 @@ def test_seeds_under_the_refit_protocol_report_each_seeds_refit_run(tmp_path):
     assert abs(payload["summary"]["recall@20"]["mean"] - sum(recalls) / 2) < 1e-9
     text = (tmp_path / "res" / "toy-ahns-refit-seeds.md").read_text()
     assert "validation + refit" in text and "--select-on test" not in text
+    assert "| seed | epochs retrained |" in text
 
 
 def test_gap_section_lists_only_methods_outside_the_band():

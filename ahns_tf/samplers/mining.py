@@ -5,13 +5,15 @@ import tensorflow as tf
 from ahns_tf.samplers.selector import gathered_candidate_scores
 
 
-#: Counters per step reserved for parameter-server workers (`replica_draw`): up to 65536
-#: workers, and steps up to 2**47 before int64 overflows.
+#: Counters per (step, replica) reserved for parameter-server workers (`replica_draw`): up to
+#: 65536 workers, and step * replicas up to 2**47 before int64 overflows.
 PS_WORKER_SLOTS = 2 ** 16
 
 
 def replica_draw(step):
     """The counter of this replica's random draws at `step`: ``step * N + replica``.
+
+    Under `tf.distribute.ParameterServerStrategy`, ``(step * N + replica) * 2**16 + worker``.
 
     Under a `tf.distribute` strategy with N replicas in sync, each replica must
     draw its own candidates (and DNS(M, N)'s and MixGCF's random numbers), not
@@ -22,9 +24,9 @@ def replica_draw(step):
 
     Under `tf.distribute.ParameterServerStrategy` the workers train
     asynchronously and several read the same step; worker w then uses
-    ``counter * 2**16 + w`` (`PS_WORKER_SLOTS`; its index is a call-time value
-    of the closure the coordinator schedules), so no two workers share a
-    counter at one step.
+    ``(step * N + replica) * 2**16 + w`` (`PS_WORKER_SLOTS`; N is 1 on a CPU
+    worker; its index is a call-time value of the closure the coordinator
+    schedules), so no two workers share a counter at one step.
 
     Args:
         step: int scalar, the optimizer's iteration counter.
