@@ -19,7 +19,7 @@ import typing
 from ahns_tf.config import TrainConfig
 
 #: Keys of a tuner's best.json that describe the search, not the training run.
-TUNER_METADATA_KEYS = ("objective", "trial_id", "completed_trials", "failed_trials")
+TUNER_METADATA_KEYS = ("objective", "trial_id", "completed_trials", "failed_trials", "provenance")
 #: Common names of a setting under which a user might look for it.
 _SYNONYMS = {"learning_rate": "lr", "weight_decay": "l2", "M": "num_candidates",
              "embedding_dim": "dim", "epochs_per_trial": "epochs"}

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import math
 import os
+from typing import Optional
 
 import keras_tuner
 
@@ -188,9 +189,10 @@ def completed_trials(tuner) -> list:
     return sorted(rows, key=lambda r: (-r.get(name, -math.inf), int(r["trial_id"])))
 
 
-def write_best(tuner, path: str, dataset: str) -> dict:
+def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None) -> dict:
     """Writes best.json: the winner under the training flags' names, with its objective
-    (and ``select_metric``/``ks``, so a run from it selects epochs as the trials did)."""
+    (and ``select_metric``/``ks``, so a run from it selects epochs as the trials did), and
+    `origin` (`ahns_tf.provenance.provenance` of the search's command) as ``provenance``."""
     rows = completed_trials(tuner)
     if not rows:
         raise RuntimeError("no trial completed; see the trial messages above")
@@ -210,5 +212,7 @@ def write_best(tuner, path: str, dataset: str) -> dict:
         payload["hyperparameters"]["p"] = tuner.hypermodel.base.p
     if "layers" in payload["hyperparameters"]:  # --config best.json then trains that backbone
         payload["hyperparameters"]["backbone"] = tuner.hypermodel.base.backbone
+    if origin is not None:
+        payload["provenance"] = origin
     atomic_write_text(path, json.dumps(payload, indent=2))
     return payload

@@ -43,6 +43,10 @@ def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, 
     assert round(hp["alpha"] * 10, 6) == round(hp["alpha"] * 10) and hp["num_candidates"] in (4, 8, 16, 32, 64)
     assert hp["p"] == -2.0 and best["objective"]["name"] == "ndcg@5"
     assert best["objective"]["split"] == "valid" and best["completed_trials"] == 3
+    # The search's own command and commit are recorded with its winner.
+    assert best["provenance"]["command"].startswith("python -m tuning.search --dataset toy")
+    assert f"--directory {tmp_path / 's'}" in best["provenance"]["command"]
+    assert "commit" in best["provenance"] and "code_fingerprint" in best["provenance"]
     trials = _trial_files(tmp_path / "s")
     stamps = [os.path.getmtime(p) for p in glob.glob(str(tmp_path / "s" / "toy" / "trial_*" /
                                                          "run" / "metrics.json"))]
@@ -58,7 +62,9 @@ def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, 
     assert sorted(os.path.getmtime(p) for p in glob.glob(
         str(tmp_path / "s" / "toy" / "trial_*" / "run" / "metrics.json"))) == sorted(stamps)
 
-    assert json.loads((tmp_path / "s" / "best.json").read_text()) == best  # ties broken by id
+    rewritten = json.loads((tmp_path / "s" / "best.json").read_text())
+    assert rewritten.pop("provenance")["command"] == best.pop("provenance")["command"]
+    assert rewritten == best  # ties broken by id
 
     # the winner feeds straight into training
     from pipelines.train import config_from_args

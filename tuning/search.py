@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
+    from ahns_tf.provenance import provenance  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import RunConflictError  # pylint: disable=g-import-not-at-top
     from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner, check_search_settings,  # pylint: disable=g-import-not-at-top
                                completed_trials, make_oracle, save_search_settings, write_best)
@@ -88,7 +89,8 @@ def main(argv=None) -> int:
     for row in rows:
         print("  ".join(f"{row.get(n, float('nan')):>14.4f}" if isinstance(row.get(n), float)
                         else f"{str(row.get(n)):>14}" for n in names))
-    best = write_best(tuner, os.path.join(args.directory, "best.json"), args.dataset)
+    best = write_best(tuner, os.path.join(args.directory, "best.json"), args.dataset,
+                      origin=provenance(argv))
     print(f"\nbest ({args.objective} on valid = {best['objective']['value']:.4f}): "
           f"{best['hyperparameters']} -> {os.path.join(args.directory, 'best.json')}")
     return 0
