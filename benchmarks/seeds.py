@@ -66,7 +66,8 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     parser.add_argument("--work-dir", default="runs/seeds")
     args = parser.parse_args(argv)
-    name = f"{args.dataset}-{args.sampler}{'-refit' if args.protocol == 'refit' else ''}"
+    refit = args.protocol == "refit"
+    name = f"{args.dataset}-{args.sampler}{'-refit' if refit else ''}"
     path = os.path.join(args.output, f"{name}-seeds.json")
     runs = {}
     if os.path.exists(path):
@@ -83,15 +84,15 @@ def main(argv=None) -> int:
     fingerprint = code_fingerprint()
     for seed in args.seeds:
         config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler=args.sampler,
-                             select_on="test" if args.protocol == "test" else "valid",
-                             refit=args.protocol == "refit", epochs=args.epochs, seed=seed,
+                             select_on="valid" if refit else "test", refit=refit,
+                             epochs=args.epochs, seed=seed,
                              num_candidates=args.num_candidates,
                              output_dir=os.path.join(args.work_dir, f"{name}-{seed}"))
         if trained_by(runs.get(str(seed)), fingerprint):
             continue  # this seed was run by the same library code (same settings: see above)
         result = train_current(config, fingerprint, export=False, verbose=2,
                                command=command_line(argv))
-        best_epoch = (result["refit"]["selected_epoch"] if config.refit  # the epochs retrained
+        best_epoch = (result["refit"]["selected_epoch"] if refit  # the epochs retrained
                       else result["best_epoch"])
         runs[str(seed)] = {"test": result["test"], "best_epoch": best_epoch,
                            "provenance": result["provenance"]}
@@ -138,8 +139,8 @@ def markdown(payload: dict) -> str:
              f"Produced by {payload_origin(payload)}; each seed's own command and "
              "commit are in the .json.", "",
              ("Validation + refit protocol (`--refit`: epochs chosen on a validation split, "
-              "retrained on all of train, test evaluated once; the best epoch column is the "
-              f"number of epochs retrained), at most {payload['epochs']} epochs"
+              f"retrained on all of train, test evaluated once), at most {payload['epochs']} "
+              "epochs"
               if refit else
               "Reference protocol (`--select-on test`: best epoch chosen on the test split, as "
               f"the paper's code does), {payload['epochs']} epochs")

@@ -13,8 +13,6 @@ PS_WORKER_SLOTS = 2 ** 16
 def replica_draw(step):
     """The counter of this replica's random draws at `step`: ``step * N + replica``.
 
-    Under `tf.distribute.ParameterServerStrategy`, ``(step * N + replica) * 2**16 + worker``.
-
     Under a `tf.distribute` strategy with N replicas in sync, each replica must
     draw its own candidates (and DNS(M, N)'s and MixGCF's random numbers), not
     N copies of the same ones. Every (step, replica) pair gets its own counter
