@@ -16,6 +16,7 @@ import sys
 
 from ahns_tf.atomic import atomic_write_text, write_results
 from ahns_tf.distribute import free_port, tf_config
+from ahns_tf.provenance import describe, provenance
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 STRATEGY_FLAGS = {
@@ -44,34 +45,32 @@ def run(strategy: str, args, root: str) -> dict:
         raise RuntimeError(f"{strategy}: exit status {codes}")
     with open(os.path.join(out, "metrics.json")) as f:
         result = json.load(f)
-    shown = " ".join("runs/distributed/" + strategy if c == out else c for c in command[1:])
+    shown = "python " + " ".join(command[1:])
     if strategy == "multi_worker":
-        shown = "TF_CONFIG=<worker 0 and 1 on 127.0.0.1> python " + shown + " (two processes)"
-    else:
-        shown = "python " + shown
+        shown = "TF_CONFIG=<worker 0 and 1 on 127.0.0.1> " + shown + " (two processes)"
     return {"command": shown, "metrics": result}
 
 
-def as_payload(rows: dict) -> dict:
-    """The distributed.json layout: ``{"runs": {strategy: metrics.json}, "commands": ...}``
-    (`benchmarks.index` reads each run's provenance)."""
-    return {"runs": {s: r["metrics"] for s, r in rows.items()},
+def as_payload(rows: dict, origin: dict) -> dict:
+    """The distributed.json layout: ``{"provenance": this benchmark's, "runs": {strategy:
+    metrics.json}, "commands": ...}`` (`benchmarks.index` reads each run's provenance)."""
+    return {"provenance": origin, "runs": {s: r["metrics"] for s, r in rows.items()},
             "commands": {s: r["command"] for s, r in rows.items()}}
 
 
-def from_payload(payload: dict) -> dict:
-    """Inverse of `as_payload`."""
-    return {s: {"metrics": m, "command": payload["commands"][s]}
-            for s, m in payload["runs"].items()}
+def from_payload(payload: dict) -> tuple:
+    """Inverse of `as_payload`: ``(rows, provenance)``."""
+    return ({s: {"metrics": m, "command": payload["commands"][s]}
+             for s, m in payload["runs"].items()}, payload.get("provenance"))
 
 
-def report(rows: dict) -> str:
-    """The markdown table of `rows` (strategy -> run)."""
+def report(rows: dict, origin: dict) -> str:
+    """The markdown table of `rows` (strategy -> run) made by the command `origin` records."""
     base = rows["none"]["metrics"]
-    origin = base["provenance"]
+    trained = base["provenance"]
     lines = [f"# AHNS on {base['dataset']['name']} under each tf.distribute strategy", "",
-             f"Commit {origin.get('commit')} (uncommitted edits: {origin.get('dirty')}), "
-             f"{origin.get('date', '')}; this project's 2-core CPU machine, so 'mirrored' is 2 "
+             f"Commit {trained.get('commit')} (uncommitted edits: {trained.get('dirty')}), "
+             f"{trained.get('date', '')}; this project's 2-core CPU machine, so 'mirrored' is 2 "
              f"logical CPU devices and the clusters run on 127.0.0.1: the seconds show the "
              f"overhead of each strategy here, not a speed-up (that needs several GPUs or "
              f"machines). Protocol: {base['protocol']}; test metrics at the best epoch; "
@@ -87,9 +86,7 @@ def report(rows: dict) -> str:
                      f"{100 * m['test']['ndcg@20']:.2f} | {m['best_epoch']} | "
                      f"{m['median_epoch_seconds']:.2f} | "
                      f"{m['median_epoch_seconds'] / base['median_epoch_seconds']:.1f}x |")
-    lines += ["", "Made by `python -m benchmarks.distributed --dataset "
-              f"{base['dataset']['name']} --data-dir ../shared/data/ahns --epochs "
-              f"{base['config']['epochs']}`; each run's command (and its metrics.json with "
+    lines += ["", f"Made by {describe(origin)}; each run's command (and its metrics.json with "
               "provenance) is in distributed.json:", ""] + [f"- {s}: `{r['command']}`" for s, r in rows.items()]
     return "\n".join(lines) + "\n"
 
@@ -97,7 +94,7 @@ def report(rows: dict) -> str:
 def rewrite(path: str) -> str:
     """Re-renders distributed.md from a saved distributed.json (no training)."""
     with open(path) as f:
-        return report(from_payload(json.load(f)))
+        return report(*from_payload(json.load(f)))
 
 
 def main(argv=None) -> int:
@@ -114,9 +111,11 @@ def main(argv=None) -> int:
         atomic_write_text(os.path.join(RESULTS, "distributed.md"), text)
         print(text)
         return 0
+    origin = provenance(argv)
     rows = {strategy: run(strategy, args, args.work_dir) for strategy in STRATEGY_FLAGS}
     os.makedirs(RESULTS, exist_ok=True)
-    print(write_results(os.path.join(RESULTS, "distributed"), as_payload(rows), report(rows)))
+    print(write_results(os.path.join(RESULTS, "distributed"), as_payload(rows, origin),
+                        report(rows, origin)))
     return 0
 
 

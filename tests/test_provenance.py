@@ -102,3 +102,24 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
         "| beyond.json | per row (see the .md) | 1 of 2 | unknown |",
         "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | unknown |",
         "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | unknown |"]
+
+
+def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_path):
+    from benchmarks import distributed
+    record = {"command": "python -m pipelines.train", "commit": "abc", "dirty": False,
+              "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    metrics = {"dataset": {"name": "toy"}, "provenance": record, "protocol": "p",
+               "config": {"epochs": 3}, "test": {"recall@20": 0.1, "ndcg@20": 0.05},
+               "best_epoch": 2, "median_epoch_seconds": 1.0}
+    monkeypatch.setattr(distributed, "RESULTS", str(tmp_path))
+    monkeypatch.setattr(distributed, "run", lambda strategy, args, root: {
+        "command": f"python -m pipelines.train --output-dir {root}/{strategy}", "metrics": metrics})
+    argv = ["--dataset", "toy", "--epochs", "3", "--work-dir", str(tmp_path / "w")]
+    assert distributed.main(argv) == 0
+    payload = json.loads((tmp_path / "distributed.json").read_text())
+    recorded = payload["provenance"]["command"]
+    assert recorded.endswith(f" --dataset toy --epochs 3 --work-dir {tmp_path}/w")
+    text = (tmp_path / "distributed.md").read_text()
+    assert f"Made by `{recorded}` at commit" in text
+    # Re-rendered from the .json alone, the report says the same.
+    assert distributed.rewrite(str(tmp_path / "distributed.json")) == text
