@@ -275,8 +275,8 @@ def markdown(payload: dict) -> str:
     backbone = f" (LightGCN, {hops} hops)" if hops else ""
     lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']}{backbone} "
              f"on {payload['dataset']}", "", f"Produced by {payload_origin(payload)}", "",
-             "What this is: benchmarks/reference_torch.py, the reference code's MF training "
-             "semantics re-written in PyTorch (see its docstring), evaluated with a plain numpy "
+             "What this is: benchmarks/reference_torch.py, the reference code's "
+             f"{'LightGCN' if hops else 'MF'} training semantics re-written in PyTorch (see its docstring), evaluated with a plain numpy "
              "full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
              "best evaluation by Recall@20, as the reference does. Values in %.", ""]
     lines += seed_tables(payload["runs"], payload["summary"])
