@@ -141,7 +141,8 @@ def markdown(payload: dict) -> str:
 
 
 def plot(payload: dict, path: str) -> None:
-    """Recall@20 per backbone, one panel per dataset, a bar per protocol, Table 2 dashed."""
+    """Recall@20 per backbone, one panel per dataset, a bar per protocol, Table 2 dashed,
+    the tuned row dotted; the y axis spans the values shown, not from 0."""
     from ahns_tf.plots import plt, save_figure  # headless matplotlib; atomic PNG writes
     datasets = sorted({k.split("/")[0] for k in payload["rows"]})
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 4.2), squeeze=False)

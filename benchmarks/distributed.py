@@ -4,8 +4,9 @@ Usage:
     python -m benchmarks.distributed --dataset tools --data-dir ../shared/data/ahns --epochs 20
 
 Each strategy is the `pipelines.train` command line (multi_worker: two processes on
-127.0.0.1 with TF_CONFIG); writes ``benchmarks/results/distributed.{json,md}`` with every
-command, its metrics.json provenance and the results.
+127.0.0.1 with TF_CONFIG); writes ``benchmarks/results/distributed.{json,md}`` with this
+benchmark's own command and commit, every run's command, its metrics.json (with its
+provenance), the 1-minute load average before and after each run, and the results.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Optional, Tuple
 
 from ahns_tf.atomic import atomic_write_text, write_results
 from ahns_tf.distribute import free_port, tf_config
@@ -52,20 +54,41 @@ def run(strategy: str, args, root: str) -> dict:
 
 
 def as_payload(rows: dict, origin: dict) -> dict:
-    """The distributed.json layout: ``{"provenance": this benchmark's, "runs": {strategy:
-    metrics.json}, "commands": ...}`` (`benchmarks.index` reads each run's provenance)."""
+    """The distributed.json layout.
+
+    Args:
+        rows: strategy -> ``{"metrics", "command", "load"}`` (`run`'s, plus the load
+            average before and after it).
+        origin: this benchmark's `provenance`.
+
+    Returns:
+        ``{"provenance", "runs": {strategy: metrics.json}, "commands", "load"}``;
+        `benchmarks.index` names the file's command from ``provenance`` and counts the
+        runs whose metrics.json records its own.
+    """
     return {"provenance": origin, "runs": {s: r["metrics"] for s, r in rows.items()},
-            "commands": {s: r["command"] for s, r in rows.items()}}
+            "commands": {s: r["command"] for s, r in rows.items()},
+            "load": {s: r["load"] for s, r in rows.items()}}
 
 
-def from_payload(payload: dict) -> tuple:
-    """Inverse of `as_payload`: ``(rows, provenance)``."""
-    return ({s: {"metrics": m, "command": payload["commands"][s]}
+def from_payload(payload: dict) -> Tuple[dict, Optional[dict]]:
+    """Inverse of `as_payload`: ``(rows, provenance)`` (a file written before these were
+    recorded has neither provenance nor load)."""
+    load = payload.get("load", {})
+    return ({s: {"metrics": m, "command": payload["commands"][s], "load": load.get(s)}
              for s, m in payload["runs"].items()}, payload.get("provenance"))
 
 
-def report(rows: dict, origin: dict) -> str:
-    """The markdown table of `rows` (strategy -> run) made by the command `origin` records."""
+def report(rows: dict, origin: Optional[dict]) -> str:
+    """The markdown report.
+
+    Args:
+        rows: strategy -> run, as `from_payload` returns them.
+        origin: the `provenance` of the benchmark command, None if not recorded.
+
+    Returns:
+        The text of distributed.md.
+    """
     base = rows["none"]["metrics"]
     trained = base["provenance"]
     lines = [f"# AHNS on {base['dataset']['name']} under each tf.distribute strategy", "",
@@ -77,15 +100,18 @@ def report(rows: dict, origin: dict) -> str:
              f"{base['config']['epochs']} epochs per run (the paper's protocol runs up to 100, so "
              f"these are below Table 2). mirrored and multi_worker are the same 2-replica "
              f"computation (same draws), hence the same metrics; parameter_server updates "
-             f"asynchronously and covers an epoch's pairs only about once.", "",
-             "| strategy | R@20 | N@20 | best epoch | s / epoch (median) | vs one device |",
-             "|---|---|---|---|---|---|"]
+             f"asynchronously and covers an epoch's pairs only about once. 'load': the "
+             f"1-minute load average before / after each run (2 = both cores busy; the "
+             f"previous run's own load decays into the next one's 'before').", "",
+             "| strategy | R@20 | N@20 | best epoch | s / epoch (median) | vs one device | load |",
+             "|---|---|---|---|---|---|---|"]
     for strategy, row in rows.items():
-        m = row["metrics"]
+        m, load = row["metrics"], row.get("load")
         lines.append(f"| {strategy} | {100 * m['test']['recall@20']:.2f} | "
                      f"{100 * m['test']['ndcg@20']:.2f} | {m['best_epoch']} | "
                      f"{m['median_epoch_seconds']:.2f} | "
-                     f"{m['median_epoch_seconds'] / base['median_epoch_seconds']:.1f}x |")
+                     f"{m['median_epoch_seconds'] / base['median_epoch_seconds']:.1f}x | "
+                     f"{f'{load[0]:.1f} / {load[1]:.1f}' if load else 'not recorded'} |")
     lines += ["", f"Made by {describe(origin)}; each run's command (and its metrics.json with "
               "provenance) is in distributed.json:", ""] + [f"- {s}: `{r['command']}`" for s, r in rows.items()]
     return "\n".join(lines) + "\n"
@@ -112,7 +138,11 @@ def main(argv=None) -> int:
         print(text)
         return 0
     origin = provenance(argv)
-    rows = {strategy: run(strategy, args, args.work_dir) for strategy in STRATEGY_FLAGS}
+    rows = {}
+    for strategy in STRATEGY_FLAGS:
+        before = os.getloadavg()[0]
+        rows[strategy] = dict(run(strategy, args, args.work_dir),
+                              load=[before, os.getloadavg()[0]])
     os.makedirs(RESULTS, exist_ok=True)
     print(write_results(os.path.join(RESULTS, "distributed"), as_payload(rows, origin),
                         report(rows, origin)))

@@ -269,6 +269,8 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
 
 
 def markdown(payload: dict) -> str:
+    """The report of a seed study (`main`'s payload): settings, per-seed tables and, for MF,
+    our own seed study's mean beside it."""
     from ahns_tf.provenance import payload_origin  # pylint: disable=import-outside-toplevel
     from benchmarks.seeds import seed_tables  # pylint: disable=import-outside-toplevel
     hops = payload["settings"].get("context_hops", 0)
@@ -276,8 +278,8 @@ def markdown(payload: dict) -> str:
     lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']}{backbone} "
              f"on {payload['dataset']}", "", f"Produced by {payload_origin(payload)}", "",
              "What this is: benchmarks/reference_torch.py, the reference code's "
-             f"{'LightGCN' if hops else 'MF'} training semantics re-written in PyTorch (see its docstring), evaluated with a plain numpy "
-             "full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
+             f"{'LightGCN' if hops else 'MF'} training semantics re-written in PyTorch "
+             "(see its docstring), evaluated with a plain numpy full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
              "best evaluation by Recall@20, as the reference does. Values in %.", ""]
     lines += seed_tables(payload["runs"], payload["summary"])
     ours = payload.get("ours")

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 
 from ahns_tf.provenance import code_fingerprint, describe, payload_origin
 
@@ -114,12 +115,20 @@ def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_pa
     monkeypatch.setattr(distributed, "RESULTS", str(tmp_path))
     monkeypatch.setattr(distributed, "run", lambda strategy, args, root: {
         "command": f"python -m pipelines.train --output-dir {root}/{strategy}", "metrics": metrics})
+    loads = iter([0.5, 2.0, 2.0, 2.5, 2.5, 3.0, 3.0, 3.5])      # before/after each strategy
+    monkeypatch.setattr(distributed.os, "getloadavg", lambda: (next(loads), 0.0, 0.0))
+    # As `python -m benchmarks.distributed` runs it (under pytest, __main__ is pytest).
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__",
+                        types.SimpleNamespace(name="benchmarks.distributed"))
     argv = ["--dataset", "toy", "--epochs", "3", "--work-dir", str(tmp_path / "w")]
     assert distributed.main(argv) == 0
     payload = json.loads((tmp_path / "distributed.json").read_text())
-    recorded = payload["provenance"]["command"]
-    assert recorded.endswith(f" --dataset toy --epochs 3 --work-dir {tmp_path}/w")
+    expected = f"python -m benchmarks.distributed --dataset toy --epochs 3 --work-dir {tmp_path}/w"
+    assert payload["provenance"]["command"] == expected
     text = (tmp_path / "distributed.md").read_text()
-    assert f"Made by `{recorded}` at commit" in text
+    assert f"Made by `{expected}` at commit" in text
+    # A busy machine shows in the seconds: the load average around each run is reported.
+    assert "| none | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 0.5 / 2.0 |" in text
+    assert "| parameter_server | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 3.0 / 3.5 |" in text
     # Re-rendered from the .json alone, the report says the same.
     assert distributed.rewrite(str(tmp_path / "distributed.json")) == text
