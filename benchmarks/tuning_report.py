@@ -7,7 +7,7 @@ Commands that produce the inputs (all on the validation split; the search never 
     python -m pipelines.train --dataset tools --config runs/tuning/tools/best.json \\
         --output-dir runs/tuned-tools --no-export --data-dir ../shared/data/ahns
     python -m tuning.report runs/tuning/tools --output benchmarks/results/tuning-tools-fig6.png
-    python benchmarks/tuning_report.py
+    python benchmarks/tuning_report.py runs/tuning/tools runs/tuned-tools
 
 The comparison run with the reference defaults is the `tools/ahns/valid` entry of
 benchmarks/results/core.json (same protocol: best epoch chosen on the validation split).
@@ -42,6 +42,7 @@ def main():
         f"{best['completed_trials']} completed trials, {best['failed_trials']} failed, 30 epochs "
         "per trial, objective NDCG@20 on the 10% validation hold-out; the test split is never "
         "read during the search).", "",
+        f"Search: {describe(best.get('provenance'))}.", "",
         f"Tuned run: {describe(tuned.get('provenance'))}. Reference-defaults run: "
         f"{describe(defaults.get('provenance'))}.", "",
         f"Winner (`best.json`, copied to `tuning-tools-best.json`): alpha={hp['alpha']}, beta={hp['beta']}, M={hp['num_candidates']}, "
@@ -69,6 +70,9 @@ def main():
                      f"{t['num_candidates']} | {t.get('recall@20', float('nan')):.4f} | "
                      f"{t.get('ndcg@20', float('nan')):.4f} | {t.get('ndcg@50', float('nan')):.4f} |")
     out = os.path.join(HERE, "results", "tuning-tools.md")
+    # The search's own best.json, its provenance included, is the committed record.
+    atomic_write_text(os.path.join(HERE, "results", "tuning-tools-best.json"),
+                      json.dumps(best, indent=2) + "\n")
     atomic_write_text(out, "\n".join(lines) + "\n")  # temp + fsync + rename: old or new file
     print(f"wrote {out}")
 

@@ -132,3 +132,27 @@ def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_pa
     assert "| parameter_server | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 3.0 / 3.5 |" in text
     # Re-rendered from the .json alone, the report says the same.
     assert distributed.rewrite(str(tmp_path / "distributed.json")) == text
+
+
+def test_tuning_report_commits_the_searchs_own_best_json_and_cites_its_command(monkeypatch,
+                                                                               tmp_path):
+    from benchmarks import tuning_report
+    record = {"command": "python -m tuning.search --dataset tools", "commit": "abc",
+              "dirty": False, "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    best = {"hyperparameters": {"alpha": 0.8, "beta": 0.1, "num_candidates": 64, "p": -2.0},
+            "objective": {"name": "ndcg@20", "value": 0.03, "split": "valid"},
+            "completed_trials": 24, "failed_trials": 0, "provenance": record}
+    run = {"config": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}, "best_epoch": 30,
+           "test": {"recall@20": 0.06, "ndcg@20": 0.03}, "provenance": record}
+    for name, payload in (("search/best.json", best), ("tuned/metrics.json", run),
+                          ("here/results/core.json", {"runs": {"tools/ahns/valid": run}})):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(json.dumps(payload))
+    monkeypatch.setattr(tuning_report, "HERE", str(tmp_path / "here"))
+    monkeypatch.setattr(sys, "argv", ["tuning_report.py", str(tmp_path / "search"),
+                                      str(tmp_path / "tuned")])
+    tuning_report.main()
+    results = tmp_path / "here" / "results"
+    assert json.loads((results / "tuning-tools-best.json").read_text()) == best
+    assert ("Search: `python -m tuning.search --dataset tools` at commit abc"
+            in (results / "tuning-tools.md").read_text())
