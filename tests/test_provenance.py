@@ -12,6 +12,12 @@ from ahns_tf.provenance import code_fingerprint, describe, payload_origin
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def recorded(command: str) -> dict:
+    """A `provenance()` record of `command` at commit "abc" (the fields reports read)."""
+    return {"command": command, "commit": "abc", "dirty": False,
+            "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+
+
 def test_fingerprint_is_a_hash_of_paths_and_contents(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "sub").mkdir()
@@ -54,8 +60,7 @@ def test_reports_say_when_nothing_was_recorded():
 
 def test_results_index_counts_recorded_runs_per_file(tmp_path):
     from benchmarks.index import index_lines
-    record = {"command": "python -m pipelines.benchmark --dataset toy", "commit": "abc",
-              "dirty": False, "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    record = recorded("python -m pipelines.benchmark --dataset toy")
     table = {"rns": {"config": {}, "provenance": record}, "dns": {"config": {}}}
     (tmp_path / "toy.json").write_text(json.dumps(table))
     (tmp_path / "old-seeds.json").write_text(json.dumps(
@@ -87,8 +92,7 @@ def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
 
 def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
     from benchmarks.index import index_lines
-    record = {"command": "python -m benchmarks.beyond", "commit": "abc", "dirty": False,
-              "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    record = recorded("python -m benchmarks.beyond")
     (tmp_path / "beyond.json").write_text(json.dumps(
         {"provenance": record, "provenance_per_row": True,
          "rows": {"t/mf/test": {"provenance": record, "test": {}}, "t/mf/refit": {"test": {}}}}))
@@ -107,8 +111,7 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
 
 def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_path):
     from benchmarks import distributed
-    record = {"command": "python -m pipelines.train", "commit": "abc", "dirty": False,
-              "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    record = recorded("python -m pipelines.train")
     metrics = {"dataset": {"name": "toy"}, "provenance": record, "protocol": "p",
                "config": {"epochs": 3}, "test": {"recall@20": 0.1, "ndcg@20": 0.05},
                "best_epoch": 2, "median_epoch_seconds": 1.0}
@@ -137,8 +140,7 @@ def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_pa
 def test_tuning_report_commits_the_searchs_own_best_json_and_cites_its_command(monkeypatch,
                                                                                tmp_path):
     from benchmarks import tuning_report
-    record = {"command": "python -m tuning.search --dataset tools", "commit": "abc",
-              "dirty": False, "versions": {"tensorflow": "2.21.0"}, "date": "d"}
+    record = recorded("python -m tuning.search --dataset tools")
     best = {"hyperparameters": {"alpha": 0.8, "beta": 0.1, "num_candidates": 64, "p": -2.0},
             "objective": {"name": "ndcg@20", "value": 0.03, "split": "valid"},
             "completed_trials": 24, "failed_trials": 0, "provenance": record}
