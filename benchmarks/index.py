@@ -6,9 +6,10 @@ Usage:
 For each ``benchmarks/results/*.json`` the index lists the recorded provenance
 (`ahns_tf.provenance`): of the file, and of each training run inside it (a
 Table 2 file holds one run per method, a seeds file one per seed). A run made
-before provenance was recorded is counted as "not recorded", and the index
+before provenance was recorded is counted as "not recorded"; for a file holding
+such runs (and only for those: a recorded run names its own commit) the index
 names the commit that last committed the file, so it can at least be checked
-out; such results are the ones still to re-run.
+out. Such results are the ones still to re-run.
 """
 
 import argparse
@@ -50,9 +51,10 @@ def index_lines(results_dir: str) -> list:
     lines = ["# Committed results and where they came from", "",
              "Made by `python -m benchmarks.index`. `runs recorded` counts the training runs in "
              "a file whose own command and commit are recorded with them; the rest were made "
-             "before provenance was recorded and are to be re-run (the last commit of the file "
-             "is where they can be checked out).", "",
-             "| file | produced by | runs recorded | last committed |", "|---|---|---|---|"]
+             "before provenance was recorded and are to be re-run; for such a file, the last "
+             "commit of the file is where they can be checked out.", "",
+             "| file | produced by | runs recorded | last committed (if runs unrecorded) |",
+             "|---|---|---|---|"]
     for name in sorted(os.listdir(results_dir)):
         if not name.endswith(".json"):
             continue
@@ -73,8 +75,10 @@ def index_lines(results_dir: str) -> list:
             origin = "per run (see the .md)"
         else:
             origin = payload_origin(payload)
+        # Asked of git only where needed: a results commit would otherwise date its own index.
+        checkout = last_commit(path) if recorded < len(runs) else "—"
         lines.append(f"| {name} | {origin} | "
-                     f"{f'{recorded} of {len(runs)}' if runs else '—'} | {last_commit(path)} |")
+                     f"{f'{recorded} of {len(runs)}' if runs else '—'} | {checkout} |")
     return lines
 
 

@@ -66,9 +66,12 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
     (tmp_path / "old-seeds.json").write_text(json.dumps(
         {"command": "python -m benchmarks.seeds", "runs": {"1": {"test": {}}}}))
     (tmp_path / "notes.md").write_text("ignored")
+    (tmp_path / "new.json").write_text(json.dumps({"runs": {"1": {"provenance": record}}}))
     rows = [line for line in index_lines(str(tmp_path))
             if line.startswith("| ") and ".json" in line]
+    # Only a file with unrecorded runs needs a commit to check out (git knows none here).
     assert rows == [
+        "| new.json | per run (see the .md) | 1 of 1 | — |",
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
         "made before provenance was) | 0 of 1 | unknown |",
         "| toy.json | per run (see the .md) | 1 of 2 | unknown |"]
@@ -105,8 +108,8 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
     rows = [line for line in index_lines(str(tmp_path)) if line.startswith("| ")][1:]
     assert rows == [
         "| beyond.json | per row (see the .md) | 1 of 2 | unknown |",
-        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | unknown |",
-        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | unknown |"]
+        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — |",
+        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — |"]
 
 
 def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_path):
