@@ -16,7 +16,8 @@ i.e. MF), written independently here:
 - RNS: the first candidate; DNS: highest score; AHNS: argmin |s_m - beta (s_+ + alpha)^(p+1)|;
 - loss: mean log(1 + exp(s_- - s_+)) + 1e-4 (|e_u|^2 + |e_+|^2 + |e_-|^2) / 2 / batch;
 - Xavier-uniform embeddings, dim 64, torch.optim.Adam(lr=1e-3) (dense update of every row);
-- evaluation after epochs 0, 5, 10, ... (0-based: epoch 0 is after one epoch), full ranking of all
+- evaluation after epochs 0, 5, 10, ... (0-based: epoch 0 is after one epoch; ``--eval-every``
+  changes the 5), full ranking of all
   items except the user's training items, Recall@20 and NDCG@20 over users with test items
   (`full_ranking_metrics` below: a plain numpy implementation, independent of ahns_tf's).
 
@@ -256,7 +257,7 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
     history = []
     for epoch in range(args.epochs):
         seconds = loop.train_epoch()
-        if epoch % 5 == 0:
+        if epoch % args.eval_every == 0:
             recall, ndcg, eval_seconds = loop.evaluate()
             history.append({"epoch": epoch, "recall@20": recall, "ndcg@20": ndcg,
                             "epoch_seconds": seconds, "eval_seconds": eval_seconds})
@@ -279,7 +280,9 @@ def markdown(payload: dict) -> str:
              f"on {payload['dataset']}", "", f"Produced by {payload_origin(payload)}", "",
              "What this is: benchmarks/reference_torch.py, the reference code's "
              f"{'LightGCN' if hops else 'MF'} training semantics re-written in PyTorch "
-             "(see its docstring), evaluated with a plain numpy full ranking. Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
+             f"(see its docstring), evaluated with a plain numpy full ranking every "
+             f"{payload['settings'].get('eval_every', 5)} epochs (the reference: 5). "
+             "Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
              "best evaluation by Recall@20, as the reference does. Values in %.", ""]
     lines += seed_tables(payload["runs"], payload["summary"])
     ours = payload.get("ours")
@@ -301,6 +304,9 @@ def main(argv=None) -> int:
     parser.add_argument("--n-negs", type=int, default=32)
     parser.add_argument("--seeds", type=int, nargs="+", default=[2022, 1, 2, 3])
     parser.add_argument("--epochs", type=int, default=36)
+    parser.add_argument("--eval-every", type=int, default=5,
+                        help="evaluate after 0-based epochs 0, N, 2N, ... (the reference: 5); "
+                             "evaluating draws no random numbers, so N never changes training")
     parser.add_argument("--batch-size", type=int, default=2048)
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)

@@ -106,3 +106,34 @@ def test_lightgcn_loop_trains_and_evaluates():
     assert not torch.equal(before, loop.user_emb.detach())
     recall, ndcg, seconds = loop.evaluate()
     assert 0 <= recall <= 1 and 0 <= ndcg <= 1 and seconds >= 0
+
+
+
+
+def _ranking_data():
+    """5 users, 30 items (enough for a top-20), 6 training items and 1 test item each."""
+    rng = np.random.default_rng(0)
+    train, test = {}, {}
+    for user in range(5):
+        items = rng.choice(30, size=7, replace=False)
+        train[user], test[user] = set(items[:6].tolist()), {int(items[6])}
+    return train, test
+
+
+@pytest.mark.parametrize("eval_every, evaluated", [(5, [0, 5]), (1, [0, 1, 2, 3, 4, 5, 6])])
+def test_eval_every_sets_the_evaluated_epochs(eval_every, evaluated):
+    from benchmarks.reference_torch import run_seed
+    run = run_seed(_args(context_hops=0, epochs=7, eval_every=eval_every), 0, *_ranking_data())
+    assert [h["epoch"] for h in run["history"]] == evaluated   # 0-based, as the reference's
+
+
+def test_evaluating_draws_no_random_numbers():
+    # So --eval-every changes which epochs are seen, never the model trained.
+    loops = [ReferenceLoop(_args(context_hops=0), 3, *_ranking_data()) for _ in range(2)]
+    for _ in range(3):
+        for number, loop in enumerate(loops):
+            loop.train_epoch()
+            if number == 0:
+                loop.evaluate()
+    assert torch.equal(loops[0].user_emb, loops[1].user_emb)
+    assert torch.equal(loops[0].item_emb, loops[1].item_emb)
