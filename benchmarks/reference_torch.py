@@ -35,7 +35,9 @@ dict, ``heapq.nlargest``) as the reference's evaluation does (``numpy``, the def
 vectorised pass). Neither changes what is computed, only how long it takes.
 
 The best evaluation by Recall@20 is the run's result, as in the reference code. Writes
-``<output>/<dataset>-reference-<ns>-seeds.json`` and ``.md``.
+``<output>/<dataset>-reference-<ns>-seeds.json`` and ``.md``; the .md quotes our own seed
+study beside it (``<dataset>-<ns>-seeds.json``), and ``--report-only`` re-writes it from the
+stored .json after that study was re-run.
 """
 
 import argparse
@@ -272,7 +274,7 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
 def markdown(payload: dict) -> str:
     """The report of a seed study (`main`'s payload): settings, per-seed tables and, for MF,
     our own seed study's mean beside it."""
-    from ahns_tf.provenance import payload_origin  # pylint: disable=import-outside-toplevel
+    from ahns_tf.provenance import describe, payload_origin  # pylint: disable=import-outside-toplevel
     from benchmarks.seeds import seed_tables  # pylint: disable=import-outside-toplevel
     hops = payload["settings"].get("context_hops", 0)
     backbone = f" (LightGCN, {hops} hops)" if hops else ""
@@ -289,7 +291,8 @@ def markdown(payload: dict) -> str:
     if ours:
         lines += ["", f"Ours (ahns_tf, {ours['file']}): " + ", ".join(
             f"{m} {ours[m]['mean']:.2f} ± {ours[m]['std']:.2f}" for m in ("recall@20", "ndcg@20"))
-            + f" over {ours['seeds']} seeds."]
+            + f" over {ours['seeds']} seeds"
+            + (f", made by {describe(ours['provenance'])}." if ours.get("provenance") else ".")]
     return "\n".join(lines) + "\n"
 
 
@@ -321,7 +324,18 @@ def main(argv=None) -> int:
                         help="per-user: the reference's Python loop over users (its cost)")
     parser.add_argument("--data-dir", default=os.environ.get("AHNS_DATA_DIR"))
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="re-write the .md from the stored .json (e.g. after our own seed "
+                             "study beside it was re-run); trains nothing")
     args = parser.parse_args(argv)
+    sys.path.insert(0, os.path.dirname(HERE))
+    if args.report_only:
+        path = results_path(args.output, args.dataset, args.ns, args.context_hops)
+        if not os.path.exists(path):
+            parser.error(f"--report-only: {path} does not exist; run without it first")
+        with open(path) as f:
+            write_report(args.output, json.load(f))
+        return 0
     if not args.data_dir:
         parser.error("pass --data-dir (the folder holding <dataset>/train.txt) or set AHNS_DATA_DIR")
     try:
@@ -331,7 +345,6 @@ def main(argv=None) -> int:
                      "pip install torch --index-url https://download.pytorch.org/whl/cpu")
     folder = os.path.join(args.data_dir, args.dataset)
     train, test = (read_lines(os.path.join(folder, name)) for name in ("train.txt", "test.txt"))
-    sys.path.insert(0, os.path.dirname(HERE))
     runs = {str(seed): run_seed(args, seed, train, test) for seed in args.seeds}
     from ahns_tf.paper import TABLE2  # pylint: disable=import-outside-toplevel
     from ahns_tf.provenance import provenance  # pylint: disable=import-outside-toplevel
@@ -340,18 +353,35 @@ def main(argv=None) -> int:
     payload = {"provenance": provenance(argv), "dataset": args.dataset, "ns": args.ns,
         "settings": {k: v for k, v in vars(args).items() if k not in ("data_dir", "output")},
         "runs": runs, "summary": summary}
-    ours_path = os.path.join(args.output, f"{args.dataset}-{args.ns}-seeds.json")
-    if os.path.exists(ours_path) and not args.context_hops:  # our seed study is MF
+    write_report(args.output, payload)
+    return 0
+
+
+def results_path(output: str, dataset: str, ns: str, context_hops: int) -> str:
+    """``<output>/<dataset>-reference-<ns>[-lightgcn<L>]-seeds.json``."""
+    graph = f"-lightgcn{context_hops}" if context_hops else ""
+    return os.path.join(output, f"{dataset}-reference-{ns}{graph}-seeds.json")
+
+
+def write_report(output: str, payload: dict) -> None:
+    """Writes the payload's .json and .md, quoting our own seed study's current summary (MF).
+
+    Our study (``<dataset>-<ns>-seeds.json`` beside it) may be re-run after the reference's,
+    so ``--report-only`` calls this again on the stored payload.
+    """
+    from ahns_tf.atomic import write_results  # pylint: disable=import-outside-toplevel
+    settings = payload["settings"]
+    ours_path = os.path.join(output, f"{payload['dataset']}-{payload['ns']}-seeds.json")
+    payload.pop("ours", None)
+    if os.path.exists(ours_path) and not settings.get("context_hops"):  # our study is MF
         with open(ours_path) as f:
             ours = json.load(f)
         payload["ours"] = {"file": os.path.basename(ours_path), "seeds": len(ours["runs"]),
+                           "provenance": ours.get("provenance"),
                            **{m: ours["summary"][m] for m in ("recall@20", "ndcg@20")}}
-    from ahns_tf.atomic import write_results  # pylint: disable=import-outside-toplevel
-    os.makedirs(args.output, exist_ok=True)
-    graph = f"-lightgcn{args.context_hops}" if args.context_hops else ""
-    path = os.path.join(args.output, f"{args.dataset}-reference-{args.ns}{graph}-seeds.json")
+    os.makedirs(output, exist_ok=True)
+    path = results_path(output, payload["dataset"], payload["ns"], settings.get("context_hops", 0))
     print(write_results(path[:-5], payload, markdown(payload)))
-    return 0
 
 
 if __name__ == "__main__":

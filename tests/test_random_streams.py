@@ -8,6 +8,8 @@ import tensorflow as tf
 from ahns_tf.pipeline.input import training_pairs
 from ahns_tf.random_streams import STREAMS, stream_seed
 from ahns_tf.samplers import UninteractedCandidateSampler
+from ahns_tf.training import train
+from conftest import toy_train_config
 
 SEED = 2024
 
@@ -82,3 +84,17 @@ def test_each_consumer_draws_from_its_own_named_stream():
                                                cand_scores=scores)["pos_weight"]
     want = tf.random.stateless_uniform([3, 1], stream_seed(SEED, "mixgcf", k))
     np.testing.assert_array_equal(weight.numpy(), want.numpy())
+
+
+def test_evaluating_more_often_trains_the_same_model(toy_data_dir, tmp_path):
+    # benchmarks.eval_points reads runs evaluated after every epoch as if they were the
+    # every-5 runs of the seed studies: evaluation must draw nothing from any stream.
+    runs = [train(toy_train_config(toy_data_dir, tmp_path / f"every{n}", epochs=4, eval_every=n,
+                                   select_on="test"), export=False, verbose=0)
+            for n in (1, 2)]
+    for entry in runs[1]["history"]:                       # epochs 2 and 4
+        same = [e for e in runs[0]["history"]
+                if e["epoch"] == entry["epoch"] and e["split"] == entry["split"]]
+        assert len(same) == 1
+        for key in ("loss", "recall@5", "ndcg@10"):
+            assert same[0][key] == entry[key], (entry["epoch"], key)
