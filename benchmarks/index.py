@@ -75,8 +75,11 @@ def index_lines(results_dir: str) -> list:
             origin = "per run (see the .md)"
         else:
             origin = payload_origin(payload)
-        # Asked of git only where needed: a results commit would otherwise date its own index.
-        checkout = last_commit(path) if recorded < len(runs) else "—"
+        # Asked of git only where needed (runs, or a file without runs, whose commit is not
+        # recorded): a results commit would otherwise date its own index.
+        unrecorded = (recorded < len(runs) if runs
+                      else "commit" not in (payload.get("provenance") or {}))
+        checkout = last_commit(path) if unrecorded else "—"
         lines.append(f"| {name} | {origin} | "
                      f"{f'{recorded} of {len(runs)}' if runs else '—'} | {checkout} |")
     return lines

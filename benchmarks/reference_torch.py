@@ -16,8 +16,8 @@ i.e. MF), written independently here:
 - RNS: the first candidate; DNS: highest score; AHNS: argmin |s_m - beta (s_+ + alpha)^(p+1)|;
 - loss: mean log(1 + exp(s_- - s_+)) + 1e-4 (|e_u|^2 + |e_+|^2 + |e_-|^2) / 2 / batch;
 - Xavier-uniform embeddings, dim 64, torch.optim.Adam(lr=1e-3) (dense update of every row);
-- evaluation after epochs 0, 5, 10, ... (0-based: epoch 0 is after one epoch; ``--eval-every``
-  changes the 5), full ranking of all
+- evaluation after epochs 0, 5, 10, ... (0-based: epoch 0 is after one epoch; ``--eval-every N``
+  evaluates every N instead), full ranking of all
   items except the user's training items, Recall@20 and NDCG@20 over users with test items
   (`full_ranking_metrics` below: a plain numpy implementation, independent of ahns_tf's).
 
@@ -279,7 +279,9 @@ def markdown(payload: dict) -> str:
     hops = payload["settings"].get("context_hops", 0)
     backbone = f" (LightGCN, {hops} hops)" if hops else ""
     lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']}{backbone} "
-             f"on {payload['dataset']}", "", f"Produced by {payload_origin(payload)}", "",
+             f"on {payload['dataset']}", "", f"Produced by {payload_origin(payload)}"
+             + (f"; this report re-rendered by {describe(payload['rendered_by'])}"
+                if payload.get("rendered_by") else ""), "",
              "What this is: benchmarks/reference_torch.py, the reference code's "
              f"{'LightGCN' if hops else 'MF'} training semantics re-written in PyTorch "
              f"(see its docstring), evaluated with a plain numpy full ranking every "
@@ -325,16 +327,23 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("AHNS_DATA_DIR"))
     parser.add_argument("--output", default=os.path.join(HERE, "results"))
     parser.add_argument("--report-only", action="store_true",
-                        help="re-write the .md from the stored .json (e.g. after our own seed "
-                             "study beside it was re-run); trains nothing")
+                        help="trains nothing: re-writes the .md, and the .json's quote of our "
+                             "seed study, from the stored .json of --dataset/--ns/--context-hops "
+                             "in --output (e.g. after that study was re-run); other flags are "
+                             "ignored, and the report names this command beside the original")
     args = parser.parse_args(argv)
+    if args.eval_every < 1:
+        parser.error(f"--eval-every must be at least 1, got {args.eval_every}")
     sys.path.insert(0, os.path.dirname(HERE))
     if args.report_only:
+        from ahns_tf.provenance import provenance  # pylint: disable=import-outside-toplevel
         path = results_path(args.output, args.dataset, args.ns, args.context_hops)
         if not os.path.exists(path):
             parser.error(f"--report-only: {path} does not exist; run without it first")
         with open(path) as f:
-            write_report(args.output, json.load(f))
+            payload = json.load(f)
+        payload["rendered_by"] = provenance(argv)
+        write_report(args.output, payload)
         return 0
     if not args.data_dir:
         parser.error("pass --data-dir (the folder holding <dataset>/train.txt) or set AHNS_DATA_DIR")
@@ -351,7 +360,8 @@ def main(argv=None) -> int:
     from benchmarks.seeds import PAPER_ROW, summarise  # pylint: disable=import-outside-toplevel
     summary = summarise(runs, TABLE2.get(args.dataset, {}).get(PAPER_ROW[args.ns]))
     payload = {"provenance": provenance(argv), "dataset": args.dataset, "ns": args.ns,
-        "settings": {k: v for k, v in vars(args).items() if k not in ("data_dir", "output")},
+        "settings": {k: v for k, v in vars(args).items()
+                     if k not in ("data_dir", "output", "report_only")},
         "runs": runs, "summary": summary}
     write_report(args.output, payload)
     return 0

@@ -67,6 +67,8 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
         {"command": "python -m benchmarks.seeds", "runs": {"1": {"test": {}}}}))
     (tmp_path / "notes.md").write_text("ignored")
     (tmp_path / "new.json").write_text(json.dumps({"runs": {"1": {"provenance": record}}}))
+    # No runs and no recorded commit (an old speed file): only git can say where it came from.
+    (tmp_path / "old-speed.json").write_text(json.dumps({"command": "python -m benchmarks.speed"}))
     rows = [line for line in index_lines(str(tmp_path))
             if line.startswith("| ") and ".json" in line]
     # Only a file with unrecorded runs needs a commit to check out (git knows none here).
@@ -74,6 +76,8 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
         "| new.json | per run (see the .md) | 1 of 1 | — |",
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
         "made before provenance was) | 0 of 1 | unknown |",
+        "| old-speed.json | `python -m benchmarks.speed` (as rebuilt then; commit not recorded: "
+        "made before provenance was) | — | unknown |",
         "| toy.json | per run (see the .md) | 1 of 2 | unknown |"]
 
 

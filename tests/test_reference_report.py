@@ -38,6 +38,9 @@ def test_report_only_quotes_our_current_seed_study_and_trains_nothing(tmp_path):
             "over 5 seeds, made by `python -m benchmarks.seeds --dataset tools` at commit "
             "0123456789, TensorFlow 2.21.0.") in text
     assert "| 2022 | 25 | 7.33 | 3.96 |" in text                # the reference's runs, as stored
+    # (In-process, the recorded program is the test runner's; the arguments are this call's.)
+    assert "; this report re-rendered by `python" in text
+    assert " --report-only --dataset tools --output " in text
     saved = json.loads((tmp_path / "tools-reference-ahns-seeds.json").read_text())
     assert saved["ours"]["recall@20"]["mean"] == 7.26 and saved["runs"] == stored["runs"]
 
@@ -46,3 +49,9 @@ def test_report_only_without_a_stored_run_says_to_run_first(tmp_path, capsys):
     with pytest.raises(SystemExit):
         reference_torch.main(["--report-only", "--dataset", "tools", "--output", str(tmp_path)])
     assert "does not exist; run without it first" in capsys.readouterr().err
+
+
+def test_eval_every_below_one_is_refused_before_training(capsys):
+    with pytest.raises(SystemExit):
+        reference_torch.main(["--eval-every", "0", "--data-dir", "/nonexistent"])
+    assert "--eval-every must be at least 1, got 0" in capsys.readouterr().err

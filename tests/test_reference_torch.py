@@ -127,9 +127,11 @@ def test_eval_every_sets_the_evaluated_epochs(eval_every, evaluated):
     assert [h["epoch"] for h in run["history"]] == evaluated   # 0-based, as the reference's
 
 
-def test_evaluating_draws_no_random_numbers():
+@pytest.mark.parametrize("sampling", ["vectorised", "per-draw"])
+def test_evaluating_draws_no_random_numbers(sampling):
     # So --eval-every changes which epochs are seen, never the model trained.
-    loops = [ReferenceLoop(_args(context_hops=0), 3, *_ranking_data()) for _ in range(2)]
+    loops = [ReferenceLoop(_args(context_hops=0, sampling=sampling), 3, *_ranking_data())
+             for _ in range(2)]
     for _ in range(3):
         for number, loop in enumerate(loops):
             loop.train_epoch()
