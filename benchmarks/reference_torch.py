@@ -316,7 +316,11 @@ def main(argv=None) -> int:
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--l2", type=float, default=1e-4)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="PyTorch CPU threads; above 1 a run is not bit-reproducible (its "
+                             "multi-threaded kernels sum in varying order: on tools, two runs of "
+                             "one seed differ by 3e-8 after 2 epochs and drift apart by up to a "
+                             "seed's spread over 30; tools-eval-points.md)")
     parser.add_argument("--context-hops", type=int, default=0,
                         help="L: 0 = MF (the default); L > 0 = the reference's LightGCN")
     parser.add_argument("--sampling", default="vectorised", choices=["vectorised", "per-draw"],
