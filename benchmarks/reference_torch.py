@@ -320,8 +320,8 @@ def main(argv=None) -> int:
                         help="PyTorch CPU threads; above 1 a run is not bit-reproducible (its "
                              "multi-threaded kernels sum in varying order: on tools, two runs of "
                              "one seed differ by 3e-8 after 2 epochs and drift apart by up to a "
-                             "seed's spread over 30 epochs; measured for tools-eval-points.md, see the "
-                             "README)")
+                             "seed's spread over 30 epochs; measured for tools-eval-points.md, "
+                             "see the README)")
     parser.add_argument("--context-hops", type=int, default=0,
                         help="L: 0 = MF (the default); L > 0 = the reference's LightGCN")
     parser.add_argument("--sampling", default="vectorised", choices=["vectorised", "per-draw"],
