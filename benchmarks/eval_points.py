@@ -1,4 +1,4 @@
-"""Does the evaluation schedule explain a gap to the reference loop? Best epochs at both schedules.
+r"""Does the evaluation schedule explain a gap to the reference loop? Best epochs at both schedules.
 
     for seed in 2024 1 2 3 4; do
       python -m pipelines.train --dataset tools --sampler ahns --select-on test --epochs 50 \
@@ -228,7 +228,7 @@ def markdown(payload: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.eval_points", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ours", nargs="+", required=True, metavar="RUN_DIR",
                         help="pipelines.train output folders (--select-on test --eval-every 1), "
