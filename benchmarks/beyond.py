@@ -1,4 +1,4 @@
-"""Beyond the paper: AHNS on MF and on LightGCN (L = 1, 2, 3), under two protocols.
+r"""Beyond the paper: AHNS on MF and on LightGCN (L = 1, 2, 3), under two protocols.
 
     python -m benchmarks.beyond --datasets tools --layers 0 1 2 3 --protocols test refit \
         --epochs 100 --data-dir ../shared/data/ahns

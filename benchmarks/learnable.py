@@ -1,4 +1,4 @@
-"""Does AHNS beat uniform sampling on a synthetic set? (the synthetic data's own check)
+r"""Does AHNS beat uniform sampling on a synthetic set? (the synthetic data's own check)
 
     python -m benchmarks.learnable --data-dir ../scale-data --dataset synth-1e5 \
         --num-items 100000 --samplers rns ahns --epochs 20 --eval-users 10000

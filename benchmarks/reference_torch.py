@@ -1,4 +1,4 @@
-"""The reference code's training loop (MF or LightGCN), re-written in PyTorch: its seed spread.
+r"""The reference code's training loop (MF or LightGCN), re-written in PyTorch: its seed spread.
 
     pip install torch --index-url https://download.pytorch.org/whl/cpu   # not a project dependency
     python -m benchmarks.reference_torch --dataset tools --ns ahns --seeds 2022 1 2 3 \

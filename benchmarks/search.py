@@ -1,4 +1,4 @@
-"""A grid search of one Table 2 method's settings on one dataset, recorded as a results file.
+r"""A grid search of one Table 2 method's settings on one dataset, recorded as a results file.
 
 Usage:
     python -m benchmarks.search --dataset tools --method ssm --grid num_negatives=4,8,16,32 \

@@ -1,4 +1,4 @@
-"""How much of a gap to Table 2 is seed noise: one method, several seeds, mean and spread.
+r"""How much of a gap to Table 2 is seed noise: one method, several seeds, mean and spread.
 
     python -m benchmarks.seeds --dataset tools --seeds 2024 1 2 3 4 --epochs 50 \
         --data-dir ../shared/data/ahns

@@ -1,4 +1,4 @@
-"""Synthetic interaction logs at any scale, with structure a model can learn.
+r"""Synthetic interaction logs at any scale, with structure a model can learn.
 
 Usage:
     python -m benchmarks.synthetic --users 1000000 --items 1000000 --interactions 50000000 \
