@@ -35,7 +35,6 @@ import argparse
 import json
 import math
 import os
-import statistics
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,32 +142,25 @@ def reference_runs(path: str, dataset: str) -> tuple:
     return runs, mapped, payload
 
 
-def same_settings(ours: dict, reference: dict) -> list:
+def differing_settings(ours: dict, reference: dict) -> list:
     """Names of the method settings on which our runs and the reference's differ."""
     def norm(value):
         return float(value) if isinstance(value, (int, float)) else value
     return [k for k in ours if norm(ours[k]) != norm(reference.get(k))]
 
 
-def summarise(bests: list) -> dict:
-    """Mean and sample std (in %) of each metric over runs' best evaluations."""
-    out = {}
-    for metric in METRICS:
-        values = [100 * b[metric] for b in bests]
-        out[metric] = {"mean": statistics.fmean(values),
-                       "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-    return out
-
-
 def compare(loops: dict, epochs: int) -> dict:
     """``{loop: {schedule: {"runs": {seed: best}, "summary": ...}}}`` for ``{loop: {seed: history}}``."""
+    from benchmarks.seeds import summarise  # pylint: disable=import-outside-toplevel
     table = {}
     for loop, runs in loops.items():
         table[loop] = {}
         for name, points in schedules(epochs).items():
             bests = {seed: best_at(history, points, f"{loop} seed {seed}")
                      for seed, history in runs.items()}
-            table[loop][name] = {"runs": bests, "summary": summarise(list(bests.values()))}
+            # Mean and sample std (in %) over the runs' bests, as the seed studies summarise.
+            summary = summarise({seed: {"test": best} for seed, best in bests.items()}, None)
+            table[loop][name] = {"runs": bests, "summary": summary}
     return table
 
 
@@ -261,7 +253,7 @@ def main(argv=None) -> int:
             settings = run_settings
             ours[seed], inputs[OURS][seed] = history, {"provenance": record, "path": run_dir}
         reference, ref_settings, ref_payload = reference_runs(args.reference, args.dataset)
-        differ = same_settings(settings, ref_settings)
+        differ = differing_settings(settings, ref_settings)
         if differ:
             raise ValueError(f"--ours and --reference differ in {differ}: ours {settings}, "
                              f"reference {ref_settings}")
