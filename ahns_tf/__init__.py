@@ -1,8 +1,9 @@
 """ahns-tf: Adaptive Hardness Negative Sampling (Lai et al., AAAI 2024) in TF/Keras.
 
 Importing this package selects Keras 2 (tf-keras) for ``tf.keras``, which
-TensorFlow Recommenders requires; import it before anything else touches
-``tf.keras``.
+TensorFlow Recommenders requires, without importing TensorFlow: the
+configuration, data reading and results need none. Import it before anything
+else touches ``tf.keras``.
 
 Example:
 
@@ -13,8 +14,8 @@ data = load_dataset("tools", data_dir="../shared/data/ahns")
 ```
 """
 
-from ahns_tf._keras_setup import use_legacy_keras as _use_legacy_keras
+from ahns_tf._keras_setup import select_legacy_keras as _select_legacy_keras
 
-_use_legacy_keras()
+_select_legacy_keras()
 
 __version__ = "0.1.0"

@@ -1,8 +1,10 @@
-"""Selects Keras 2 (tf-keras) for TensorFlow before anything imports it.
+"""Selects Keras 2 (tf-keras) for TensorFlow, and checks the choice where TensorFlow is used.
 
 TensorFlow 2.16+ ships Keras 3, but TensorFlow Recommenders 0.7.7 needs Keras 2.
 TensorFlow picks the Keras behind ``tf.keras`` the first time ``tf.keras`` is
-touched, reading ``TF_USE_LEGACY_KERAS``. This module sets that variable and then
+touched, reading ``TF_USE_LEGACY_KERAS``. `select_legacy_keras` sets that
+variable (``import ahns_tf`` calls it; it imports nothing), and
+`use_legacy_keras`, called by every subpackage that builds Keras objects,
 checks that the choice took effect, failing with instructions when it did not
 (for example when another library touched ``tf.keras`` before ``ahns_tf`` was
 imported).
@@ -13,15 +15,26 @@ import os
 _TRUTHY = ("1", "true", "yes")
 
 
+def select_legacy_keras() -> None:
+    """Sets ``TF_USE_LEGACY_KERAS=1`` unless it is already set to a true value (no import).
+
+    Example:
+
+    >>> select_legacy_keras(); os.environ["TF_USE_LEGACY_KERAS"] in _TRUTHY
+    True
+    """
+    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() not in _TRUTHY:
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+
 def use_legacy_keras() -> None:
-    """Sets ``TF_USE_LEGACY_KERAS=1`` and verifies ``tf.keras`` is tf-keras.
+    """Sets ``TF_USE_LEGACY_KERAS=1``, imports TensorFlow and verifies ``tf.keras`` is tf-keras.
 
     Raises:
         ImportError: if ``tf.keras`` already resolved to Keras 3, or tf-keras is
         not installed.
     """
-    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() not in _TRUTHY:
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    select_legacy_keras()
     try:
         import tf_keras  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import
     except ImportError as e:

@@ -6,13 +6,17 @@ import math
 import os
 from typing import Optional
 
-import keras_tuner
+from ahns_tf._keras_setup import use_legacy_keras
 
-from ahns_tf.config import TrainConfig
-from ahns_tf.atomic import atomic_write_text
-from ahns_tf.runs import NonFiniteLossError, RunConflictError
-from ahns_tf.runs.checkpoint import changed_settings
-from ahns_tf.training import build_model, load_for, train
+use_legacy_keras()  # before keras_tuner, which imports Keras
+# pylint: disable=wrong-import-position
+import keras_tuner  # noqa: E402
+
+from ahns_tf.atomic import atomic_write_text  # noqa: E402
+from ahns_tf.config import TrainConfig  # noqa: E402
+from ahns_tf.runs import NonFiniteLossError, RunConflictError  # noqa: E402
+from ahns_tf.runs.progress import changed_settings  # noqa: E402
+from ahns_tf.training import build_model, load_for, train  # noqa: E402
 
 #: The paper's search space (Implementation Details).
 ALPHAS = (0.1, 1.0, 0.1)

@@ -33,7 +33,7 @@ import sys
 import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 from ahns_tf.benchmark import train_current, trained_by
 from ahns_tf.config import TrainConfig
-from ahns_tf.config_file import load_config_file
+from ahns_tf.config import load_config_file
 from ahns_tf.atomic import atomic_write_text, write_results
 from ahns_tf.paper import TABLE2
 from ahns_tf.provenance import (code_fingerprint, command_line, describe, payload_origin,

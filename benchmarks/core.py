@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.paper import TABLE2
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import atomic_write_text
 from ahns_tf.benchmark import same_run, train_current
 from ahns_tf.provenance import (code_fingerprint, command_line, payload_origin, provenance,
                                 short_commit)

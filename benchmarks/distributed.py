@@ -17,7 +17,7 @@ import sys
 from typing import Optional, Tuple
 
 from ahns_tf.atomic import atomic_write_text, write_results
-from ahns_tf.distribute import free_port, tf_config
+from ahns_tf.training.strategy import free_port, tf_config
 from ahns_tf.provenance import describe, provenance
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")

@@ -86,7 +86,7 @@ def index_lines(results_dir: str) -> list:
 
 
 def main(argv=None) -> int:
-    from ahns_tf.export import atomic_write_text  # pylint: disable=import-outside-toplevel
+    from ahns_tf.atomic import atomic_write_text  # pylint: disable=import-outside-toplevel
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default=RESULTS)

@@ -19,7 +19,7 @@ import ahns_tf  # noqa: F401  pylint: disable=unused-import  selects Keras 2
 
 from ahns_tf import paper, plots
 from ahns_tf.benchmark import load_method_settings, method_config, parse_methods
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import payload_origin, provenance
 from ahns_tf.training import train
 

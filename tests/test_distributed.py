@@ -47,7 +47,7 @@ def test_mirrored_step_equals_one_device_step_when_the_candidates_are_forced():
     out = run_python("""
         import json
         import ahns_tf
-        from ahns_tf.distribute import split_cpu
+        from ahns_tf.training.strategy import split_cpu
         devices = split_cpu(2)
         import numpy as np, tensorflow as tf
         from ahns_tf.models import FusedAdam, MatrixFactorization
@@ -100,8 +100,8 @@ def test_parameter_server_trains_sharded_tables_and_exports_whole_tables(toy_dir
     out = run_python(f"""
         import json
         import ahns_tf
-        import ahns_tf.distribute
-        ahns_tf.distribute.MIN_SHARD_BYTES = 256  # shard even these tiny tables over both PS
+        import ahns_tf.training.strategy
+        ahns_tf.training.strategy.MIN_SHARD_BYTES = 256  # shard even these tiny tables over both PS
         import tensorflow as tf
         import ahns_tf.training as training
         from ahns_tf.config import TrainConfig
@@ -203,7 +203,7 @@ def test_replicas_draw_different_candidates_each_its_own_stream():
     out = run_python("""
         import json
         import ahns_tf
-        from ahns_tf.distribute import split_cpu
+        from ahns_tf.training.strategy import split_cpu
         devices = split_cpu(2)
         import numpy as np, tensorflow as tf
         from ahns_tf.samplers import DynamicSelector, UninteractedCandidateSampler
@@ -243,7 +243,7 @@ def test_parameter_server_workers_at_the_same_step_draw_from_different_counters(
         import json
         import ahns_tf
         import tensorflow as tf
-        from ahns_tf.distribute import local_cluster
+        from ahns_tf.training.strategy import local_cluster
         from ahns_tf.samplers.mining import replica_draw
         strategy = tf.distribute.ParameterServerStrategy(local_cluster(2, 1))
         coordinator = tf.distribute.coordinator.ClusterCoordinator(strategy)
@@ -285,7 +285,7 @@ def test_mirrored_training_matches_one_device_metrics_for_the_same_global_batch(
     out = run_python(f"""
         import json
         import ahns_tf
-        from ahns_tf.distribute import split_cpu
+        from ahns_tf.training.strategy import split_cpu
         split_cpu(2)
         from ahns_tf.config import TrainConfig
         from ahns_tf.training import train
@@ -310,7 +310,7 @@ def test_mirrored_training_matches_one_device_metrics_for_the_same_global_batch(
 
 
 def test_two_process_multi_worker_run_completes_and_only_the_chief_writes(toy_dir, tmp_path):
-    from ahns_tf.distribute import free_port, tf_config
+    from ahns_tf.training.strategy import free_port, tf_config
     data_dir, _ = toy_dir
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     run, models = tmp_path / "run", tmp_path / "models" / "toy"
@@ -358,7 +358,7 @@ def test_strategy_flags_are_checked_before_any_work(settings, message):
 
 
 def test_cluster_strategies_without_a_cluster_say_what_to_set(monkeypatch):
-    from ahns_tf.distribute import make_strategy
+    from ahns_tf.training.strategy import make_strategy
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="multi_worker reads the cluster from the TF_CONFIG"):
         make_strategy("multi_worker")

@@ -5,7 +5,7 @@ import stat
 
 import numpy as np
 
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import atomic_write_text
 from ahns_tf.training import save_embeddings
 
 

@@ -101,7 +101,7 @@ def test_mirrored_step_has_no_python_and_every_op_has_a_gpu_kernel():
         import json, sys
         sys.path.insert(0, "tests")
         import ahns_tf
-        from ahns_tf.distribute import make_strategy
+        from ahns_tf.training.strategy import make_strategy
         strategy = make_strategy("mirrored", cpu_devices=2)
         import test_gpu_ready
         with strategy.scope():

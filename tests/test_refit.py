@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from ahns_tf.config_file import ConfigFileError, load_config_file
+from ahns_tf.config import ConfigFileError, load_config_file
 from ahns_tf.training import train
 from conftest import toy_train_config
 from pipelines.train import config_from_args
@@ -105,7 +105,7 @@ def test_refit_label_of_a_text_dataset_names_its_validation_fraction(toy_data_di
 
 def test_validation_split_words_for_each_source():
     from ahns_tf.config import TrainConfig
-    from ahns_tf.protocols import validation_split
+    from ahns_tf.training.labels import validation_split
     text = TrainConfig(dataset="tools").resolved()
     assert validation_split(text, valid_file=None) == "a held-out 10% of train"
     assert validation_split(text, valid_file="valid.txt") == "valid.txt"

@@ -168,7 +168,7 @@ def test_kill_during_export_leaves_no_version_folder(tmp_path):
 
 
 def test_run_saved_before_a_setting_existed_still_resumes(tmp_path):
-    from ahns_tf.runs import ResumableRun
+    from ahns_tf.runs.checkpoint import ResumableRun
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     old = {"dataset": "tools", "alpha": 1.0}                 # saved before "optimizer" existed
@@ -205,7 +205,7 @@ def test_a_run_saved_with_what_auto_resolves_to_is_the_same_run_under_auto(toy_d
 def test_auto_is_compared_by_what_it_resolves_to_for_the_run_s_table_rows():
     from functools import partial
     from ahns_tf.models.optimizers import resolve_optimizer_setting
-    from ahns_tf.runs.checkpoint import changed_settings
+    from ahns_tf.runs.progress import changed_settings
     big = partial(resolve_optimizer_setting, num_rows=2_000_000)   # > 100,000: lazy_adam
     small = partial(resolve_optimizer_setting, num_rows=100_000)   # == 100,000: still adam
     assert changed_settings({"optimizer": "lazy_adam"}, {"optimizer": "auto"}, resolve=big) == []

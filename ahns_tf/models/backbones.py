@@ -1,16 +1,72 @@
-"""Backbones: map ids to embeddings. The retrieval model is agnostic to which."""
+"""Backbones map ids to embeddings: the contract (`Backbone`) and matrix factorization."""
 
 import tensorflow as tf
 
 
+class Backbone(tf.keras.layers.Layer):
+    """The contract of a backbone: ids in, the embedding tables the step scores with out.
+
+    The retrieval model, the evaluation, the export and warm starts use a
+    backbone only through these methods, so a new one is a subclass, one
+    line in `ahns_tf.registry.BACKBONES` (which `TrainConfig` fields its
+    constructor takes) and its test:
+
+    * `from_dataset` (classmethod): builds it for a `RecDataset`; by default
+      ``cls(num_users, num_items, **params)`` followed by `adapt` with the
+      training interactions.
+    * `adapt`: sees the training (user, item) pairs before training, e.g.
+      LightGCN's graph; the default does nothing.
+    * `tables`: ``(user_table [num_users, dim], item_table [num_items, dim])``,
+      what the step scores, the evaluation ranks and the export serves. The
+      step reads them only with `tf.nn.embedding_lookup` (a table sharded over
+      parameter servers then sends only the rows needed).
+    * `ego_tables`: the tables the L2 term is on (the reference puts it on
+      LightGCN's layer-0 rows); by default `tables`.
+    * `embedding_variables`: the ``(user, item)`` variables whose row ``i`` is
+      id ``i``'s own weights (`ahns_tf.runs.warm_start` copies rows into them
+      by raw id).
+
+    Args:
+        **kwargs: passed to `tf.keras.layers.Layer`.
+    """
+
+    @classmethod
+    def from_dataset(cls, dataset, **params) -> "Backbone":
+        """``cls(dataset.num_users, dataset.num_items, **params)``, adapted to its training split.
+
+        Example:
+
+        ```python
+        backbone = MatrixFactorization.from_dataset(dataset, dim=64)
+        ```
+        """
+        backbone = cls(dataset.num_users, dataset.num_items, **params)
+        backbone.adapt(dataset.train.users, dataset.train.items)
+        return backbone
+
+    def adapt(self, users, items) -> None:
+        """Sees the training pairs ``users [n]``, ``items [n]`` before training (default: nothing)."""
+
+    def tables(self, training: bool = False):
+        """Returns ``(user_table [num_users, dim], item_table [num_items, dim])``."""
+        raise NotImplementedError
+
+    def ego_tables(self):
+        """The ``(user_table, item_table)`` the L2 term is on; by default `tables`."""
+        return self.tables()
+
+    def embedding_variables(self):
+        """The ``(user, item)`` weight variables, row ``i`` belonging to id ``i``."""
+        raise NotImplementedError
+
+
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
-class MatrixFactorization(tf.keras.layers.Layer):
+class MatrixFactorization(Backbone):
     """Matrix factorization: a free embedding per user and per item.
 
     Scores are inner products ``e_u . e_i``. Embeddings are Xavier/Glorot-uniform
-    initialised, as in the paper. A backbone exposes `tables()`, returning the
-    full ``(user_table, item_table)`` used in the current step; a graph
-    backbone (LightGCN) would propagate there.
+    initialised, as in the paper. `tables()` are the embedding variables
+    themselves (see `Backbone` for the contract).
 
     Args:
         num_users: size of the user id range.
@@ -41,6 +97,10 @@ class MatrixFactorization(tf.keras.layers.Layer):
 
     def tables(self, training: bool = False):
         """Returns ``(user_table [num_users, dim], item_table [num_items, dim])``."""
+        return self.user_embeddings, self.item_embeddings
+
+    def embedding_variables(self):
+        """The ``(user_embeddings, item_embeddings)`` variables."""
         return self.user_embeddings, self.item_embeddings
 
     def call(self, user_ids, item_ids):

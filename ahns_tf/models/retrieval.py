@@ -35,7 +35,7 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
     definition assumes positive scores); ``pos_score`` is the mean positive score.
 
     Args:
-        backbone: a layer with ``tables(training) -> (user_table, item_table)``,
+        backbone: a `Backbone` (``tables(training) -> (user_table, item_table)``),
             e.g. `MatrixFactorization`.
         candidate_sampler: an adapted `UninteractedCandidateSampler`.
         selector: a `NegativeSelector`.
@@ -85,8 +85,7 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
     def _regularised(self, tables, users, pos_items, neg_items, e_user, e_pos, e_neg):
         """The embeddings the L2 term is on: the scored ones, or a graph backbone's
         layer-0 rows (its `ego_tables`), as the reference code's LightGCN does."""
-        ego = getattr(self.backbone, "ego_tables", None)
-        ego_users, ego_items = ego() if ego is not None else tables
+        ego_users, ego_items = self.backbone.ego_tables()
         if ego_users is tables[0] and ego_items is tables[1]:
             return e_user, e_pos, e_neg   # scored on the layer-0 tables (MF, LightGCN L=0)
         return (tf.nn.embedding_lookup(ego_users, users),

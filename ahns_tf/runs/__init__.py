@@ -1,6 +1,11 @@
-"""Run directories: per-epoch checkpoints, resuming, numeric guards, locking."""
+"""Run directories: per-epoch checkpoints, resuming, numeric guards, locking.
 
-from ahns_tf.runs.checkpoint import CorruptRunError, ResumableRun, RunConflictError
-from ahns_tf.runs.guard import NonFiniteLossError, NumericGuard
-from ahns_tf.runs.lock import RunLock, RunLockedError
-from ahns_tf.runs.writable import UnwritableDirError, check_writable
+The errors, the lock and the progress files import no TensorFlow; the Keras
+callbacks are in `ahns_tf.runs.checkpoint` (`ResumableRun`) and
+`ahns_tf.runs.guard` (`NumericGuard`).
+"""
+
+from ahns_tf.runs.errors import (CorruptRunError, NonFiniteLossError, RunConflictError,
+                                 RunLockedError, UnwritableDirError)
+from ahns_tf.runs.lock import RunLock
+from ahns_tf.runs.writable import check_writable

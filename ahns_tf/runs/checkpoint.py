@@ -31,54 +31,19 @@ import time
 from typing import Callable, Optional
 
 import numpy as np
-import tensorflow as tf
 
-from ahns_tf.atomic import atomic_savez
-from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, warn
+from ahns_tf._keras_setup import use_legacy_keras
 
+use_legacy_keras()
+# pylint: disable=wrong-import-position
+import tensorflow as tf  # noqa: E402
 
-class RunConflictError(ValueError):
-    """The output directory holds a different run."""
+from ahns_tf.atomic import atomic_savez  # noqa: E402
+from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, changed_settings, warn  # noqa: E402
+from ahns_tf.runs.errors import CorruptRunError, RunConflictError  # noqa: E402
 
-
-class CorruptRunError(ValueError):
-    """No kept checkpoint of a run can be read; the message names the files."""
-
-
-def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
-                     resolve: Optional[Callable[[dict], dict]] = None) -> list:
-    """Names of the settings in which a saved run's config differs from `current`.
-
-    Args:
-        saved: the stored config (JSON-loaded).
-        current: the config of the run about to start.
-        defaults: values for keys a saved config lacks (settings added since it
-            was written); such a key counts as having its default.
-        ignore: keys not compared (e.g. file locations).
-        resolve: maps both configs (defaults filled in) to what their settings
-            mean for this run before comparing, e.g.
-            `ahns_tf.models.optimizers.resolve_optimizer_setting`, so that
-            ``optimizer="auto"`` equals the choice it resolves to.
-
-    Returns:
-        Sorted key names; empty when the runs match.
-
-    Example:
-
-    >>> changed_settings({"lr": 0.1}, {"lr": 0.1, "dim": 8}, defaults={"dim": 8})
-    []
-    """
-    defaults = json.loads(json.dumps(defaults or {}))
-    saved = dict(defaults, **json.loads(json.dumps(saved)))
-    current = dict(defaults, **json.loads(json.dumps(current)))  # tuples -> lists, as stored
-    if resolve is not None:
-        saved, current = resolve(saved), resolve(current)
-    return sorted(k for k in set(saved) | set(current)
-                  if k not in ignore and saved.get(k) != current.get(k))
-
-
-#: Config keys that say where a run's files go, not what the run is.
-RUN_LOCATION_KEYS = ("output_dir", "export_dir")
+#: What restoring a damaged checkpoint raises: `READ_ERRORS` and TensorFlow's own.
+CHECKPOINT_READ_ERRORS = READ_ERRORS + (tf.errors.OpError,)
 
 
 class ResumableRun(tf.keras.callbacks.Callback):
@@ -96,13 +61,15 @@ class ResumableRun(tf.keras.callbacks.Callback):
             process; `code_fingerprints` lists every one a run was trained
             with (more than one if it was resumed under other code; "unknown"
             for epochs saved before fingerprints were recorded).
+        ignore: config keys not compared on resume: settings that do not change
+            what the run computes (where its files go). Defaults to the folders.
         resolve: passed to `changed_settings` (e.g. resolves ``optimizer="auto"``
             for this run's table sizes, so a folder that stored the choice
             ``auto`` stands for is the same run).
 
-    Where a run's files live (``output_dir``, ``export_dir``) is not compared:
-    a run folder that was moved or copied still resumes (or, if finished,
-    is returned as it is).
+    Where a run's files live (``output_dir``, ``export_dir``; `ignore`) is not
+    compared: a run folder that was moved or copied still resumes (or, if
+    finished, is returned as it is).
 
     Example:
 
@@ -114,10 +81,11 @@ class ResumableRun(tf.keras.callbacks.Callback):
     """
 
     def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None,
-                 code_fingerprint: str = None,
+                 ignore=("output_dir", "export_dir"), code_fingerprint: str = None,
                  resolve: Optional[Callable[[dict], dict]] = None):
         super().__init__()
         self.resolve = resolve
+        self.ignore = tuple(ignore)
         self.code_fingerprints = [code_fingerprint] if code_fingerprint else []
         self.defaults = defaults
         self.run_dir = run_dir
@@ -152,7 +120,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
             raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
         progress = readable[0][1]
         changed = changed_settings(progress["config"], self.config, self.defaults,
-                                   ignore=RUN_LOCATION_KEYS, resolve=self.resolve)
+                                   ignore=self.ignore, resolve=self.resolve)
         if changed:
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "
@@ -212,7 +180,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
             epoch = int(progress["epoch"])
             try:
                 self._restore_one(model, progress)
-            except READ_ERRORS as e:
+            except CHECKPOINT_READ_ERRORS as e:
                 failed.append(f"ckpt-{epoch} ({type(e).__name__}: {str(e)[:200]})")
                 warn(f"the checkpoint of epoch {epoch} in {self.checkpoint_dir} is unreadable "
                       f"(ckpt-{epoch}: {type(e).__name__}: {str(e)[:200]}); trying the other "

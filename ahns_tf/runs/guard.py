@@ -3,7 +3,14 @@
 import math
 
 import numpy as np
-import tensorflow as tf
+
+from ahns_tf._keras_setup import use_legacy_keras
+
+use_legacy_keras()
+# pylint: disable=wrong-import-position
+import tensorflow as tf  # noqa: E402
+
+from ahns_tf.runs.errors import NonFiniteLossError  # noqa: E402
 
 
 def all_finite(weights) -> bool:
@@ -15,10 +22,6 @@ def all_finite(weights) -> bool:
     False
     """
     return all(bool(np.isfinite(np.asarray(w)).all()) for w in weights)
-
-
-class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN or infinite loss; the message says where."""
 
 
 class NumericGuard(tf.keras.callbacks.Callback):

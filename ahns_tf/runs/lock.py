@@ -3,9 +3,7 @@
 import fcntl
 import os
 
-
-class RunLockedError(RuntimeError):
-    """Another process holds the run directory; the message names its pid."""
+from ahns_tf.runs.errors import RunLockedError
 
 
 class RunLock:

@@ -12,16 +12,48 @@ import os
 import re
 import sys
 import zipfile
-
-import tensorflow as tf
+from typing import Callable, Optional
 
 from ahns_tf.atomic import atomic_write_text
 
 _SNAPSHOT = re.compile(r"^progress-(\d+)\.json$")
-#: What reading a damaged progress file, checkpoint or .npz raises: truncated or garbled
-#: JSON, "Read less bytes than requested" (IndexError), a bad zip, a missing file.
+#: What reading a damaged progress file or .npz raises: truncated or garbled JSON, "Read
+#: less bytes than requested" (IndexError), a bad zip, a missing file. (A checkpoint adds
+#: TensorFlow's errors: `ahns_tf.runs.checkpoint.CHECKPOINT_READ_ERRORS`.)
 READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, OSError, EOFError,
-               zipfile.BadZipFile, AssertionError, tf.errors.OpError)
+               zipfile.BadZipFile, AssertionError)
+
+
+def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
+                     resolve: Optional[Callable[[dict], dict]] = None) -> list:
+    """Names of the settings in which a saved run's config differs from `current`.
+
+    Args:
+        saved: the stored config (JSON-loaded).
+        current: the config of the run about to start.
+        defaults: values for keys a saved config lacks (settings added since it
+            was written); such a key counts as having its default.
+        ignore: keys not compared (e.g. file locations).
+        resolve: maps both configs (defaults filled in) to what their settings
+            mean for this run before comparing, e.g.
+            `ahns_tf.models.optimizers.resolve_optimizer_setting`, so that
+            ``optimizer="auto"`` equals the choice it resolves to.
+
+    Returns:
+        Sorted key names; empty when the runs match.
+
+    Example:
+
+    >>> changed_settings({"lr": 0.1}, {"lr": 0.1, "dim": 8}, defaults={"dim": 8})
+    []
+    """
+    defaults = json.loads(json.dumps(defaults or {}))
+    saved = dict(defaults, **json.loads(json.dumps(saved)))
+    current = dict(defaults, **json.loads(json.dumps(current)))  # tuples -> lists, as stored
+    if resolve is not None:
+        saved, current = resolve(saved), resolve(current)
+    return sorted(k for k in set(saved) | set(current)
+                  if k not in ignore and saved.get(k) != current.get(k))
 
 
 def warn(message: str) -> None:

@@ -33,8 +33,8 @@ def warm_start(backbone, vocabulary: Vocabulary, run_dir: str) -> dict:
     """Initialises `backbone`'s embedding tables from the run in `run_dir`.
 
     Args:
-        backbone: a built `MatrixFactorization` (``user_embeddings``,
-            ``item_embeddings`` variables, rows in `vocabulary` order).
+        backbone: a built `ahns_tf.models.backbones.Backbone` whose
+            `embedding_variables` rows are in `vocabulary` order.
         vocabulary: this run's `Vocabulary`.
         run_dir: the ``--output-dir`` of a finished ``--data-file``/``tfds:`` run.
 
@@ -59,17 +59,16 @@ def warm_start(backbone, vocabulary: Vocabulary, run_dir: str) -> dict:
                                 f"finished run")
     with np.load(path) as saved:
         old_users, old_items = saved["user_embeddings"], saved["item_embeddings"]
-    dim = int(backbone.user_embeddings.shape[1])
+    user_variable, item_variable = backbone.embedding_variables()
+    dim = int(user_variable.shape[1])
     for kind, table, ids in (("user", old_users, old_vocab.users),
                              ("item", old_items, old_vocab.items)):
         if table.shape != (len(ids), dim):
             raise DataFormatError(path, None, f"{kind} table of shape {list(table.shape)} does "
                                   f"not fit --warm-start: {len(ids)} {kind}s in vocabulary.json "
                                   f"and --dim {dim}")
-    carried = {"users": _carry(vocabulary.users, old_vocab.users, old_users,
-                               backbone.user_embeddings),
-               "items": _carry(vocabulary.items, old_vocab.items, old_items,
-                               backbone.item_embeddings)}
+    carried = {"users": _carry(vocabulary.users, old_vocab.users, old_users, user_variable),
+               "items": _carry(vocabulary.items, old_vocab.items, old_items, item_variable)}
     print(f"--warm-start {run_dir}: {carried['users']:,} of {len(vocabulary.users):,} users "
           f"and {carried['items']:,} of {len(vocabulary.items):,} items start from its "
           f"embeddings; the others are new")

@@ -3,9 +3,7 @@
 import os
 import tempfile
 
-
-class UnwritableDirError(OSError):
-    """A folder a run must write to cannot be created or written; names the flag."""
+from ahns_tf.runs.errors import UnwritableDirError
 
 
 def check_writable(path: str, flag: str) -> None:

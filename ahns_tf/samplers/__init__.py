@@ -1,40 +1,34 @@
 """Negative samplers: candidate sampling, then one small selector per method.
 
-`make_selector(method, **params)` builds the selector for a method name used on
-the command line; `METHODS` lists them.
+The selectors are registered by name in `ahns_tf.registry.SAMPLERS` (the
+``--sampler`` values); `make_selector` builds one from its name.
 """
 
-from ahns_tf.samplers.ahns import AdaptiveHardnessSelector, ideal_negative_score
-from ahns_tf.samplers.candidates import UninteractedCandidateSampler
-from ahns_tf.samplers.cuco import CurriculumSelector
-from ahns_tf.samplers.dens import DisentangledSelector
-from ahns_tf.samplers.dns import DynamicSelector
-from ahns_tf.samplers.dns_mn import TopNRandomSelector
-from ahns_tf.samplers.mining import NegativeMiner
-from ahns_tf.samplers.mixgcf import PositiveMixingSelector
-from ahns_tf.samplers.rns import RandomSelector
-from ahns_tf.samplers.selector import NegativeSelector, candidate_scores
-from ahns_tf.samplers.ssm import SampledSoftmaxSelector
+from ahns_tf._keras_setup import use_legacy_keras
 
-# method -> (selector class, the constructor arguments it takes from a config)
-METHODS = {
-    "rns": (RandomSelector, ()),
-    "ssm": (SampledSoftmaxSelector, ("num_negatives",)),
-    "dns": (DynamicSelector, ()),
-    "dns_mn": (TopNRandomSelector, ("top_n", "seed")),
-    "mixgcf": (PositiveMixingSelector, ("seed",)),
-    "dens": (DisentangledSelector, ("dim", "alpha", "gamma")),
-    "cuco": (CurriculumSelector, ("epochs",)),
-    "ahns": (AdaptiveHardnessSelector, ("alpha", "beta", "p")),
-}
+use_legacy_keras()
+
+# pylint: disable=wrong-import-position
+from ahns_tf.registry import SAMPLERS  # noqa: E402
+from ahns_tf.samplers.ahns import AdaptiveHardnessSelector, ideal_negative_score  # noqa: E402
+from ahns_tf.samplers.candidates import UninteractedCandidateSampler  # noqa: E402
+from ahns_tf.samplers.cuco import CurriculumSelector  # noqa: E402
+from ahns_tf.samplers.dens import DisentangledSelector  # noqa: E402
+from ahns_tf.samplers.dns import DynamicSelector  # noqa: E402
+from ahns_tf.samplers.dns_mn import TopNRandomSelector  # noqa: E402
+from ahns_tf.samplers.mining import NegativeMiner  # noqa: E402
+from ahns_tf.samplers.mixgcf import PositiveMixingSelector  # noqa: E402
+from ahns_tf.samplers.rns import RandomSelector  # noqa: E402
+from ahns_tf.samplers.selector import NegativeSelector, candidate_scores  # noqa: E402
+from ahns_tf.samplers.ssm import SampledSoftmaxSelector  # noqa: E402
 
 
 def make_selector(method: str, **params) -> NegativeSelector:
-    """Builds the selector of `method`, taking only the parameters it uses.
+    """Builds the registered selector of `method`, taking only the parameters it declares.
 
     Args:
-        method: one of `METHODS`.
-        **params: hyperparameters; those the method does not use are ignored.
+        method: a name in `ahns_tf.registry.SAMPLERS`.
+        **params: settings; those the method does not declare are ignored.
 
     Returns:
         A `NegativeSelector`.
@@ -49,7 +43,6 @@ def make_selector(method: str, **params) -> NegativeSelector:
     >>> make_selector("cuco", epochs=30).epochs
     30
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown sampler {method!r}; choose one of {', '.join(METHODS)}")
-    cls, names = METHODS[method]
-    return cls(**{name: params[name] for name in names if name in params})
+    entry = SAMPLERS[method]
+    names = entry.params if isinstance(entry.params, dict) else {p: p for p in entry.params}
+    return entry.load()(**{arg: params[field] for field, arg in names.items() if field in params})

@@ -1,7 +1,7 @@
 """The words metrics.json uses for a run's protocol: where its epochs were chosen.
 
 One place says what the validation split of a run is, so that the plain
-validation protocol (`ahns_tf.training`) and ``--refit`` (`ahns_tf.refit`)
+validation protocol (`ahns_tf.training.run`) and ``--refit`` (`ahns_tf.training.protocol`)
 describe the split that was actually used:
 
 * the paper's text datasets: a held-out ``--validation-fraction`` of
@@ -92,7 +92,7 @@ def selection_protocol(validation: str) -> str:
 
 
 def refit_protocol(config, validation: str, valid_file: Optional[str] = None) -> str:
-    """The protocol of a ``--refit`` run (`ahns_tf.refit`).
+    """The protocol of a ``--refit`` run (`ahns_tf.training.protocol`).
 
     Args:
         config: the run's resolved `TrainConfig`.

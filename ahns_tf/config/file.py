@@ -14,9 +14,9 @@ import dataclasses
 import difflib
 import json
 import os
-import typing
 
-from ahns_tf.config import TrainConfig
+from ahns_tf.config.settings import kind_of
+from ahns_tf.config.train_config import TrainConfig
 
 #: Keys of a tuner's best.json that describe the search, not the training run.
 TUNER_METADATA_KEYS = ("objective", "trial_id", "completed_trials", "failed_trials", "provenance")
@@ -27,15 +27,6 @@ _SYNONYMS = {"learning_rate": "lr", "weight_decay": "l2", "M": "num_candidates",
 
 class ConfigFileError(ValueError):
     """A bad ``--config`` file; the message names the file and the key."""
-
-
-def _kind(field) -> type:
-    """The value type a field takes: int, float, str or tuple (Optional stripped)."""
-    hint = typing.get_type_hints(TrainConfig)[field.name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if typing.get_origin(hint) in (tuple, typing.Tuple):
-        return tuple
-    return args[0] if args else hint
 
 
 def _checked(path: str, key: str, value, kind: type):
@@ -118,7 +109,7 @@ def load_config_file(path: str) -> dict:
                 continue
             if key not in fields:
                 raise _unknown(path, key, fields)
-            value = _checked(path, key, value, _kind(fields[key]))
+            value = _checked(path, key, value, kind_of(TrainConfig, key))
             if key in values and values[key] != value:
                 raise ConfigFileError(f"{path}: key {key!r} is given twice with different "
                                       f"values ({values[key]!r} and {value!r})")

@@ -1,6 +1,7 @@
-"""The honest protocol: choose the epochs on validation, retrain on all of train, test once.
+"""`train`: one run, or the honest protocol (epochs chosen on validation, retrained, test once).
 
-The paper (and the reference code) pick each run's best epoch on the test
+`train` runs a config as it says: one ordinary run (`ahns_tf.training.run`),
+or, with ``--refit``, two of them. The paper (and the reference code) pick each run's best epoch on the test
 split. ``--select-on valid`` picks it on a validation split instead (a
 held-out 10% of train.txt by default, ``valid.txt`` if present, or a log's
 ``--split``/``--valid-ratio`` part), but then trains without it. ``--refit``
@@ -25,12 +26,71 @@ import dataclasses
 import json
 import os
 
-from ahns_tf import protocols
+from ahns_tf.atomic import atomic_write_text
 from ahns_tf.config import TrainConfig
 from ahns_tf.data.log_dataset import is_log_source
 from ahns_tf.data.sources import locate
-from ahns_tf.export import atomic_write_text
-from ahns_tf.training import load_for, train
+from ahns_tf.training import labels
+from ahns_tf.training.inputs import load_for
+from ahns_tf.training.run import run_once
+
+
+def train(config: TrainConfig, dataset=None, export: bool = True, verbose=None,
+          overwrite: bool = False, callbacks=(), evaluate_test: bool = True,
+          command: str = None) -> dict:
+    """Trains, selects the best epoch, writes metrics.json and exports a SavedModel.
+
+    The run checkpoints every epoch into ``config.output_dir``; calling `train`
+    again with the same config resumes after the last completed epoch (see
+    `ahns_tf.runs.checkpoint`), and a finished run returns its metrics.json.
+    Before any training, the output (and export) folders are checked to be
+    writable and the data to fit the settings (`ahns_tf.data.checks`); the
+    run then holds an exclusive lock on ``config.output_dir`` until it returns.
+    With ``config.refit`` it is two such runs (`train_with_refit`).
+
+    Args:
+        config: the run's configuration (resolved here).
+        dataset: a preloaded dataset; loaded from `config` when None.
+        export: write the SavedModel to ``config.export_dir``.
+        verbose: Keras verbosity; defaults to a progress bar on a terminal and
+            one line per epoch otherwise.
+        overwrite: discard an earlier run in ``config.output_dir`` instead of
+            resuming it.
+        callbacks: extra Keras callbacks, run before the checkpointing ones.
+        evaluate_test: set False to never touch the test split (hyperparameter
+            searches); needs ``select_on='valid'``; the result then has no
+            ``test`` entry.
+        command: the command line recorded in the result's ``provenance``
+            (`ahns_tf.provenance`); defaults to this process's.
+
+    Returns:
+        The content of ``<output_dir>/metrics.json``.
+
+    Raises:
+        RunConflictError: ``output_dir`` holds a run with other settings.
+        RunLockedError: another process is using ``output_dir``.
+        CorruptRunError: no kept checkpoint of ``output_dir`` can be read.
+        UnwritableDirError: ``output_dir`` or ``export_dir`` cannot be written.
+        DataSettingsError, DataFormatError: the data does not fit the settings.
+        NonFiniteLossError: the loss or the weights became NaN/inf; the last
+            good epoch's checkpoint is kept.
+
+    Example:
+
+    ```python
+    result = train(TrainConfig(dataset="tools", data_dir="../shared/data/ahns"))
+    result["test"]["recall@20"]
+    ```
+    """
+    config = config.resolved()
+    if not config.refit:
+        return run_once(config, dataset, export=export, verbose=verbose, overwrite=overwrite,
+                        callbacks=callbacks, evaluate_test=evaluate_test, command=command)
+    if dataset is not None or not evaluate_test:
+        raise ValueError("--refit loads its own splits and evaluates test once; call it "
+                         "without a preloaded dataset or evaluate_test=False")
+    return train_with_refit(config, export=export, overwrite=overwrite, verbose=verbose,
+                            callbacks=callbacks, command=command)
 
 
 def phase_dirs(output_dir: str, with_valid_file: bool = False) -> tuple:
@@ -53,8 +113,8 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
         config: the run's configuration; needs ``select_on='valid'``.
         export: export the refit model (the selection model is never exported).
         overwrite: discard earlier runs of both phases.
-        **train_kwargs: passed to `ahns_tf.training.train` for both phases
-            (``verbose``, ``callbacks``, ``memory_budget_gb``, ``command``).
+        **train_kwargs: passed to `run_once` for both phases
+            (``verbose``, ``callbacks``, ``command``).
 
     Returns:
         The content of ``<output_dir>/metrics.json``: the refit run's result
@@ -64,7 +124,7 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
 
     Raises:
         ValueError: ``select_on`` is not ``'valid'``.
-        Everything `ahns_tf.training.train` raises.
+        Everything `train` raises.
 
     Example:
 
@@ -81,20 +141,21 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
                   locate(config.dataset, config.data_dir, download=False).get("valid"))
     select_dir, refit_dir = phase_dirs(config.output_dir, with_valid_file=bool(valid_file))
     select = dataclasses.replace(config, refit=False, output_dir=select_dir)
-    chosen = train(select, export=False, overwrite=overwrite, evaluate_test=False,
-                   **train_kwargs)
+    chosen = run_once(select.resolved(), export=False, overwrite=overwrite, evaluate_test=False,
+                      **train_kwargs)
     epochs = int(chosen["best_epoch"])
     # The whole train.txt (select_on='test' holds nothing out), and the folder's valid.txt if
     # the epochs were chosen on one; evaluated only after epoch E.
     refit = dataclasses.replace(config, refit=False, select_on="test", epochs=epochs,
                                 eval_every=epochs, patience=0, output_dir=refit_dir)
     dataset = load_for(refit, train_on_valid_file=True) if valid_file else None
-    result = train(refit, dataset=dataset, export=export, overwrite=overwrite, **train_kwargs)
+    result = run_once(refit.resolved(), dataset=dataset, export=export, overwrite=overwrite,
+                      **train_kwargs)
     # The split the selection run chose on (a run finished before metrics.json recorded it:
     # the config's words, assuming no valid.txt).
-    validation = chosen.get("validation_split") or protocols.validation_split(config, None)
+    validation = chosen.get("validation_split") or labels.validation_split(config, None)
     result = dict(result, config=config.to_json(),
-                  protocol=protocols.refit_protocol(
+                  protocol=labels.refit_protocol(
                       config, validation, valid_file and os.path.basename(valid_file)),
                   selected_on="valid+refit", validation_split=validation,
                   refit={"selected_epoch": epochs, "valid": chosen["valid"],

@@ -1,0 +1,40 @@
+"""Exports a run's embeddings as a versioned SavedModel that never serves a training item."""
+
+from ahns_tf.export.raw_ids import RawIdServingModule
+from ahns_tf.export.saved_model import export_retrieval_model
+from ahns_tf.export.serving import RetrievalServingModule
+
+
+def export_run(config, dataset, user_table, item_table, export_dir: str = None,
+               top_k: int = None, version: int = None) -> str:
+    """Exports embeddings as a versioned SavedModel excluding all training-file items.
+
+    Everything in ``train.txt`` (including the validation hold-out) is excluded
+    from recommendations; a log with raw ids is served by those ids.
+
+    Args:
+        config: the run's resolved `TrainConfig` (``export_dir``, ``top_k``).
+        dataset: the `RecDataset` the run trained on.
+        user_table: float [num_users, dim] user embeddings.
+        item_table: float [num_items, dim] item embeddings.
+        export_dir: the model's base path (default: ``config.export_dir``).
+        top_k: K of ``serving_default`` (default: ``config.top_k``, at most the
+            number of items).
+        version: the version number (default: the highest + 1).
+
+    Returns:
+        The new version folder.
+
+    Example:
+
+    ```python
+    export_run(config, dataset, users, items)  # saved_models/tools/1
+    ```
+    """
+    k = config.top_k if top_k is None else top_k  # 0 is an error, never "the run's K"
+    module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
+                                    k=min(k, dataset.num_items),
+                                    trained_users=dataset.train.users)
+    if dataset.vocabulary is not None:  # --data-file / tfds: serve the log's own ids
+        module = RawIdServingModule(module, dataset.vocabulary)
+    return export_retrieval_model(module, export_dir or config.export_dir, version)
