@@ -5,12 +5,11 @@ import os
 
 from ahns_tf import paper, plots
 from ahns_tf.config import TrainConfig
-from ahns_tf.export import atomic_write_text
+from ahns_tf.atomic import atomic_write_text
+from ahns_tf.config import identity_fields
 from ahns_tf.provenance import code_fingerprint, describe
-from ahns_tf.refit import phase_dirs
-from ahns_tf.runs.checkpoint import RUN_LOCATION_KEYS, changed_settings
-from ahns_tf.runs.progress import ProgressFiles
-from ahns_tf.training import train
+from ahns_tf.runs.progress import ProgressFiles, changed_settings
+from ahns_tf.training import phase_dirs, train
 
 
 def load_method_settings(path: str) -> dict:
@@ -56,7 +55,7 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
 
 
 #: Config fields that locate files rather than define the run.
-_PLACE_FIELDS = ("data_dir",) + RUN_LOCATION_KEYS
+_PLACE_FIELDS = ("data_dir",) + identity_fields(TrainConfig)
 
 
 def trained_by(result, fingerprint: str) -> bool:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ahns_tf.config import TrainConfig
-from ahns_tf.export import RetrievalServingModule, atomic_write_text, export_retrieval_model
+from ahns_tf.atomic import atomic_write_text
+from ahns_tf.export import RetrievalServingModule, export_retrieval_model
 from ahns_tf.training import train
 
 

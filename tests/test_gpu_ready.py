@@ -7,7 +7,7 @@ from tensorflow.python.framework import kernels
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import Interactions, build_dataset
-from ahns_tf.samplers import METHODS
+from ahns_tf.registry import SAMPLERS
 from ahns_tf.training import build_model
 
 
@@ -56,7 +56,7 @@ def _host_only(node) -> bool:
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "lazy_adam"])
-@pytest.mark.parametrize("sampler", sorted(METHODS))
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS.names()))
 def test_train_step_has_no_python_and_every_op_has_a_gpu_kernel_for_its_types(sampler,
                                                                               optimizer):
     nodes = _train_step_nodes(sampler, optimizer)

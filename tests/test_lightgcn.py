@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from ahns_tf.models import LightGCN, MatrixFactorization
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
-from ahns_tf.samplers import METHODS, AdaptiveHardnessSelector, UninteractedCandidateSampler
+from ahns_tf.registry import SAMPLERS
+from ahns_tf.samplers import AdaptiveHardnessSelector, UninteractedCandidateSampler
 
 USERS = [0, 0, 1, 2, 2, 2, 3, 4, 4]
 ITEMS = [0, 1, 1, 2, 3, 5, 4, 0, 5]
@@ -80,7 +81,7 @@ def test_gradients_reach_the_layer_0_rows_of_graph_neighbours_only():
     assert touched - {3}                          # unlike MF: neighbours' layer-0 rows move too
 
 
-@pytest.mark.parametrize("sampler", sorted(METHODS))
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS.names()))
 def test_every_sampler_trains_on_lightgcn(toy_data_dir, tmp_path, sampler):
     from ahns_tf.training import train
     from conftest import toy_train_config
