@@ -1,4 +1,4 @@
-"""Registries of samplers and backbones, by the names the flags use.
+"""Registries of samplers, backbones and data sources, by the names the flags use.
 
 Each entry names its component as ``"module:attribute"`` and imports it only
 when a model is built, so the configuration, its checks and ``--help`` work
@@ -154,3 +154,29 @@ BACKBONES.register(
               "--warm-start initialises MF embeddings; --backbone lightgcn saves propagated "
               "tables, which are not its layer-0 weights")})
 
+
+#: Data sources: functions ``config -> ahns_tf.data.log.Log`` (`ahns_tf.data.sources`). Info:
+#: ``claims(config)``: whether the config names this source (the one with ``fallback`` is
+#: asked last); ``raw_ids``: its ids are labels (a vocabulary, raw-id serving, warm starts);
+#: ``given_split``: it comes with its own split (the default ``--split given``).
+SOURCES = Registry("data source", "--data-file/--dataset")
+SOURCES.register("file", "ahns_tf.data.sources:file_source",
+                 info={"claims": lambda c: bool(c.data_file), "raw_ids": True})
+SOURCES.register("tfds", "ahns_tf.data.sources:tfds_source",
+                 info={"claims": lambda c: c.dataset.startswith("tfds:"), "raw_ids": True})
+SOURCES.register("text", "ahns_tf.data.sources:text_source",
+                 info={"claims": lambda c: True, "fallback": True, "given_split": True})
+
+
+def source_of(config) -> Entry:
+    """The `SOURCES` entry that reads `config`'s data (a fallback entry is asked last).
+
+    Example:
+
+    >>> from ahns_tf.config import TrainConfig
+    >>> source_of(TrainConfig(dataset="mylog", data_file="mylog.csv")).name
+    'file'
+    """
+    entries = sorted((SOURCES[n] for n in SOURCES.names()),
+                     key=lambda e: bool(e.info.get("fallback")))
+    return next(e for e in entries if e.info["claims"](config))

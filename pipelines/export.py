@@ -51,9 +51,9 @@ def main(argv=None) -> int:
     import numpy as np  # pylint: disable=g-import-not-at-top
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import UnwritableDirError, check_writable  # pylint: disable=g-import-not-at-top
+    from ahns_tf.data.run_data import load_run_dataset  # pylint: disable=g-import-not-at-top
+    from ahns_tf.registry import source_of  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import export_run, load_for  # pylint: disable=g-import-not-at-top
-    from ahns_tf.data.log_dataset import (is_log_source,  # pylint: disable=g-import-not-at-top
-                                          load_run_dataset)
 
     metrics_path = os.path.join(args.run_dir, "metrics.json")
     weights_path = os.path.join(args.run_dir, "embeddings.npz")
@@ -64,16 +64,15 @@ def main(argv=None) -> int:
             return 2
     with open(metrics_path) as f:
         saved = json.load(f)["config"]
-    saved["ks"] = tuple(saved["ks"])
     if args.data_dir:
         saved["data_dir"] = args.data_dir
-    config = TrainConfig(**saved).resolved()
+    config = TrainConfig.from_json(saved).resolved()
     try:
         check_writable(args.export_dir or config.export_dir, "--export-dir")
     except UnwritableDirError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if is_log_source(config):  # the run's own vocabulary and split; the log is not needed
+    if source_of(config).info.get("raw_ids"):  # the run's vocabulary and split, not the log
         dataset = load_run_dataset(args.run_dir, config.dataset)
     else:
         dataset = load_for(config)

@@ -7,7 +7,7 @@ can exit 2 with it before any data is read.
 import dataclasses
 
 from ahns_tf.config.settings import check_value, compare, flag
-from ahns_tf.registry import BACKBONES, SAMPLERS
+from ahns_tf.registry import BACKBONES, SAMPLERS, source_of
 
 #: The metrics ``--select-metric`` may name.
 SELECT_METRICS = ("recall", "ndcg", "precision", "hit_rate")
@@ -86,8 +86,11 @@ def _check_log_settings(c) -> None:
     if c.dataset.startswith("tfds:") and (c.data_file or len(c.dataset) == len("tfds:")):
         raise ValueError(f"--dataset {c.dataset!r}: give a TFDS name after 'tfds:' (e.g. "
                          f"tfds:movielens/1m-ratings), without --data-file")
-    logs = bool(c.data_file) or c.dataset.startswith("tfds:")
-    if c.warm_start and not logs:
+    source = source_of(c)
+    if c.split == "given" and not source.info.get("given_split"):
+        raise ValueError(f"--split given: a {source.name} source comes without a split of its "
+                         f"own; use --split random, leave_one_out or temporal")
+    if c.warm_start and not source.info.get("raw_ids"):
         raise ValueError("--warm-start needs a log with raw ids (--data-file or --dataset "
                          "tfds:NAME): rows are matched by raw id")
     if c.warm_start and c.strategy == "parameter_server":

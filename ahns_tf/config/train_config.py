@@ -5,8 +5,8 @@ import json
 from typing import Optional, Tuple
 
 from ahns_tf.config.settings import setting
-from ahns_tf.data.split_log import SPLITS
-from ahns_tf.registry import BACKBONES, SAMPLERS
+from ahns_tf.data.split import SPLITS
+from ahns_tf.registry import BACKBONES, SAMPLERS, source_of
 
 #: --optimizer values (`ahns_tf.models.optimizers.choose_optimizer`).
 OPTIMIZERS = ("auto", "adam", "lazy_adam")
@@ -64,9 +64,11 @@ class TrainConfig:
                                          minimum=1)
     min_item_interactions: int = setting(1, "k-core: drop items with fewer interactions", "logs",
                                          minimum=1)
-    split: str = setting("random", "random (per user, seeded), leave_one_out (each user's last "
-                         "interaction by time is test, the one before it validation) or "
-                         "temporal (one global time cutoff)", "logs", choices=SPLITS)
+    split: Optional[str] = setting(None, "given (the source's own parts: the text format's "
+                                   "files; its default), random (per user, seeded; the default "
+                                   "for logs), leave_one_out (each user's last interaction by "
+                                   "time is test, the one before it validation) or temporal "
+                                   "(one global time cutoff)", "logs", choices=SPLITS)
     test_ratio: float = setting(0.2, "random: share of each user's interactions for test; "
                                 "temporal: share of all, the latest", "logs")
     valid_ratio: float = setting(0.1, "random/temporal: share for validation under --select-on "
@@ -177,6 +179,8 @@ class TrainConfig:
             c.num_candidates = getattr(c, source)
         if c.num_candidates is None:
             c.num_candidates = DEFAULT_NUM_CANDIDATES
+        if c.split is None:  # the source's own split if it has one
+            c.split = "given" if source_of(c).info.get("given_split") else "random"
         # tfds:movielens/1m-ratings -> movielens-1m-ratings: one folder, a TF Serving model name
         name = c.dataset[5:].replace("/", "-") if c.dataset.startswith("tfds:") else c.dataset
         c.output_dir = c.output_dir or f"runs/{name}-{c.sampler}"
@@ -213,7 +217,28 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown settings {unknown}: written by another version of "
                              f"ahns-tf?")
-        values = dict(values)
+        values = upgrade_saved(values)
         if values.get("ks") is not None:
             values["ks"] = tuple(values["ks"])
         return cls(**values)
+
+
+def upgrade_saved(values: dict) -> dict:
+    """A stored config dict (progress.json, metrics.json) in today's terms.
+
+    Before ``--split`` applied to the text format, a text run stored the flag's
+    then default ``random``, which meant the files' own split, ``given`` today.
+    Such a dict is told by the absence of ``memory_budget_gb`` (recorded since
+    the same version).
+
+    Example:
+
+    >>> upgrade_saved({"dataset": "tools", "data_file": None, "split": "random"})["split"]
+    'given'
+    """
+    values = dict(values)
+    text = not values.get("data_file") and not str(values.get("dataset", "")).startswith("tfds:")
+    if "memory_budget_gb" not in values and text and values.get("split") == "random":
+        values["split"] = "given"
+    return values
+

@@ -18,8 +18,8 @@ user never sees, it names the raw id and the line of its first interaction.
 import numpy as np
 import pyarrow.compute as pc
 
-from ahns_tf.data.logs import data_position
-from ahns_tf.data.reader import DataFormatError
+from ahns_tf.data.read_table import data_position
+from ahns_tf.data.interactions import DataFormatError
 
 #: Default of ``--memory-budget-gb``: the embedding tables and Adam slots may use this much.
 DEFAULT_MEMORY_BUDGET_GB = 16.0
@@ -82,7 +82,7 @@ def raw_id_at(dataset, kind: str, row: int) -> tuple:
     Example:
 
     ```python
-    raw_id_at(load_log_dataset(config), "user", 1)  # ('zed', 'log.csv', 2)
+    raw_id_at(load_data(config), "user", 1)  # ('zed', 'log.csv', 2)
     ```
     """
     ids = dataset.vocabulary.users if kind == "user" else dataset.vocabulary.items

@@ -1,12 +1,24 @@
-"""A recommendation dataset: train/valid/test interactions and their id ranges."""
+"""`RecDataset`: train/valid/test interactions and their id ranges (stage 5 of the data path).
+
+`make_dataset` assembles one from a filtered `Log` and a ``--split`` method;
+`build_dataset` from `Interactions` built in memory; `load_dataset` reads a
+folder in the paper's text format with its own (``given``) split.
+"""
 
 import dataclasses
 import logging
 from typing import Optional
 
 import numpy as np
+import pyarrow as pa
 
-from ahns_tf.data import reader, sources, splits
+from ahns_tf.data import interactions as reader
+from ahns_tf.data import split as splits
+from ahns_tf.data.filter import implicit_positives
+from ahns_tf.data.log import Log
+from ahns_tf.data.sources import read_text
+from ahns_tf.data.interactions import Interactions
+from ahns_tf.data.split import PART_NAMES, TEST, TRAIN, VALID
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +112,7 @@ def build_dataset(name: str, train: reader.Interactions, test: reader.Interactio
 
     Example:
 
-    >>> from ahns_tf.data.reader import Interactions
+    >>> from ahns_tf.data.interactions import Interactions
     >>> ds = build_dataset("toy", Interactions.from_pairs([0, 1], [0, 1]),
     ...                    Interactions.from_pairs([0], [1]), validation_fraction=None)
     >>> ds.num_users, ds.num_items
@@ -117,10 +129,98 @@ def build_dataset(name: str, train: reader.Interactions, test: reader.Interactio
     return RecDataset(name, num_users, num_items, train, valid, test)
 
 
+def make_dataset(name: str, log: Log, split: str = "given", validation: bool = True,
+                 validation_fraction: float = 0.1, test_ratio: float = 0.2,
+                 valid_ratio: float = 0.1, seed: int = 2024,
+                 train_on_valid_file: bool = False) -> RecDataset:
+    """Splits a filtered `Log` and assembles its `RecDataset` (ids become embedding rows).
+
+    Args:
+        name: the dataset's name.
+        log: the interactions, after `ahns_tf.data.filter.implicit_positives`.
+        split: a method of `ahns_tf.data.split.SPLITS`; ``given`` keeps the
+            source's own parts (the text format's files).
+        validation: make a validation part (``--select-on valid``).
+        validation_fraction: ``given`` without a validation file: the share of
+            training interactions held out (`holdout_split`).
+        test_ratio: the other methods: the test share (`split_parts`).
+        valid_ratio: the other methods: the validation share.
+        seed: seed of the hold-out and of the ``random`` split.
+        train_on_valid_file: ``given`` without `validation`: train on the
+            source's validation file too (``--refit``'s retraining) instead of
+            leaving it out.
+
+    Returns:
+        The `RecDataset`; for raw ids it carries the `Vocabulary` and the
+        table of which interaction went to which part (``split.parquet``).
+
+    Raises:
+        DataFormatError: a part the run needs is left empty (named).
+        ValueError: a split the source cannot make (naming the flag).
+
+    Example:
+
+    ```python
+    dataset = make_dataset("mylog", kept_log, split="leave_one_out")
+    ```
+    """
+    users, items, vocabulary = log.rows()
+    if split == "given":
+        if log.parts is None:
+            raise ValueError(f"--split given: {log.source} comes without a split of its own; "
+                             f"use --split random, leave_one_out or temporal")
+        parts = log.parts.copy()
+    else:
+        parts = splits.split_parts(users, log.times, split, test_ratio,
+                                   valid_ratio if validation else 0.0, seed)
+
+    def part(*codes):
+        mask = np.isin(parts, codes)
+        path = log.part_paths.get(codes[0], f"{log.source}#{PART_NAMES[codes[0]]}")
+        return Interactions.from_pairs(users[mask], items[mask], path=path)
+
+    num_users, num_items = log.id_range or (len(vocabulary.users), len(vocabulary.items))
+    train, valid, test = part(TRAIN), part(VALID), part(TEST)
+    if split == "given":  # validation held out of train unless the source has a file of it
+        has_file = bool((parts == VALID).any())
+        if validation and not has_file:
+            train, valid = splits.holdout_split(train, validation_fraction, seed)
+        elif not validation and has_file and train_on_valid_file:
+            train = splits.merge(train, valid)
+        if not validation:
+            valid = None
+        if len(train) == 0:
+            raise reader.DataFormatError(train.path, None, "training file has no interactions")
+    elif len(train) == 0 or len(test) == 0:
+        raise reader.DataFormatError(log.source, None, f"the split leaves {len(train)} "
+                                     f"training and {len(test)} test interactions; use more "
+                                     f"data, another --split or other ratios")
+    assignments = None
+    if vocabulary is not None:  # which raw interaction went where: split.parquet
+        assignments = log.table.append_column("part", pa.array(np.asarray(PART_NAMES)[parts]))
+    dataset = RecDataset(name, num_users, num_items, train,
+                         valid if valid is not None and len(valid) else None, test, vocabulary,
+                         assignments)
+    _warn_cold(dataset)
+    return dataset
+
+
+def _warn_cold(dataset: RecDataset) -> None:
+    """Logs users/items held out but never trained (they keep their initial rows)."""
+    if dataset.vocabulary is not None:  # a split of raw ids: reported by the split itself
+        return
+    stats = dataset.stats()
+    cold = {k: v for k, v in stats.items() if k.endswith(("cold_users", "cold_items")) and v}
+    if cold:
+        logger.warning("%s: users/items with held-out but no training interactions "
+                       "(ranked with untrained embeddings, as in the reference): %s",
+                       dataset.name, cold)
+
+
 def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] = 0.1,
                  seed: int = 2024, download: bool = True, num_users: Optional[int] = None,
                  num_items: Optional[int] = None) -> RecDataset:
-    """Locates, reads and validates a dataset, and holds out validation data.
+    """Locates, reads and validates a dataset in the paper's text format, with its own split.
 
     A ``valid.txt`` next to ``train.txt`` is used as the validation split as is;
     otherwise `validation_fraction` of the training interactions is held out
@@ -129,7 +229,7 @@ def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] 
     Args:
         name: ``ml-1m``, ``phones``, ``sports``, ``tools``, or your own folder name.
         data_dir: folder holding ``<name>/train.txt``; defaults to
-            ``$AHNS_DATA_DIR`` or the user cache (see `ahns_tf.data.sources`).
+            ``$AHNS_DATA_DIR`` or the user cache (see `ahns_tf.data.paper_files`).
         validation_fraction: see above. Defaults to 0.1 (the paper's 10%).
         seed: seed of the held-out draw.
         download: fetch missing benchmark files.
@@ -145,16 +245,6 @@ def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] 
     >>> ds.stats()["train_interactions"]  # doctest: +SKIP
     96995
     """
-    paths = sources.locate(name, data_dir, download=download)
-    read = lambda path: reader.read_interactions(path, num_users, num_items)  # noqa: E731
-    train = read(paths["train"])
-    test = read(paths["test"])
-    valid = read(paths["valid"]) if "valid" in paths else None
-    dataset = build_dataset(name, train, test, valid, validation_fraction, seed, num_users,
-                            num_items)
-    stats = dataset.stats()
-    cold = {k: v for k, v in stats.items() if k.endswith(("cold_users", "cold_items")) and v}
-    if cold:
-        logger.warning("%s: users/items with held-out but no training interactions "
-                       "(ranked with untrained embeddings, as in the reference): %s", name, cold)
-    return dataset
+    log, _ = implicit_positives(read_text(name, data_dir, download, num_users, num_items))
+    return make_dataset(name, log, "given", validation=validation_fraction is not None,
+                        validation_fraction=validation_fraction or 0.1, seed=seed)

@@ -1,147 +1,91 @@
-"""Where the paper's four datasets live, and how they are fetched and verified.
+"""Stage 1 of the data path: read a source into a `Log`.
 
-A dataset ``NAME`` is the folder ``DATA_DIR/NAME`` holding ``train.txt``,
-``test.txt`` and optionally ``valid.txt``. ``DATA_DIR`` is, in order: the
-``data_dir`` argument (``--data-dir``), the ``AHNS_DATA_DIR`` environment
-variable, or ``~/.cache/ahns_tf`` (``$XDG_CACHE_HOME/ahns_tf``). The four
-benchmark datasets (``ml-1m``, ``phones``, ``sports``, ``tools``) are
-downloaded into that folder from the paper's GitHub repository when absent, and
-their SHA-256 checksums are verified whether downloaded or found locally.
+Three sources, registered in `ahns_tf.registry.SOURCES` (each entry's
+``claims`` says which config it reads):
+
+* ``text``: a folder in the paper's format (``--dataset NAME --data-dir DIR``:
+  ``DIR/NAME/train.txt``, ``test.txt``, optionally ``valid.txt``), integer ids
+  that are the embedding rows, and the files' own split (``--split given``);
+* ``file``: a CSV/TSV/Parquet log with raw ids (``--data-file``);
+* ``tfds``: a prepared TensorFlow Datasets dataset (``--dataset tfds:NAME``).
+
+A new source is a function ``config -> Log`` and one registry line.
 """
 
-import hashlib
 import os
-import urllib.error
-import urllib.request
 
-from ahns_tf.atomic import atomic_file
+import numpy as np
 
-ENV_VAR = "AHNS_DATA_DIR"
-SOURCE_URL = "https://raw.githubusercontent.com/Riwei-HEU/AHNS/main/data/{remote}/{split}.txt"
+from ahns_tf.data.log import Log
+from ahns_tf.data.paper_files import locate
+from ahns_tf.data.read_table import read_log
+from ahns_tf.data.read_text import read_pairs
+from ahns_tf.data.split import TEST, TRAIN, VALID
 
-# name -> (folder in the reference repository, {split: sha256})
-BENCHMARKS = {
-    "ml-1m": ("ml", {
-        "train": "b5d699e7297013759d8fc44b17a87652c1cc9ea496152fa76621b599358da73e",
-        "test": "862fcad55075f482fec726156063ebae20d33a093262bdd0096613228bc0eb60"}),
-    "phones": ("phone", {
-        "train": "fce5cf288e50c3710401c17f507db293e526f5b398992c80042dbfe65cddc2e1",
-        "test": "ba6429e11f526416cc941bd1f58b892a586641c27a1084c63e1da78eb1592724"}),
-    "sports": ("sport", {
-        "train": "446ff26e2a5c0ca7556bcc2ebf5275177ccba92c49cb63905de850e0085a6c37",
-        "test": "36456558a5cfb709893203e964e7fa8f1f284f6c9735eb05f8f6d71d267c3978"}),
-    "tools": ("tool", {
-        "train": "f59f810f2aaafe20814d9f16ff193bd571dfe3c4706fd29cf5352cc419c045bb",
-        "test": "3ba5f318520b55790e9e44a55e8dfb996328bc682a5fbb49f9a8a97a34fbc879"}),
-}
+#: The text format's files, in reading order (earlier rows win a duplicate).
+TEXT_PARTS = (("train", TRAIN), ("valid", VALID), ("test", TEST))
 
 
-class ChecksumError(ValueError):
-    """A benchmark file's SHA-256 differs from the published one."""
-
-
-def default_data_dir(data_dir=None) -> str:
-    """Resolves the data folder: argument, then $AHNS_DATA_DIR, then the cache.
-
-    Example:
-
-    >>> default_data_dir("/data/ahns")
-    '/data/ahns'
-    """
-    if data_dir:
-        return os.fspath(data_dir)
-    if os.environ.get(ENV_VAR):
-        return os.environ[ENV_VAR]
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "ahns_tf")
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_checksum(path: str, expected: str, name: str) -> None:
-    """Raises `ChecksumError` naming the file when its SHA-256 is not `expected`."""
-    actual = sha256_of(path)
-    if actual != expected:
-        raise ChecksumError(
-            f"{path}: SHA-256 {actual} does not match the published {expected} for "
-            f"benchmark dataset '{name}'. Delete the file to download it again, or, if "
-            f"this is your own data, put it in a folder with another name and pass "
-            f"--dataset with that name.")
-
-
-def _download(url: str, dest: str, expected: str, name: str) -> None:
-    """Downloads to a temporary file, verifies it, then renames it into place."""
-    with atomic_file(dest, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-        while True:
-            block = response.read(1 << 20)
-            if not block:
-                break
-            out.write(block)
-        out.flush()
-        verify_checksum(out.name, expected, name)
-
-
-def locate(name: str, data_dir=None, download: bool = True) -> dict:
-    """Finds (and for a benchmark, fetches and verifies) a dataset's files.
+def read_text(name: str, data_dir=None, download: bool = True, num_users: int = None,
+              num_items: int = None) -> Log:
+    """Reads ``<data_dir>/<name>/{train,valid,test}.txt`` into one `Log` with its parts.
 
     Args:
-        name: a benchmark name (``ml-1m``, ``phones``, ``sports``, ``tools``) or
-            the name of a folder under the data folder holding your own files.
-        data_dir: the data folder; see the module docstring for the default.
-        download: fetch missing benchmark files from the paper's repository.
+        name: a benchmark name or your own folder's (see `ahns_tf.data.paper_files.locate`).
+        data_dir: the data folder.
+        download: fetch missing benchmark files.
+        num_users: declared user count; a larger id is an error naming its line.
+        num_items: declared item count; a larger id is an error naming its line.
 
     Returns:
-        ``{"train": path, "test": path}`` plus ``"valid"`` when ``valid.txt``
-        exists.
-
-    Raises:
-        FileNotFoundError: the files are missing and cannot be fetched; the
-            message lists the known datasets and says how to point at a copy.
-        ChecksumError: a benchmark file does not match its published checksum.
+        A `Log` of integer ids with ``parts`` and ``id_range`` (largest listed
+        id + 1, including users listed without items, unless declared).
 
     Example:
 
-    >>> locate("tools", "../shared/data/ahns")["train"]  # doctest: +SKIP
-    '../shared/data/ahns/tools/train.txt'
+    >>> read_text("tools", "../shared/data/ahns").id_range  # doctest: +SKIP
+    (16638, 10217)
     """
-    root = default_data_dir(data_dir)
-    folder = os.path.join(root, name)
-    paths = {split: os.path.join(folder, f"{split}.txt") for split in ("train", "test")}
-    if name not in BENCHMARKS:
-        missing = [p for p in paths.values() if not os.path.isfile(p)]
-        if missing and os.path.isdir(folder):
-            raise FileNotFoundError(
-                f"{missing[0]} not found: dataset '{name}' needs train.txt and test.txt "
-                f"(lines 'user item item ...') in {folder}")
-        if missing:
-            raise FileNotFoundError(
-                f"unknown dataset '{name}': {missing[0]} not found. Known benchmark "
-                f"datasets: {', '.join(sorted(BENCHMARKS))}. For your own data, create "
-                f"{folder}/train.txt and test.txt (lines 'user item item ...') and pass "
-                f"--data-dir {root} (or set {ENV_VAR}).")
-    else:
-        remote, checksums = BENCHMARKS[name]
-        for split, path in paths.items():
-            if not os.path.isfile(path):
-                if not download:
-                    raise FileNotFoundError(f"{path} not found and download=False")
-                url = SOURCE_URL.format(remote=remote, split=split)
-                try:
-                    _download(url, path, checksums[split], name)
-                except OSError as e:  # URLError is an OSError; ChecksumError is not
-                    raise FileNotFoundError(
-                        f"benchmark dataset '{name}' is not in {folder} and could not be "
-                        f"downloaded from {url} ({e}). Pass --data-dir DIR (or set "
-                        f"{ENV_VAR}=DIR) where DIR/{name}/train.txt and test.txt exist."
-                    ) from e
-            verify_checksum(path, checksums[split], name)
-    valid = os.path.join(folder, "valid.txt")
-    if os.path.isfile(valid):
-        paths["valid"] = valid
-    return paths
+    paths = locate(name, data_dir, download=download)
+    users, items, listed, parts, part_paths = [], [], [], [], {}
+    for key, code in TEXT_PARTS:
+        if key not in paths:
+            continue
+        u, i, seen = read_pairs(paths[key], num_users, num_items)
+        users.append(u), items.append(i), listed.append(seen)
+        parts.append(np.full(u.shape, code, np.int8))
+        part_paths[code] = paths[key]
+    users, items, listed = (np.concatenate(a) for a in (users, items, listed))
+    id_range = (num_users or 1 + int(max(listed.max(initial=-1), users.max(initial=-1))),
+                num_items or 1 + int(items.max(initial=-1)))
+    return Log(os.path.dirname(paths["train"]), users, items, parts=np.concatenate(parts),
+               id_range=id_range, part_paths=part_paths)
+
+
+def text_source(config) -> Log:
+    """The ``text`` source of a `TrainConfig`."""
+    return read_text(config.dataset, config.data_dir, num_users=config.num_users,
+                     num_items=config.num_items)
+
+
+def file_source(config) -> Log:
+    """The ``file`` source of a `TrainConfig`: ``--data-file`` with its column flags."""
+    path = os.fspath(config.data_file)
+    return Log.from_table(path, read_log(path, config.user_col, config.item_col,
+                                         config.time_col, config.rating_col))
+
+
+def tfds_source(config) -> Log:
+    """The ``tfds`` source of a `TrainConfig`: ``--dataset tfds:NAME`` (read offline)."""
+    from ahns_tf.data.read_tfds import read_tfds  # pylint: disable=g-import-not-at-top
+    name = config.dataset[len("tfds:"):]
+    return Log.from_table(config.dataset, read_tfds(name, config.tfds_data_dir, config.user_col,
+                                                    config.item_col, config.time_col,
+                                                    config.rating_col))
+
+
+def valid_file(config):
+    """The validation file a ``--split given`` text dataset comes with, or None."""
+    if config.split != "given":
+        return None
+    return locate(config.dataset, config.data_dir, download=False).get("valid")

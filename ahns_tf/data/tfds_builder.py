@@ -21,7 +21,7 @@ ds = tfds.load("ahns_interactions/tools", split="train",
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ahns_tf.data import reader, sources
+from ahns_tf.data import paper_files, read_text
 
 
 class AhnsInteractions(tfds.core.GeneratorBasedBuilder):
@@ -30,7 +30,7 @@ class AhnsInteractions(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "The reference repository's train/test split."}
     BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=name, description=f"AHNS benchmark {name}")
-                       for name in sources.BENCHMARKS]
+                       for name in paper_files.BENCHMARKS]
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         "Optional: put <name>/train.txt and <name>/test.txt (e.g. ../shared/data/ahns) in the "
         "manual directory to build offline; otherwise they are downloaded from "
@@ -51,11 +51,11 @@ class AhnsInteractions(tfds.core.GeneratorBasedBuilder):
             manual = str(dl_manager.manual_dir)
         except AssertionError:  # no manual_dir configured
             manual = None
-        paths = sources.locate(self.builder_config.name, manual or
+        paths = paper_files.locate(self.builder_config.name, manual or
                                str(dl_manager.download_dir / "ahns"))
         return {split: self._generate_examples(paths[split]) for split in ("train", "test")}
 
     def _generate_examples(self, path):
-        pairs = reader.read_interactions(path)
+        pairs = read_text.read_interactions(path)
         for index, (user, item) in enumerate(zip(pairs.users.tolist(), pairs.items.tolist())):
             yield index, {"user_id": user, "item_id": item}

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.data.grouping import items_by_user
-from ahns_tf.data.reader import sorted_unique
+from ahns_tf.data.interactions import sorted_unique
 
 METRICS = ("recall", "ndcg", "precision", "hit_rate")
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 # GPU; 6x faster here than tf.sparse.sparse_dense_matmul, same results.
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops  # pylint: disable=g-direct-tensorflow-import
 
-from ahns_tf.data.reader import sorted_unique
+from ahns_tf.data.interactions import sorted_unique
 from ahns_tf.models.backbones import MatrixFactorization
 
 

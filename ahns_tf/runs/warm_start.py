@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ahns_tf.data.reader import DataFormatError
+from ahns_tf.data.interactions import DataFormatError
 from ahns_tf.data.vocabulary import Vocabulary, index_of
 
 

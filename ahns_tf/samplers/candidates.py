@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from ahns_tf.data.reader import sorted_unique
+from ahns_tf.data.interactions import sorted_unique
 from ahns_tf.random_streams import stream_seed
 
 

@@ -14,7 +14,6 @@ describe the split that was actually used:
 import os
 from typing import Optional
 
-from ahns_tf.data.log_dataset import is_log_source
 
 #: The reference code's protocol (``--select-on test``).
 REFERENCE = "reference (best epoch chosen on test)"
@@ -26,7 +25,7 @@ def _percent(fraction: float) -> str:
 
 
 def _log_validation_split(config) -> str:
-    """The validation part of a log's ``--split`` (see `ahns_tf.data.split_log`)."""
+    """The validation part of a log's ``--split`` (see `ahns_tf.data.split`)."""
     ratio = f"--valid-ratio {config.valid_ratio:g}"
     part = {
         "random": f"{_percent(config.valid_ratio)} of each user's interactions ({ratio})",
@@ -55,7 +54,7 @@ def validation_split(config, valid_file: Optional[str]) -> str:
     >>> validation_split(TrainConfig(dataset="tools").resolved(), valid_file=None)
     'a held-out 10% of train'
     """
-    if is_log_source(config):
+    if config.split != "given":
         return _log_validation_split(config)
     if valid_file == "":
         return "the validation interactions passed to train()"
@@ -112,7 +111,7 @@ def refit_protocol(config, validation: str, valid_file: Optional[str] = None) ->
     >>> label.startswith("validation + refit (epochs chosen on valid.txt, then retrained")
     True
     """
-    if is_log_source(config):
+    if config.split != "given":
         retrained = "the log's training and validation parts together"
     elif valid_file:
         retrained = f"train.txt and {valid_file}"

@@ -28,8 +28,7 @@ import os
 
 from ahns_tf.atomic import atomic_write_text
 from ahns_tf.config import TrainConfig
-from ahns_tf.data.log_dataset import is_log_source
-from ahns_tf.data.sources import locate
+from ahns_tf.data import sources
 from ahns_tf.training import labels
 from ahns_tf.training.inputs import load_for
 from ahns_tf.training.run import run_once
@@ -137,8 +136,7 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
     if config.select_on != "valid":
         raise ValueError(f"--refit chooses the epochs on validation: it needs --select-on "
                          f"valid, got {config.select_on!r}")
-    valid_file = (None if is_log_source(config) else
-                  locate(config.dataset, config.data_dir, download=False).get("valid"))
+    valid_file = sources.valid_file(config)
     select_dir, refit_dir = phase_dirs(config.output_dir, with_valid_file=bool(valid_file))
     select = dataclasses.replace(config, refit=False, output_dir=select_dir)
     chosen = run_once(select.resolved(), export=False, overwrite=overwrite, evaluate_test=False,

@@ -1,7 +1,6 @@
 """One training run: data -> model -> lock -> resume -> fit -> metrics.json -> export."""
 
 import dataclasses
-import functools
 import json
 import os
 import sys
@@ -11,9 +10,10 @@ import tensorflow as tf
 
 from ahns_tf.atomic import atomic_write_text
 from ahns_tf.config import TrainConfig, identity_fields
+from ahns_tf.config.train_config import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
-from ahns_tf.data.log_dataset import same_run_data, save_run_data
+from ahns_tf.data.run_data import same_run_data, save_run_data
 from ahns_tf.evaluation import RankingEvaluationCallback
 from ahns_tf.export import export_run
 from ahns_tf.models.optimizers import resolve_optimizer_setting
@@ -72,9 +72,12 @@ def run_once(config: TrainConfig, dataset: RecDataset = None, export: bool = Tru
         model.backbone, evaluators, "valid" if "valid" in evaluators else "test",
         config.select_metric, config.eval_every, config.patience, config.epochs)
     guard = NumericGuard(per_batch=config.strategy != "parameter_server")  # PS: no batch hooks
-    # "auto" and the optimizer it resolves to for these tables are the same run.
-    resolve = functools.partial(resolve_optimizer_setting,
-                                num_rows=dataset.num_users + dataset.num_items)
+    # "auto" and the optimizer it resolves to for these tables are the same run, and an
+    # earlier version's words for a setting are today's (`upgrade_saved`).
+    def resolve(values: dict) -> dict:
+        return resolve_optimizer_setting(upgrade_saved(values),
+                                         num_rows=dataset.num_users + dataset.num_items)
+
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(), ignore=identity_fields(TrainConfig),
                        code_fingerprint=origin["code_fingerprint"], resolve=resolve)

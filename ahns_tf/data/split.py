@@ -1,6 +1,12 @@
-"""Splits a log's interactions into train, validation and test (``--split``).
+"""Splits interactions into train, validation and test (``--split``; stage 4 of the data path).
 
-Each interaction goes to exactly one part (`TRAIN`, `VALID` or `TEST`):
+``given`` keeps the split a source comes with: the text format's train.txt,
+test.txt (and valid.txt); validation is then held out of train
+(`holdout_split`, the paper's 10% of the training interactions) unless
+valid.txt exists. It is the default for the text format; logs with raw ids
+have no split of their own and default to ``random``. The other methods put
+each interaction of any source in exactly one part (`TRAIN`, `VALID` or
+`TEST`):
 
 * ``random`` (per user, the paper's kind): each user's interactions are shuffled
   (seeded); the first ``round(test_ratio * n)`` go to test, the next
@@ -17,9 +23,14 @@ Each interaction goes to exactly one part (`TRAIN`, `VALID` or `TEST`):
 Ties in time are broken by position in the file (a later row is later).
 """
 
+import dataclasses
+import os
+
 import numpy as np
 
-SPLITS = ("random", "leave_one_out", "temporal")
+from ahns_tf.data.interactions import Interactions, sorted_unique
+
+SPLITS = ("given", "random", "leave_one_out", "temporal")
 TRAIN, VALID, TEST = 0, 1, 2
 PART_NAMES = ("train", "valid", "test")
 #: Salt of the numpy stream that shuffles the random split (independent of the
@@ -72,8 +83,9 @@ def split_parts(users, times=None, method: str = "random", test_ratio: float = 0
     """
     users = np.asarray(users, np.int64)
     n = users.shape[0]
-    if method not in SPLITS:
-        raise ValueError(f"--split must be one of {', '.join(SPLITS)}, got {method!r}")
+    if method not in SPLITS[1:]:
+        raise ValueError(f"--split {method!r}: a split of the interactions themselves is one of "
+                         f"{', '.join(SPLITS[1:])} ('given' takes the source's own parts)")
     if not 0 < test_ratio < 1 or not 0 <= valid_ratio < 1 or test_ratio + valid_ratio >= 1:
         raise ValueError(f"--test-ratio must be in (0, 1) and --valid-ratio in [0, 1) with a "
                          f"sum below 1, got {test_ratio!r} and {valid_ratio!r}")
@@ -102,3 +114,86 @@ def split_parts(users, times=None, method: str = "random", test_ratio: float = 0
     parts[rank < num_test] = TEST
     parts[(rank >= num_test) & (rank < num_test + num_valid)] = VALID
     return parts
+
+
+def holdout_split(train: Interactions, fraction: float = 0.1, seed: int = 2024):
+    """Splits training interactions into (train, validation) (``--split given``).
+
+    The paper (Experimental Setup) builds the validation set "by randomly
+    sampling 10% interactions of the training set". Exactly
+    ``round(fraction * num_interactions)`` interactions are drawn with a
+    seeded generator, never a user's last remaining training interaction, so
+    every user that had training data keeps some.
+
+    Args:
+        train: the interactions to split.
+        fraction: share of interactions moved to validation, in (0, 1).
+            Defaults to 0.1 as in the paper.
+        seed: seed of the numpy generator that draws the split.
+
+    Returns:
+        A pair ``(train, valid)`` of `Interactions`; together they hold exactly
+        the input pairs.
+
+    Raises:
+        ValueError: `fraction` is not in (0, 1).
+
+    Example:
+
+    >>> full = Interactions.from_pairs([0, 0, 1, 1], [1, 2, 0, 3])
+    >>> tr, va = holdout_split(full, fraction=0.5, seed=0)
+    >>> len(tr), len(va)
+    (2, 2)
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    n = len(train)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)                       # [n] random order of pairs
+    # Rank of each pair among its user's pairs in that random order; a pair is
+    # eligible unless it is the last one its user would keep (rank deg - 1).
+    users_in_order = train.users[order]
+    sort = np.argsort(users_in_order, kind="stable")
+    grouped = users_in_order[sort]                   # [n] users sorted, ties in random order
+    starts = np.searchsorted(grouped, grouped, side="left")
+    ends = np.searchsorted(grouped, grouped, side="right")
+    rank = np.empty(n, np.int64)
+    rank[sort] = np.arange(n) - starts
+    # Degree of each pair's user, in that order, from the same sort (no array as long as
+    # the largest user id, which is checked against the memory budget only later).
+    degree = np.empty(n, np.int64)
+    degree[sort] = ends - starts
+    eligible = order[rank < degree - 1]              # keeps rank deg-1 in train
+    num_valid = min(int(round(fraction * n)), eligible.shape[0])
+    valid_mask = np.zeros(n, bool)
+    valid_mask[eligible[:num_valid]] = True          # eligible is already shuffled
+    keep = Interactions(train.users[~valid_mask], train.items[~valid_mask],
+                        train.user_ids, train.path)
+    valid = Interactions(train.users[valid_mask], train.items[valid_mask],
+                         sorted_unique(train.users[valid_mask]), train.path + "#valid")
+    return keep, valid
+
+
+def merge(first: Interactions, second: Interactions) -> Interactions:
+    """The union of two splits, e.g. train.txt and valid.txt for ``--refit``'s retraining.
+
+    Args:
+        first: interactions, e.g. of train.txt.
+        second: interactions, e.g. of valid.txt.
+
+    Returns:
+        `Interactions` holding every pair of both (once), every listed user of
+        both, with the path ``"<first path>+<second file name>"``.
+
+    Example:
+
+    >>> merged = merge(Interactions.from_pairs([0, 1], [1, 0]),
+    ...                Interactions.from_pairs([0, 0], [1, 2]))
+    >>> merged.users.tolist(), merged.items.tolist()
+    ([0, 0, 1], [1, 2, 0])
+    """
+    merged = Interactions.from_pairs(np.concatenate([first.users, second.users]),
+                                     np.concatenate([first.items, second.items]),
+                                     path=f"{first.path}+{os.path.basename(second.path)}")
+    listed = sorted_unique(np.concatenate([first.user_ids, second.user_ids]))
+    return dataclasses.replace(merged, user_ids=listed)

@@ -2,7 +2,7 @@
 
 Reads every split of an already prepared TFDS dataset (e.g.
 ``movielens/1m-ratings``) from ``--tfds-data-dir``, offline, into the same
-table `ahns_tf.data.logs.read_log` makes of a file, so filtering, vocabularies,
+table `ahns_tf.data.read_table.read_log` makes of a file, so filtering, vocabularies,
 splits and the raw-id export work alike. TFDS features are the columns:
 MovieLens' items are ``movie_id`` and its ratings ``user_rating``, hence
 ``--item-col movie_id --rating-col user_rating``.
@@ -12,8 +12,8 @@ import numpy as np
 import pyarrow as pa
 import tensorflow_datasets as tfds
 
-from ahns_tf.data.logs import as_type, check_present, column_roles
-from ahns_tf.data.reader import DataFormatError
+from ahns_tf.data.read_table import as_type, check_present, column_roles
+from ahns_tf.data.interactions import DataFormatError
 
 #: Examples per batch when converting a TFDS dataset to columns.
 _BATCH = 1 << 16

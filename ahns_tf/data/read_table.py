@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ahns_tf.data.reader import DataFormatError
+from ahns_tf.data.interactions import DataFormatError
 
 #: Column name used when ``--time-col`` is not given and the file has it.
 DEFAULT_TIME_COL = "timestamp"

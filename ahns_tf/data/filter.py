@@ -1,11 +1,13 @@
-"""Turns a raw log into implicit positives: rating threshold, duplicates, k-core.
+"""Turns a `Log` into implicit positives: rating threshold, duplicates, k-core (stage 2).
 
-Applied in this order to the table of `ahns_tf.data.logs.read_log`:
+The same rules for every source (the text format, CSV/TSV/Parquet logs, TFDS),
+applied in this order:
 
 1. ``--min-rating R``: rows rated below R are dropped (explicit ratings become
    implicit positives).
 2. Duplicate (user, item) pairs: the earliest row is kept (by time, then by
-   position in the file), the others dropped and counted.
+   position in the source; the text format reads train.txt, valid.txt, then
+   test.txt), the others dropped and counted.
 3. k-core (``--min-user-interactions``, ``--min-item-interactions``): users and
    items with fewer interactions are removed, repeatedly, until every remaining
    user and item has enough (removing an item can push a user below the bound).
@@ -14,8 +16,8 @@ Applied in this order to the table of `ahns_tf.data.logs.read_log`:
 import dataclasses
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from ahns_tf.data.log import Log
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,30 +34,6 @@ class FilterCounts:
         return (f"{path}: {self.rows:,} rows; dropped {self.below_min_rating:,} below "
                 f"--min-rating, {self.duplicates:,} duplicate (user, item) pairs (the earliest "
                 f"kept), {self.k_core:,} by the k-core filter; {self.kept:,} interactions kept")
-
-
-def codes(values: pa.Array) -> np.ndarray:
-    """Dense int64 codes of string values, in sorted (lexicographic) order of the values.
-
-    Example:
-
-    >>> codes(pa.array(["b", "a", "b"])).tolist()
-    [1, 0, 1]
-    """
-    encoded = pc.dictionary_encode(values)                     # hashing, first-seen order
-    rank = np.empty(len(encoded.dictionary), np.int64)
-    rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(rank.size)
-    return rank[encoded.indices.to_numpy(zero_copy_only=False)]
-
-
-def time_values(table: pa.Table) -> np.ndarray:
-    """The time column as sortable numbers [num_rows] (timestamps as int64 ns), or None."""
-    if "timestamp" not in table.column_names:
-        return None
-    column = table.column("timestamp").combine_chunks()
-    if pa.types.is_temporal(column.type):
-        column = pc.cast(pc.cast(column, pa.timestamp("ns")), pa.int64())
-    return column.to_numpy(zero_copy_only=False)
 
 
 def k_core(users: np.ndarray, items: np.ndarray, min_user: int, min_item: int) -> np.ndarray:
@@ -102,39 +80,42 @@ def _earliest_of_each_pair(key: np.ndarray, time) -> np.ndarray:
     return unique
 
 
-def implicit_positives(table: pa.Table, min_rating=None, min_user_interactions: int = 1,
+def implicit_positives(log: Log, min_rating=None, min_user_interactions: int = 1,
                        min_item_interactions: int = 1):
     """Applies the three filters of the module docstring.
 
     Args:
-        table: `read_log`'s table.
-        min_rating: keep rows with ``rating >= min_rating``; needs a rating column.
+        log: the `Log` as read.
+        min_rating: keep rows with ``rating >= min_rating``; needs ratings.
         min_user_interactions: users need at least this many interactions.
         min_item_interactions: items need at least this many interactions.
 
     Returns:
-        ``(table, counts)``: the kept rows in file order, and a `FilterCounts`.
+        ``(log, counts)``: the kept rows in source order, and a `FilterCounts`.
 
     Raises:
-        ValueError: ``min_rating`` without a rating column.
+        ValueError: ``min_rating`` without ratings.
+
+    Example:
+
+    ```python
+    kept, counts = implicit_positives(log, min_rating=4, min_user_interactions=5)
+    print(counts.describe(log.source))
+    ```
     """
-    rows = table.num_rows
+    rows = len(log)
     below = 0
     if min_rating is not None:
-        if "rating" not in table.column_names:
+        if log.ratings is None:
             raise ValueError(f"--min-rating {min_rating} needs --rating-col (the log's "
                              f"rating column)")
-        table = table.filter(pc.greater_equal(table.column("rating"), float(min_rating)))
-        below = rows - table.num_rows
-    users = codes(table.column("user_id").combine_chunks())
-    items = codes(table.column("item_id").combine_chunks())
-    key = users * (int(items.max(initial=0)) + 1) + items      # one int64 per (user, item)
-    unique = _earliest_of_each_pair(key, time_values(table))
-    duplicates = int(table.num_rows - unique.sum())
+        log = log.select(log.ratings >= float(min_rating))
+        below = rows - len(log)
+    key = log.users * (int(log.items.max(initial=0)) + 1) + log.items  # one int64 per pair
+    unique = _earliest_of_each_pair(key, log.times)
     core = unique.copy()
-    core[unique] = k_core(users[unique], items[unique], min_user_interactions,
+    core[unique] = k_core(log.users[unique], log.items[unique], min_user_interactions,
                           min_item_interactions)
-    table = table.filter(pa.array(core))
-    counts = FilterCounts(rows, below, duplicates, int(unique.sum() - core.sum()),
-                          table.num_rows)
-    return table, counts
+    counts = FilterCounts(rows, below, int(len(log) - unique.sum()),
+                          int(unique.sum() - core.sum()), int(core.sum()))
+    return log.select(core), counts
