@@ -117,7 +117,8 @@ class Registry:
 
 
 #: Negative selectors (`ahns_tf.samplers.selector.NegativeSelector` subclasses). Info:
-#: ``num_candidates_from``: a field whose value is M (SSM uses its K uniform negatives).
+#: ``num_candidates_from``: a field whose value is M (SSM uses its K uniform negatives);
+#: ``search``: the tuner's space, ``{field: ("float", low, high, step) | ("choice", values)}``.
 SAMPLERS = Registry("sampler", "--sampler")
 SAMPLERS.register("rns", "ahns_tf.samplers.rns:RandomSelector", defaults={"num_candidates": 1})
 SAMPLERS.register("ssm", "ahns_tf.samplers.ssm:SampledSoftmaxSelector", params=("num_negatives",),
@@ -137,7 +138,11 @@ SAMPLERS.register("ahns", "ahns_tf.samplers.ahns:AdaptiveHardnessSelector",
                             "phones": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32},
                             "sports": {"alpha": 0.5, "beta": 0.1, "num_candidates": 32},
                             "tools": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}},
-                  bounds=(("alpha", ">", 0), ("beta", ">", 0), ("p", "<", 0)))
+                  bounds=(("alpha", ">", 0), ("beta", ">", 0), ("p", "<", 0)),
+                  # The paper's search space (Implementation Details), for `ahns_tf.tuner`.
+                  info={"search": {"alpha": ("float", 0.1, 1.0, 0.1),
+                                   "beta": ("float", 0.1, 1.0, 0.1),
+                                   "num_candidates": ("choice", (4, 8, 16, 32, 64))}})
 
 #: Backbones (`ahns_tf.models.backbones.Backbone` subclasses). Info, each a function of the
 #: resolved config returning None (fine) or the reason it is refused:

@@ -1,4 +1,4 @@
-"""KerasTuner search of AHNS's alpha, beta, M (and p, and LightGCN's layers) on validation."""
+"""KerasTuner search of a sampler's declared space (AHNS: alpha, beta, M; p; layers) on validation."""
 
 import dataclasses
 import json
@@ -14,29 +14,31 @@ import keras_tuner  # noqa: E402
 
 from ahns_tf.atomic import atomic_write_text  # noqa: E402
 from ahns_tf.config import TrainConfig  # noqa: E402
+from ahns_tf.registry import SAMPLERS  # noqa: E402
 from ahns_tf.runs import NonFiniteLossError, RunConflictError  # noqa: E402
 from ahns_tf.runs.progress import changed_settings  # noqa: E402
 from ahns_tf.training import build_model, load_for, train  # noqa: E402
 
-#: The paper's search space (Implementation Details).
-ALPHAS = (0.1, 1.0, 0.1)
-BETAS = (0.1, 1.0, 0.1)
-NUM_CANDIDATES = (4, 8, 16, 32, 64)
+#: AHNS's powers searched with ``search_p`` (the paper's p in {-1, -2}).
 POWERS = (-1, -2)
 
 
 class AHNSHyperModel(keras_tuner.HyperModel):
     """Declares the search space; `config_for` turns a trial's values into a TrainConfig.
 
-    ``alpha`` and ``beta`` in {0.1, 0.2, ..., 1.0}, ``num_candidates`` (M) in
-    {4, 8, 16, 32, 64}, and ``p`` in {-1, -2} when `search_p`; otherwise ``p``
+    The space is the one the base config's sampler declares in
+    `ahns_tf.registry.SAMPLERS` (``search``): for AHNS the paper's, ``alpha``
+    and ``beta`` in {0.1, 0.2, ..., 1.0} and ``num_candidates`` (M) in
+    {4, 8, 16, 32, 64}; plus ``p`` in {-1, -2} when `search_p`, otherwise ``p``
     stays the base config's. With `layers`, trials train the LightGCN backbone
     and ``layers`` (L) is searched among those values; ``0`` is MF exactly, so
-    ``layers=(0, 1, 2, 3)`` searches the backbone too.
+    ``layers=(0, 1, 2, 3)`` searches the backbone too. Any other registered
+    backbone of the base config is trained as it is.
 
     Args:
-        base: the TrainConfig every trial starts from (dataset, epochs, ...).
-        search_p: also search p.
+        base: the TrainConfig every trial starts from (dataset, sampler,
+            backbone, epochs, ...).
+        search_p: also search p (samplers that take p).
         layers: LightGCN propagation layers to search, e.g. ``(0, 1, 2, 3)``;
             None keeps the base config's backbone (MF by default).
 
@@ -50,8 +52,10 @@ class AHNSHyperModel(keras_tuner.HyperModel):
     """
 
     def __init__(self, base: TrainConfig, search_p: bool = False, layers=None):
-        super().__init__(name="ahns", tunable=True)
-        self.base = dataclasses.replace(base, sampler="ahns", select_on="valid")
+        super().__init__(name=base.sampler, tunable=True)
+        self.base = dataclasses.replace(base, select_on="valid")
+        if search_p and "p" not in SAMPLERS[base.sampler].params:
+            raise ValueError(f"--search-p: --sampler {base.sampler} takes no p")
         self.search_p = search_p
         self.layers = None if layers is None else [int(v) for v in layers]
         if self.layers is not None:
@@ -60,9 +64,11 @@ class AHNSHyperModel(keras_tuner.HyperModel):
             self.base = dataclasses.replace(self.base, backbone="lightgcn")
 
     def declare(self, hp) -> dict:
-        values = {"alpha": hp.Float("alpha", *ALPHAS[:2], step=ALPHAS[2]),
-                  "beta": hp.Float("beta", *BETAS[:2], step=BETAS[2]),
-                  "num_candidates": hp.Choice("num_candidates", list(NUM_CANDIDATES))}
+        """Declares this search's hyperparameters on `hp`; returns their values for a trial."""
+        values = {}
+        for name, spec in SAMPLERS[self.base.sampler].info.get("search", {}).items():
+            values[name] = (hp.Float(name, spec[1], spec[2], step=spec[3]) if spec[0] == "float"
+                            else hp.Choice(name, list(spec[1])))
         if self.search_p:
             values["p"] = hp.Choice("p", list(POWERS))
         if self.layers is not None:
@@ -92,6 +98,9 @@ def clean_value(value):
 
 #: Search flags that may change between runs on one --directory: more trials extend a search.
 RESUMABLE_SETTINGS = ("max_trials", "data_dir")
+#: Values of search flags added since a search directory was written (its saved settings
+#: lack them).
+SETTING_DEFAULTS = {"sampler": "ahns", "backbone": "mf"}
 
 
 def check_search_settings(path: str, settings: dict) -> None:
@@ -118,7 +127,7 @@ def check_search_settings(path: str, settings: dict) -> None:
     if os.path.isfile(path):
         with open(path) as f:
             saved = json.load(f)
-        changed = changed_settings(saved, settings, ignore=RESUMABLE_SETTINGS)
+        changed = changed_settings(saved, settings, SETTING_DEFAULTS, ignore=RESUMABLE_SETTINGS)
         if changed:
             flags = ", ".join("--" + k.replace("_", "-") + f" ({saved.get(k)!r} -> "
                               f"{json.loads(json.dumps(settings.get(k)))!r})" for k in changed)
@@ -201,7 +210,7 @@ def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None) ->
     if not rows:
         raise RuntimeError("no trial completed; see the trial messages above")
     best = rows[0]
-    names = ("alpha", "beta", "num_candidates", "p", "layers")
+    names = tuple(tuner.hypermodel.declare(keras_tuner.HyperParameters())) + ("p",)
     payload = {"hyperparameters": {k: best[k] for k in names if k in best},
                "objective": {"name": tuner.oracle.objective.name,
                              "value": best[tuner.oracle.objective.name], "split": "valid"},
@@ -212,10 +221,11 @@ def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None) ->
                "dataset": dataset, "trial_id": best["trial_id"],
                "completed_trials": len(rows),
                "failed_trials": sum(t.status == "FAILED" for t in tuner.oracle.trials.values())}
-    if "p" not in payload["hyperparameters"]:
-        payload["hyperparameters"]["p"] = tuner.hypermodel.base.p
-    if "layers" in payload["hyperparameters"]:  # --config best.json then trains that backbone
-        payload["hyperparameters"]["backbone"] = tuner.hypermodel.base.backbone
+    base = tuner.hypermodel.base
+    if "p" not in payload["hyperparameters"] and "p" in SAMPLERS[base.sampler].params:
+        payload["hyperparameters"]["p"] = base.p
+    # --config best.json then trains the searched sampler and backbone
+    payload["hyperparameters"].update(sampler=base.sampler, backbone=base.backbone)
     if origin is not None:
         payload["provenance"] = origin
     atomic_write_text(path, json.dumps(payload, indent=2))

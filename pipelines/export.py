@@ -35,7 +35,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The flags of ``python -m pipelines.export``."""
     parser = argparse.ArgumentParser(prog="python -m pipelines.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", required=True, help="output dir of pipelines.train")
@@ -46,7 +47,12 @@ def main(argv=None) -> int:
                         help="version number >= 1, the folder TF Serving loads (default: "
                              "highest + 1)")
     parser.add_argument("--data-dir", help="override the run's --data-dir")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Exports a run; returns the exit status (2: bad input)."""
+    args = build_parser().parse_args(argv)
 
     import numpy as np  # pylint: disable=g-import-not-at-top
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top

@@ -1,11 +1,9 @@
-"""Module docstrings shown by ``--help`` keep their example commands as written."""
+"""Every module has a docstring; those ``--help`` shows keep their example commands as written."""
 
 import glob
 import io
 import os
 import tokenize
-
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = sorted(p for folder in ("ahns_tf", "benchmarks", "pipelines", "tuning")
@@ -22,13 +20,17 @@ def _module_docstring_token(path: str):
     return None
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: os.path.relpath(p, REPO))
-def test_a_shell_line_continuation_in_a_docstring_survives(path):
+def test_every_module_has_a_docstring_that_help_prints_as_written():
     # In a plain string, backslash-newline joins the lines: `--help` would print an example
     # command as one line with a gap. A raw docstring (r\"\"\") keeps it as typed.
-    literal = _module_docstring_token(path)
-    if literal is None or "\\\n" not in literal.replace("\\\\", ""):
-        return
-    assert literal.lower().startswith("r"), (
-        f"{os.path.relpath(path, REPO)}: its docstring ends a line with a backslash; "
-        "make it a raw docstring (r\"\"\"...)")
+    missing, joined = [], []
+    for path in MODULES:
+        literal = _module_docstring_token(path)
+        name = os.path.relpath(path, REPO)
+        if literal is None:
+            missing.append(name)
+        elif "\\\n" in literal.replace("\\\\", "") and not literal.lower().startswith("r"):
+            joined.append(name)
+    assert not missing, f"modules without a docstring: {missing}"
+    assert not joined, (f"docstrings ending a line with a backslash, not raw (make them "
+                        f"r\"\"\"...): {joined}")

@@ -12,7 +12,7 @@ import pytest
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import load_dataset
 from ahns_tf.training import train
-from conftest import SHARED_DATA
+from conftest import require_shared_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,14 +37,13 @@ def run_tf_only(code: str, *args) -> str:
 
 @pytest.fixture(scope="module")
 def tools_run(tmp_path_factory):
-    if not os.path.isdir(os.path.join(SHARED_DATA, "tools")):
-        pytest.skip(f"benchmark data not found at {SHARED_DATA}")
+    shared = require_shared_data()  # CI: fails when missing; elsewhere: skips
     root = tmp_path_factory.mktemp("e2e")
-    config = TrainConfig(dataset="tools", data_dir=SHARED_DATA, epochs=2, eval_every=1,
+    config = TrainConfig(dataset="tools", data_dir=shared, epochs=2, eval_every=1,
                          output_dir=str(root / "run"), export_dir=str(root / "models" / "tools"),
                          top_k=10)
     result = train(config, verbose=0)
-    return result, root, SHARED_DATA
+    return result, root, shared
 
 
 def test_metrics_json_has_the_documented_fields(tools_run):

@@ -4,7 +4,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ahns_tf.data.log_filters import codes, implicit_positives, k_core
+from ahns_tf.data.filter import implicit_positives, k_core
+from ahns_tf.data.log import Log, codes
 
 
 def _log(users, items, times=None, ratings=None):
@@ -13,7 +14,7 @@ def _log(users, items, times=None, ratings=None):
         columns["timestamp"] = times
     if ratings is not None:
         columns["rating"] = [float(r) for r in ratings]
-    return pa.table(columns)
+    return Log.from_table("log.csv", pa.table(columns))
 
 
 def test_duplicates_keep_the_earliest_row_and_are_counted():
@@ -21,25 +22,25 @@ def test_duplicates_keep_the_earliest_row_and_are_counted():
     # -> the first row (3) stays. 2 + 1 = 3 duplicates.
     log = _log(["a", "a", "a", "b", "b"], ["x", "x", "x", "x", "x"], [9, 2, 5, 4, 4])
     kept, counts = implicit_positives(log)
-    assert kept.column("row").to_pylist() == [1, 3]
+    assert kept.table.column("row").to_pylist() == [1, 3]
     assert (counts.rows, counts.duplicates, counts.kept) == (5, 3, 2)
     assert "3 duplicate" in counts.describe("log.csv")
 
 
 def test_without_times_the_first_row_of_a_pair_is_kept():
     kept, counts = implicit_positives(_log(["b", "a", "b", "a"], ["x", "y", "x", "y"]))
-    assert kept.column("row").to_pylist() == [0, 1] and counts.duplicates == 2
+    assert kept.table.column("row").to_pylist() == [0, 1] and counts.duplicates == 2
 
 
 def test_a_rating_threshold_above_every_rating_leaves_nothing():
     kept, counts = implicit_positives(_log(["a"], ["x"], ratings=[3]), min_rating=5)
-    assert kept.num_rows == 0 and counts.below_min_rating == 1
+    assert len(kept) == 0 and counts.below_min_rating == 1
 
 
 def test_min_rating_keeps_ratings_at_or_above_it():
     log = _log(["a", "a", "b"], ["x", "y", "x"], ratings=[3, 4, 5])
     kept, counts = implicit_positives(log, min_rating=4)
-    assert kept.column("row").to_pylist() == [1, 2] and counts.below_min_rating == 1
+    assert kept.table.column("row").to_pylist() == [1, 2] and counts.below_min_rating == 1
 
 
 def test_min_rating_without_ratings_names_the_flag():
@@ -55,7 +56,7 @@ def test_k_core_is_applied_until_stable():
     items = ["x", "w", "x", "y", "y", "z", "x", "w"]
     kept, counts = implicit_positives(_log(users, items), min_user_interactions=2,
                                       min_item_interactions=2)
-    assert kept.column("row").to_pylist() == [0, 1, 6, 7] and counts.k_core == 4
+    assert kept.table.column("row").to_pylist() == [0, 1, 6, 7] and counts.k_core == 4
 
 
 def test_k_core_bounds_apply_separately_to_users_and_items():

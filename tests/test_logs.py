@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from ahns_tf.data import DataFormatError
-from ahns_tf.data.log_filters import time_values
-from ahns_tf.data.logs import file_kind, read_log
+from ahns_tf.data.log import time_values
+from ahns_tf.data.read_table import file_kind, read_log
 from pipelines.train import main
 
 

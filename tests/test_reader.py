@@ -63,7 +63,7 @@ def test_missing_file_is_a_file_not_found_error(tmp_path):
 
 
 def test_vectorised_blocks_equal_the_line_by_line_reader(tmp_path, monkeypatch):
-    from ahns_tf.data import reader
+    from ahns_tf.data import read_text as reader
     rng = np.random.default_rng(7)
     lines = []
     for u in rng.permutation(300):
@@ -90,7 +90,7 @@ def test_vectorised_blocks_equal_the_line_by_line_reader(tmp_path, monkeypatch):
 ])
 def test_errors_found_by_the_fast_path_still_name_file_line_and_token(tmp_path, text, message):
     from ahns_tf.data import DataFormatError
-    from ahns_tf.data.reader import read_interactions
+    from ahns_tf.data.read_text import read_interactions
     path = tmp_path / "train.txt"
     path.write_text(text)
     with pytest.raises(DataFormatError, match=message):

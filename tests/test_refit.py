@@ -120,7 +120,7 @@ def test_validation_split_words_for_each_source():
 def test_label_of_a_preloaded_dataset_with_its_own_validation_does_not_claim_valid_txt(tmp_path):
     """A dataset built in memory with its own validation interactions has no valid.txt."""
     from ahns_tf.data import build_dataset
-    from ahns_tf.data.reader import Interactions
+    from ahns_tf.data import Interactions
     rng = np.random.default_rng(0)
     users = np.repeat(np.arange(12), 6)
     items = np.concatenate([rng.choice(10, 6, replace=False) for _ in range(12)])

@@ -7,7 +7,8 @@ import urllib.error
 
 import pytest
 
-from ahns_tf.data import BENCHMARKS, ChecksumError, load_dataset, locate, sources
+from ahns_tf.data import BENCHMARKS, ChecksumError, load_dataset, locate
+from ahns_tf.data import paper_files as sources
 
 
 def test_benchmark_checksums_match_the_shared_copy(shared_data):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ahns_tf.data.split_log import TEST, TRAIN, VALID, split_parts
+from ahns_tf.data.split import TEST, TRAIN, VALID, split_parts
 
 T, V, X = TRAIN, VALID, TEST  # X: test
 

@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import DataFormatError
-from ahns_tf.data.tfds_source import read_tfds
+from ahns_tf.data.read_tfds import read_tfds
 from ahns_tf.training import train
 
 NAME = "movielens/100k-ratings"

@@ -21,9 +21,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import ahns_tf  # noqa: F401,E402  pylint: disable=g-import-not-at-top
+from ahns_tf.registry import BACKBONES, SAMPLERS  # noqa: E402  pylint: disable=g-import-not-at-top
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The flags of ``python -m tuning.search``."""
     parser = argparse.ArgumentParser(prog="python -m tuning.search", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True)
@@ -37,6 +39,11 @@ def main(argv=None) -> int:
                              "(recall, ndcg, precision, hit_rate)")
     parser.add_argument("--search-p", action="store_true", help="also search p in {-1, -2}")
     parser.add_argument("--p", type=float, default=-2.0, help="p when not searched")
+    parser.add_argument("--sampler", default="ahns", choices=SAMPLERS.names(),
+                        help="the sampler whose declared search space is searched "
+                             "(ahns_tf/registry.py; default: ahns, the paper's space)")
+    parser.add_argument("--backbone", default="mf", choices=BACKBONES.names(),
+                        help="the backbone every trial trains (default: mf)")
     parser.add_argument("--layers", type=int, nargs="+", default=None,
                         help="train LightGCN and search its layers among these values (0 is "
                              "MF exactly, so 0 1 2 3 also searches the backbone); default: MF")
@@ -45,13 +52,19 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=2048)
     parser.add_argument("--ks", type=int, nargs="+", default=[20, 50])
     parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Runs the search; returns the exit status (2: bad input)."""
+    args = build_parser().parse_args(argv)
 
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
     from ahns_tf.provenance import provenance  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import RunConflictError  # pylint: disable=g-import-not-at-top
     from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner, check_search_settings,  # pylint: disable=g-import-not-at-top
-                               completed_trials, make_oracle, save_search_settings, write_best)
+                               completed_trials, keras_tuner, make_oracle, save_search_settings,
+                               write_best)
     settings = {k: v for k, v in vars(args).items() if k not in ("directory", "overwrite")}
     settings_path = os.path.join(args.directory, args.dataset, "search_settings.json")
     try:
@@ -60,7 +73,8 @@ def main(argv=None) -> int:
         base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs_per_trial,
                            eval_every=args.eval_every, p=args.p, seed=args.seed,
                            batch_size=args.batch_size, ks=tuple(args.ks),
-                           select_metric=args.objective, alpha=1.0, beta=0.1).resolved()
+                           select_metric=args.objective, sampler=args.sampler,
+                           backbone=args.backbone, alpha=1.0, beta=0.1).resolved()
         oracle = make_oracle(args.tuner, args.objective, args.max_trials, args.seed)
         if not args.overwrite:
             check_search_settings(settings_path, settings)
@@ -81,9 +95,8 @@ def main(argv=None) -> int:
             os.environ.get("KERASTUNER_ORACLE_IP"):
         return 0  # a worker: the chief reports
     rows = completed_trials(tuner)
-    names = ["trial_id", "alpha", "beta", "num_candidates"] + (["p"] if args.search_p else []) + \
-        (["layers"] if args.layers is not None else []) + \
-        [f"{m}@{k}" for k in args.ks for m in ("recall", "ndcg")]
+    names = (["trial_id", *hypermodel.declare(keras_tuner.HyperParameters())]
+             + [f"{m}@{k}" for k in args.ks for m in ("recall", "ndcg")])
     print(f"\n{len(rows)} completed trials on {args.dataset}, validation split, best first:")
     print("  ".join(f"{n:>14}" for n in names))
     for row in rows:

@@ -12,8 +12,9 @@ import typing
 
 #: Sections of the flag table, in the order a run uses them.
 SECTIONS = {
-    "data": "Data: the paper's text format",
-    "logs": "Data: your own logs with raw ids",
+    "data": "Data sources: the paper's text format, your own logs, TFDS",
+    "logs": "Columns of a log with raw ids",
+    "split": "Filtering and splitting (every source)",
     "sampler": "Negative sampler",
     "model": "Model and optimizer",
     "training": "Training",

@@ -35,7 +35,7 @@ class TrainConfig:
     32
     """
 
-    # -- data: the paper's text format
+    # -- data sources (the text format, --data-file, tfds:), filtering and splitting
     dataset: str = setting("tools", "ml-1m, phones, sports, tools, the name of your own folder in "
                            "--data-dir, or tfds:NAME", "data")
     data_dir: Optional[str] = setting(None, "folder with <dataset>/train.txt and test.txt "
@@ -47,34 +47,33 @@ class TrainConfig:
                                        "is an error naming its line", "data", minimum=1)
     validation_fraction: float = setting(0.1, "--select-on valid: share of train.txt held out "
                                          "(seeded; valid.txt is used instead when present)",
-                                         "data")
-    # -- data: your own logs with raw ids
+                                         "split")
     data_file: Optional[str] = setting(None, "a log with raw ids, one interaction a row: .csv, "
                                        ".tsv (.gz allowed) or .parquet with a header; --dataset "
-                                       "then only names the run", "logs")
+                                       "then only names the run", "data")
     user_col: str = setting("user_id", "user id column", "logs")
     item_col: str = setting("item_id", "item id column", "logs")
     time_col: Optional[str] = setting(None, "time column, numbers or ISO 8601 (default: "
                                       "timestamp, when the log has it)", "logs")
     rating_col: Optional[str] = setting(None, "numeric rating column", "logs")
     min_rating: Optional[float] = setting(None, "keep interactions rated >= this (needs "
-                                          "--rating-col)", "logs")
+                                          "--rating-col)", "split")
     min_user_interactions: int = setting(1, "k-core: drop users with fewer interactions, "
-                                         "repeatedly with --min-item-interactions", "logs",
+                                         "repeatedly with --min-item-interactions", "split",
                                          minimum=1)
-    min_item_interactions: int = setting(1, "k-core: drop items with fewer interactions", "logs",
-                                         minimum=1)
+    min_item_interactions: int = setting(1, "k-core: drop items with fewer interactions",
+                                         "split", minimum=1)
     split: Optional[str] = setting(None, "given (the source's own parts: the text format's "
                                    "files; its default), random (per user, seeded; the default "
                                    "for logs), leave_one_out (each user's last interaction by "
                                    "time is test, the one before it validation) or temporal "
-                                   "(one global time cutoff)", "logs", choices=SPLITS)
+                                   "(one global time cutoff)", "split", choices=SPLITS)
     test_ratio: float = setting(0.2, "random: share of each user's interactions for test; "
-                                "temporal: share of all, the latest", "logs")
+                                "temporal: share of all, the latest", "split")
     valid_ratio: float = setting(0.1, "random/temporal: share for validation under --select-on "
-                                 "valid", "logs")
+                                 "valid", "split")
     tfds_data_dir: Optional[str] = setting(None, "--dataset tfds:NAME: the TFDS data folder "
-                                           "(read offline)", "logs")
+                                           "(read offline)", "data")
     # -- negative sampler
     sampler: str = setting("ahns", "negative sampler", "sampler", choices=SAMPLERS.names)
     alpha: Optional[float] = setting(None, "AHNS alpha > 0 (default: the reference setting for "

@@ -245,6 +245,8 @@ def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] 
     >>> ds.stats()["train_interactions"]  # doctest: +SKIP
     96995
     """
-    log, _ = implicit_positives(read_text(name, data_dir, download, num_users, num_items))
+    log, counts = implicit_positives(read_text(name, data_dir, download, num_users, num_items))
+    if counts.kept < counts.rows:
+        print(counts.describe(log.source))
     return make_dataset(name, log, "given", validation=validation_fraction is not None,
                         validation_fraction=validation_fraction or 0.1, seed=seed)
