@@ -1,4 +1,5 @@
-"""KerasTuner search of a sampler's declared space (AHNS: alpha, beta, M; p; layers) on validation."""
+"""KerasTuner search, on validation, of the space a sampler declares (AHNS: alpha, beta, M;
+and p, and LightGCN's layers)."""
 
 import dataclasses
 import json
@@ -210,7 +211,7 @@ def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None) ->
     if not rows:
         raise RuntimeError("no trial completed; see the trial messages above")
     best = rows[0]
-    names = tuple(tuner.hypermodel.declare(keras_tuner.HyperParameters())) + ("p",)
+    names = tuple(tuner.oracle.trials[best["trial_id"]].hyperparameters.values) + ("p",)
     payload = {"hyperparameters": {k: best[k] for k in names if k in best},
                "objective": {"name": tuner.oracle.objective.name,
                              "value": best[tuner.oracle.objective.name], "split": "valid"},

@@ -35,9 +35,9 @@ def test_dataset_defaults_follow_the_reference_readme():
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--alpha", "0"], "--alpha must be > 0, got 0.0"),
-    (["--beta", "-1"], "--beta must be > 0, got -1.0"),
-    (["--p", "0.5"], "--p must be < 0 for AHNS, got 0.5"),
+    (["--alpha", "0"], "--alpha must be > 0 for --sampler ahns, got 0.0"),
+    (["--beta", "-1"], "--beta must be > 0 for --sampler ahns, got -1.0"),
+    (["--p", "0.5"], "--p must be < 0 for --sampler ahns, got 0.5"),
     (["--num-candidates", "0"], "--num-candidates must be >= 1, got 0"),
     (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
     (["--select-metric", "recall@10"], "--select-metric must be"),

@@ -104,12 +104,13 @@ def test_parameter_server_trains_sharded_tables_and_exports_whole_tables(toy_dir
         ahns_tf.training.strategy.MIN_SHARD_BYTES = 256  # shard even these tiny tables over both PS
         import tensorflow as tf
         import ahns_tf.training as training
+        import ahns_tf.training.run as run
         from ahns_tf.config import TrainConfig
         built = []
-        def spy(config, dataset, _build=training.build_model):
+        def spy(config, dataset, _build=run.build_model):
             built.append(_build(config, dataset))
             return built[-1]
-        training.build_model = spy
+        run.build_model = spy
         result = training.train(TrainConfig(
             dataset="toy", data_dir={data_dir!r}, strategy="parameter_server", local_cluster="2,2",
             epochs=3, eval_every=3, batch_size=32, ks=(5,), select_metric="recall@5",
@@ -166,9 +167,10 @@ def test_the_step_reads_sharded_tables_only_through_embedding_lookup(sampler):
     from tensorflow.python.distribute.sharded_variable import ShardedVariable
     from ahns_tf.config import TrainConfig
     from ahns_tf.data import Interactions, build_dataset
-    from ahns_tf.samplers import METHODS
+    from ahns_tf.registry import SAMPLERS
     from ahns_tf.training import build_model
-    assert set(METHODS) == {"ahns", "dens", "dns", "dns_mn", "mixgcf", "rns", "ssm", "cuco"}
+    assert set(SAMPLERS.names()) == {"ahns", "dens", "dns", "dns_mn", "mixgcf", "rns", "ssm",
+                                     "cuco"}
     rng = np.random.default_rng(0)
     data = build_dataset("toy", Interactions.from_pairs(rng.integers(0, 20, 200),
                                                         rng.integers(0, 30, 200)),

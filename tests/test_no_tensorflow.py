@@ -1,4 +1,4 @@
-"""What needs no model imports no TensorFlow: the package, configs, data, results files, their tests."""
+"""What builds no model imports no TensorFlow: the package, configs, data, and their tests."""
 
 import os
 import subprocess

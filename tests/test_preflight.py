@@ -25,21 +25,22 @@ def test_an_unwritable_directory_exits_2_before_training(toy_data_dir, tmp_path,
 def test_a_crash_while_writing_metrics_then_a_rerun_exports_no_duplicate(toy_data_dir, tmp_path,
                                                                         monkeypatch):
     import ahns_tf.training as training
+    import ahns_tf.training.run as run
     config = TrainConfig(dataset="toy", data_dir=toy_data_dir, sampler="rns", epochs=1,
                          ks=(5,), select_metric="recall@5", batch_size=64,
                          output_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "m" / "toy"))
-    real = training.atomic_write_text
+    real = run.atomic_write_text
 
     def crash_on_metrics(path, text):
         if path.endswith("metrics.json"):
             raise KeyboardInterrupt("killed while writing metrics.json")
         real(path, text)
 
-    monkeypatch.setattr(training, "atomic_write_text", crash_on_metrics)
+    monkeypatch.setattr(run, "atomic_write_text", crash_on_metrics)
     with pytest.raises(KeyboardInterrupt):
         training.train(config, verbose=0)
     assert os.listdir(tmp_path / "m" / "toy") == ["1"]
-    monkeypatch.setattr(training, "atomic_write_text", real)
+    monkeypatch.setattr(run, "atomic_write_text", real)
     result = training.train(config, verbose=0)
     assert sorted(os.listdir(tmp_path / "m" / "toy")) == ["1"]
     assert result["export_path"] == str(tmp_path / "m" / "toy" / "1")

@@ -127,7 +127,7 @@ def test_config_round_trip_and_factory():
     assert (clone.alpha, clone.beta, clone.p) == (0.3, 0.7, -1.0)
     built = make_selector("ahns", alpha=0.3, beta=0.7, p=-1, epochs=5)
     assert (built.alpha, built.beta, built.p) == (0.3, 0.7, -1.0)
-    with pytest.raises(ValueError, match="unknown sampler .foo.; choose one of rns, ssm, dns, dns_mn, mixgcf, dens, cuco, ahns"):
+    with pytest.raises(ValueError, match="--sampler .foo. is unknown; choose one of rns, ssm, dns, dns_mn, mixgcf, dens, cuco, ahns"):
         make_selector("foo")
 
 

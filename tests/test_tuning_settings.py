@@ -41,7 +41,8 @@ def test_best_json_stores_the_grid_values_not_float_noise(tmp_path):
     tuner = types.SimpleNamespace(
         oracle=types.SimpleNamespace(objective=types.SimpleNamespace(name="ndcg@5"),
                                      trials={"00": _trial("00", alpha, beta, 0.5)}),
-        hypermodel=types.SimpleNamespace(base=types.SimpleNamespace(p=-2.0, ks=(5, 10))))
+        hypermodel=types.SimpleNamespace(base=types.SimpleNamespace(
+            p=-2.0, ks=(5, 10), sampler="ahns", backbone="mf")))
     write_best(tuner, str(tmp_path / "best.json"), "toy")
     text = (tmp_path / "best.json").read_text()
     best = json.loads(text)["hyperparameters"]

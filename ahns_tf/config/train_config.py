@@ -81,11 +81,11 @@ class TrainConfig:
     beta: Optional[float] = setting(None, "AHNS beta > 0 (default: the reference setting for the "
                                     "dataset)", "sampler")
     p: float = setting(-2.0, "AHNS power p < 0", "sampler")
+    num_negatives: int = setting(4, "SSM: K uniform negatives in the sampled-softmax loss",
+                                 "sampler", minimum=1, maximum=MAX_NUM_CANDIDATES)
     num_candidates: Optional[int] = setting(None, "M, candidate negatives per positive (default: "
                                             "per dataset / sampler, else 32)", "sampler",
                                             minimum=1, maximum=MAX_NUM_CANDIDATES)
-    num_negatives: int = setting(4, "SSM: K uniform negatives in the sampled-softmax loss",
-                                 "sampler", minimum=1, maximum=MAX_NUM_CANDIDATES)
     top_n: int = setting(1, "DNS(M, N): pick uniformly among the top N of the M candidates",
                          "sampler", minimum=1)
     gamma: float = setting(0.5, "DENS: weight of the disentangling loss", "sampler", minimum=0.0)

@@ -1,4 +1,5 @@
-"""`Log`: the interactions a source gave, one a row, as every later stage of the data path sees them.
+"""`Log`: the interactions a source gave, one a row, as every later stage of the data path
+sees them.
 
 Reading (`ahns_tf.data.sources`) turns any source into a `Log`; filtering
 (`ahns_tf.data.filter`), the vocabulary, the split (`ahns_tf.data.split`) and

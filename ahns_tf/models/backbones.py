@@ -45,7 +45,7 @@ class Backbone(tf.keras.layers.Layer):
         return backbone
 
     def adapt(self, users, items) -> None:
-        """Sees the training pairs ``users [n]``, ``items [n]`` before training (default: nothing)."""
+        """Sees the training pairs ``users [n]``, ``items [n]`` (default: nothing)."""
 
     def tables(self, training: bool = False):
         """Returns ``(user_table [num_users, dim], item_table [num_items, dim])``."""

@@ -1,4 +1,5 @@
-"""What a run trains and evaluates: the model (backbone, sampler, selector, optimizer) and evaluators.
+"""What a run trains and evaluates: the model (backbone, sampler, selector, optimizer) and
+the evaluators.
 
 The backbone and the selector come from their registries (`ahns_tf.registry`),
 each given only the settings it declares.
@@ -44,7 +45,8 @@ def build_selector(config: TrainConfig):
 
 
 def build_optimizer(config: TrainConfig, num_rows: int):
-    """Adam, dense or lazy (``--optimizer``; auto by table rows), shardable under parameter servers."""
+    """Adam, dense or lazy (``--optimizer``, auto by table rows); shardable under parameter
+    servers."""
     chosen = choose_optimizer(config.optimizer, num_rows)
     if config.strategy == "parameter_server":  # sharded tables: no variable.handle
         return (ShardableLazyAdam if chosen == "lazy_adam" else ShardableAdam)(config.lr)

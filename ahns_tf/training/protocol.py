@@ -1,11 +1,12 @@
 """`train`: one run, or the honest protocol (epochs chosen on validation, retrained, test once).
 
 `train` runs a config as it says: one ordinary run (`ahns_tf.training.run`),
-or, with ``--refit``, two of them. The paper (and the reference code) pick each run's best epoch on the test
-split. ``--select-on valid`` picks it on a validation split instead (a
-held-out 10% of train.txt by default, ``valid.txt`` if present, or a log's
-``--split``/``--valid-ratio`` part), but then trains without it. ``--refit``
-closes that gap, as scikit-learn's ``refit`` does for a grid search:
+or, with ``--refit``, two of them. The paper (and the reference code) pick
+each run's best epoch on the test split. ``--select-on valid`` picks it on a
+validation split instead (a held-out 10% of train.txt by default,
+``valid.txt`` if present, or the ``--split``/``--valid-ratio`` part), but then
+trains without it. ``--refit`` closes that gap, as scikit-learn's ``refit``
+does for a grid search:
 
 1. **select**: train without the validation split, evaluating on it every
    ``eval_every`` epochs; the test split is never evaluated (its result has no
