@@ -23,6 +23,7 @@ def test_ssm_uses_the_first_k_candidates():
     np.testing.assert_array_equal(got, np.tile([0, 1, 2], (32, 1)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_dns_mn_picks_among_the_top_n_and_covers_them_uniformly(seed):
     u, p, c = _case(seed)
@@ -104,6 +105,7 @@ def test_factory_and_config_round_trips():
         SampledSoftmaxSelector(num_negatives=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["ssm", "dns_mn", "mixgcf", "dens", "cuco"])
 def test_every_method_trains_end_to_end(toy_data_dir, tmp_path, sampler):
     from ahns_tf.config import TrainConfig

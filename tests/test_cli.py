@@ -56,6 +56,7 @@ def test_invalid_hyperparameters_fail_before_any_work(tmp_path, flags, message):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_bad_data_file_names_file_line_token_and_writes_nothing(tmp_path):
     folder = tmp_path / "data" / "mine"
     folder.mkdir(parents=True)
@@ -69,6 +70,7 @@ def test_bad_data_file_names_file_line_token_and_writes_nothing(tmp_path):
     assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
 
 
+@pytest.mark.slow
 def test_unknown_dataset_lists_the_known_ones(tmp_path):
     out = _train("--dataset", "nope", "--data-dir", str(tmp_path / "data"),
                  "--output-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "exp"),

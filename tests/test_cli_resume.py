@@ -25,6 +25,7 @@ def _comparable(path):
     return without_timings_and_paths(json.loads(path.read_text()))
 
 
+@pytest.mark.slow
 def test_resume_flag_continues_a_killed_run_to_the_uninterrupted_metrics(toy_data_dir, tmp_path):
     straight = subprocess.run(
         [sys.executable, "-m", "pipelines.train",

@@ -39,6 +39,7 @@ def last_json(stdout: str):
     return json.loads(stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_mirrored_step_equals_one_device_step_when_the_candidates_are_forced():
     # 5 items, each user has interacted with 4: the one uninteracted item is every
     # candidate, whatever the seed or replica, so one device and 2 replicas must make
@@ -94,6 +95,7 @@ def toy_dir(tmp_path):
     return write_dataset(tmp_path / "data", "toy", train, test), train
 
 
+@pytest.mark.slow
 def test_parameter_server_trains_sharded_tables_and_exports_whole_tables(toy_dir, tmp_path):
     from test_end_to_end import run_tf_only
     data_dir, train_lines = toy_dir
@@ -201,6 +203,7 @@ def test_the_step_reads_sharded_tables_only_through_embedding_lookup(sampler):
     assert readers == {"ResourceGather"}, readers
 
 
+@pytest.mark.slow
 def test_replicas_draw_different_candidates_each_its_own_stream():
     out = run_python("""
         import json
@@ -238,6 +241,7 @@ def test_replicas_draw_different_candidates_each_its_own_stream():
     assert got["alone"][0] not in got["cands"]
 
 
+@pytest.mark.slow
 def test_parameter_server_workers_at_the_same_step_draw_from_different_counters():
     # Asynchronous workers read the same optimizer step; keyed on the step alone, they would
     # draw the same uniform ranks. Worker w at step t uses counter t * 2**16 + w.
@@ -282,6 +286,7 @@ def clusters_dir(tmp_path):
     return write_dataset(tmp_path / "data", "clusters", train, test)
 
 
+@pytest.mark.slow
 def test_mirrored_training_matches_one_device_metrics_for_the_same_global_batch(clusters_dir,
                                                                                  tmp_path):
     out = run_python(f"""
@@ -311,6 +316,7 @@ def test_mirrored_training_matches_one_device_metrics_for_the_same_global_batch(
     np.testing.assert_allclose(two, one, atol=METRIC_TOLERANCE)
 
 
+@pytest.mark.slow
 def test_two_process_multi_worker_run_completes_and_only_the_chief_writes(toy_dir, tmp_path):
     from ahns_tf.training.strategy import free_port, tf_config
     data_dir, _ = toy_dir

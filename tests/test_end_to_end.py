@@ -46,6 +46,7 @@ def tools_run(tmp_path_factory):
     return result, root, shared
 
 
+@pytest.mark.slow
 def test_metrics_json_has_the_documented_fields(tools_run):
     result, root, _ = tools_run
     with open(root / "run" / "metrics.json") as f:
@@ -65,6 +66,7 @@ def test_metrics_json_has_the_documented_fields(tools_run):
     assert os.path.isdir(root / "run" / "tensorboard")
 
 
+@pytest.mark.slow
 def test_export_reloads_in_a_tensorflow_only_process_and_matches_brute_force(tools_run):
     result, root, data_dir = tools_run
     export = result["export_path"]
@@ -98,6 +100,7 @@ def test_export_reloads_in_a_tensorflow_only_process_and_matches_brute_force(too
     assert got["known"] == [True] * 4
 
 
+@pytest.mark.slow
 def test_unknown_users_get_popular_items_and_a_flag(tools_run):
     result, _, data_dir = tools_run
     out = run_tf_only("""

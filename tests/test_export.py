@@ -44,6 +44,7 @@ def test_layout_version_and_models_config(exported):
     assert config.startswith("model_config_list {")
 
 
+@pytest.mark.slow
 def test_top_k_equals_numpy_brute_force_and_never_returns_training_items(exported):
     path, users, items, train = exported
     out = run_tf_only("""
@@ -67,6 +68,7 @@ def test_top_k_equals_numpy_brute_force_and_never_returns_training_items(exporte
     assert got_ids[3][-1] == -1 and got_scores[3][-1] == -np.inf
 
 
+@pytest.mark.slow
 def test_score_and_embedding_signatures(exported):
     path, users, items, _ = exported
     out = run_tf_only("""
@@ -102,6 +104,7 @@ def _cli(*args):
     return out.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SAVED_MODEL_CLI is None, reason="saved_model_cli not found")
 def test_saved_model_cli_show_lists_the_documented_signatures(exported):
     text = _cli("show", "--dir", exported[0], "--all")
@@ -114,6 +117,7 @@ def test_saved_model_cli_show_lists_the_documented_signatures(exported):
     assert "outputs['known_user'] tensor_info:\n        dtype: DT_BOOL\n        shape: (-1)" in default
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SAVED_MODEL_CLI is None, reason="saved_model_cli not found")
 def test_saved_model_cli_run_answers_a_request(exported):
     path, users, items, train = exported
@@ -127,6 +131,7 @@ def test_saved_model_cli_run_answers_a_request(exported):
     assert [int(x) for x in got.replace("[", " ").replace("]", " ").split()] == expected.tolist()
 
 
+@pytest.mark.slow
 def test_predict_request_proto_matches_the_signature_and_is_answered(exported):
     path, users, items, train = exported
     out = run_tf_only("""
@@ -165,6 +170,7 @@ def _most_popular(train, k):
     return sorted(counts, key=lambda i: (-counts[i], i))[:k]
 
 
+@pytest.mark.slow
 def test_cold_and_unknown_users_get_the_popularity_fallback_everywhere(exported):
     path, users, items, train = exported
     out = run_tf_only("""
@@ -216,6 +222,7 @@ def test_export_versions_increase_and_existing_version_is_refused(tmp_path):
     assert "name: 'm'" in (tmp_path / "models.config").read_text()
 
 
+@pytest.mark.slow
 def test_a_user_only_in_the_validation_file_is_cold_when_served(tmp_path):
     from ahns_tf.config import TrainConfig
     from ahns_tf.data import Interactions, build_dataset

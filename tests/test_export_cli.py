@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.training import train
@@ -18,6 +19,7 @@ def _export(*args):
                           text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_reexport_with_another_k_and_version(toy_data_dir, tmp_path):
     config = TrainConfig(dataset="toy", data_dir=toy_data_dir, sampler="dns", epochs=2,
                          eval_every=1, ks=(5, 10), select_metric="recall@5",
@@ -34,6 +36,7 @@ def test_reexport_with_another_k_and_version(toy_data_dir, tmp_path):
     assert "name: 'toy'" in (tmp_path / "m" / "models.config").read_text()
 
 
+@pytest.mark.slow
 def test_missing_run_is_a_clear_error(tmp_path):
     out = _export("--run-dir", str(tmp_path / "nothing"))
     assert out.returncode == 2

@@ -21,6 +21,7 @@ def finished_run(toy_data_dir, tmp_path):
     (["--top-k", "0"], "--top-k: must be an integer >= 1, got '0'"),
     (["--version", "-1"], "--version: must be an integer >= 1, got '-1'"),
 ])
+@pytest.mark.slow
 def test_export_rejects_bad_top_k_and_version_with_exit_2(finished_run, tmp_path, capsys,
                                                           flags, message):
     from pipelines.export import main
@@ -31,6 +32,7 @@ def test_export_rejects_bad_top_k_and_version_with_exit_2(finished_run, tmp_path
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.slow
 def test_export_leaves_a_models_config_listing_the_model(finished_run, tmp_path):
     from pipelines.export import main
     assert main(["--run-dir", str(finished_run), "--version", "3"]) == 0
@@ -45,12 +47,14 @@ def test_resume_of_a_missing_directory_exits_2(tmp_path, capsys):
     assert f"{tmp_path / 'nowhere'}" in err and "--output-dir" in err
 
 
+@pytest.mark.slow
 def test_resume_continues_a_run(finished_run, capsys):
     from pipelines.train import main
     assert main(["--resume", str(finished_run), "--no-export"]) == 0
     assert "best epoch: 1 of 1" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_export_to_an_unwritable_folder_exits_2(finished_run, tmp_path, capsys):
     from pipelines.export import main
     (tmp_path / "file").write_text("in the way")

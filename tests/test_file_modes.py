@@ -33,6 +33,7 @@ def test_atomic_writes_and_exports_follow_the_umask(tmp_path, umask):
     assert _mode(tmp_path / "m" / "models.config") == 0o666 & ~umask
 
 
+@pytest.mark.slow
 def test_run_files_follow_the_umask(toy_data_dir, tmp_path, umask):
     config = TrainConfig(dataset="toy", data_dir=toy_data_dir, sampler="rns", epochs=1,
                          ks=(5,), select_metric="recall@5", batch_size=64,

@@ -55,6 +55,7 @@ def _host_only(node) -> bool:
     return node.op == "Const" and node.attr["dtype"].type == tf.string.as_datatype_enum
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "lazy_adam"])
 @pytest.mark.parametrize("sampler", sorted(SAMPLERS.names()))
 def test_train_step_has_no_python_and_every_op_has_a_gpu_kernel_for_its_types(sampler,
@@ -91,6 +92,7 @@ def test_lightgcn_step_has_a_gpu_kernel_for_every_op():
     assert _without_gpu_kernel(nodes) == []
 
 
+@pytest.mark.slow
 def test_mirrored_step_has_no_python_and_every_op_has_a_gpu_kernel():
     # Two logical CPUs must exist before TensorFlow starts: a fresh process. The strategy
     # is the one --strategy mirrored --cpu-devices 2 builds (replicated step, gradients

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -15,12 +17,14 @@ def _run(code):
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_importing_ahns_tf_first_gives_tf_keras():
     out = _run("import ahns_tf, tensorflow as tf, tensorflow_recommenders; print(tf.keras.__name__)")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().startswith("tf_keras")
 
 
+@pytest.mark.slow
 def test_keras_3_already_bound_is_a_clear_error():
     # `import ahns_tf` imports no TensorFlow; the check runs where Keras is first used.
     out = _run("import tensorflow as tf; tf.keras.layers; import ahns_tf; import ahns_tf.models")

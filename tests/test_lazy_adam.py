@@ -77,6 +77,7 @@ def test_optimizer_flag_trains_the_model_with_lazy_adam_step_by_step(toy_data_di
             np.testing.assert_allclose(table.numpy(), want, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_lazy_adam_run_interrupted_and_resumed_equals_the_uninterrupted_run(toy_data_dir,
                                                                            tmp_path):
     kw = dict(optimizer="lazy_adam", epochs=6, lr=0.02)

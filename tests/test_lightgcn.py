@@ -81,6 +81,7 @@ def test_gradients_reach_the_layer_0_rows_of_graph_neighbours_only():
     assert touched - {3}                          # unlike MF: neighbours' layer-0 rows move too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", sorted(SAMPLERS.names()))
 def test_every_sampler_trains_on_lightgcn(toy_data_dir, tmp_path, sampler):
     from ahns_tf.training import train
@@ -93,6 +94,7 @@ def test_every_sampler_trains_on_lightgcn(toy_data_dir, tmp_path, sampler):
     assert np.isfinite(result["test"]["recall@5"]) and len(result["epoch_seconds"]) == 3
 
 
+@pytest.mark.slow
 def test_a_lightgcn_export_serves_the_propagated_embeddings(toy_data_dir, tmp_path):
     from ahns_tf.training import train
     from conftest import toy_train_config

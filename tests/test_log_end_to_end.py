@@ -59,6 +59,7 @@ def _expected_leave_one_out(rows):
     return parts
 
 
+@pytest.mark.slow
 def test_split_saved_with_the_run_is_leave_one_out(csv_run):
     _, tmp, rows = csv_run
     split = pq.read_table(tmp / "run" / "split.parquet").to_pydict()
@@ -113,6 +114,7 @@ _QUERY = """
 """
 
 
+@pytest.mark.slow
 def test_saved_model_maps_raw_ids_and_honours_exclude_in_a_tf_only_process(csv_run):
     result, tmp, rows = csv_run
     users = ["u-03", "u-17", "nobody"]
@@ -143,6 +145,7 @@ def test_saved_model_maps_raw_ids_and_honours_exclude_in_a_tf_only_process(csv_r
     assert score[0][1] is None  # unknown item -> NaN
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SAVED_MODEL_CLI is None, reason="saved_model_cli not found")
 def test_saved_model_cli_shows_string_signatures(csv_run):
     text = _cli("show", "--dir", csv_run[0]["export_path"], "--all")
@@ -158,6 +161,7 @@ def test_saved_model_cli_shows_string_signatures(csv_run):
         in excluding
 
 
+@pytest.mark.slow
 def test_predict_request_with_string_ids_is_answered(csv_run):
     out = run_tf_only("""
         import sys
@@ -174,6 +178,7 @@ def test_predict_request_with_string_ids_is_answered(csv_run):
     assert out.split()[1] == "True" and out.split()[0].startswith("item/")
 
 
+@pytest.mark.slow
 def test_parquet_log_with_integer_ids_trains_and_serves_them_as_text(tmp_path):
     rows = _log(seed=1, num_users=12, num_items=15, per_user=5)
     path = tmp_path / "log.parquet"
@@ -198,6 +203,7 @@ def test_parquet_log_with_integer_ids_trains_and_serves_them_as_text(tmp_path):
     assert train_items <= history and not set(returned) & train_items
 
 
+@pytest.mark.slow
 def test_export_again_needs_only_the_run_folder(csv_run):
     from pipelines.export import main as export_main  # pylint: disable=import-outside-toplevel
     result, tmp, _ = csv_run
@@ -217,6 +223,7 @@ def test_export_again_needs_only_the_run_folder(csv_run):
     assert run_tf_only(query, again) == run_tf_only(query, result["export_path"])
 
 
+@pytest.mark.slow
 def test_resuming_after_the_log_changed_is_refused(tmp_path):
     from ahns_tf.runs import RunConflictError  # pylint: disable=import-outside-toplevel
     from conftest import InterruptBefore, Interrupted  # pylint: disable=import-outside-toplevel
@@ -232,6 +239,7 @@ def test_resuming_after_the_log_changed_is_refused(tmp_path):
         train(config, export=False, verbose=0)
 
 
+@pytest.mark.slow
 def test_the_readme_command_trains_on_a_log_in_the_readme_format(tmp_path, monkeypatch):
     from pipelines.train import main  # pylint: disable=import-outside-toplevel
     readme = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")).read()

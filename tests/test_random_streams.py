@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from ahns_tf.pipeline.input import training_pairs
@@ -86,6 +87,7 @@ def test_each_consumer_draws_from_its_own_named_stream():
     np.testing.assert_array_equal(weight.numpy(), want.numpy())
 
 
+@pytest.mark.slow
 def test_evaluating_more_often_trains_the_same_model(toy_data_dir, tmp_path):
     # benchmarks.eval_points reads runs evaluated after every epoch as if they were the
     # every-5 runs of the seed studies: evaluation must draw nothing from any stream.

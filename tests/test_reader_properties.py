@@ -4,6 +4,8 @@ import os
 import tempfile
 import warnings
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +35,7 @@ def _expected(lines):
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(line, min_size=0, max_size=8))
+@pytest.mark.slow
 def test_reader_parses_exactly_or_raises_the_documented_error(lines):
     text = "\n".join(lines)
     fd, path = tempfile.mkstemp(suffix=".txt")

@@ -12,6 +12,7 @@ from conftest import toy_train_config
 from pipelines.train import config_from_args
 
 
+@pytest.mark.slow
 def test_refit_selects_on_valid_then_trains_all_of_train_for_that_many_epochs(toy_data_dir,
                                                                                tmp_path):
     out = tmp_path / "run"
@@ -80,6 +81,7 @@ def _csv_log(path, num_users=20, num_items=15, per_user=6, seed=0):
     return str(path)
 
 
+@pytest.mark.slow
 def test_refit_label_of_a_log_run_names_its_split_not_a_10_percent_holdout(tmp_path):
     data_file = _csv_log(tmp_path / "log.csv")
     config = toy_train_config(None, tmp_path / "run", dataset="mylog", data_file=data_file,
@@ -95,6 +97,7 @@ def test_refit_label_of_a_log_run_names_its_split_not_a_10_percent_holdout(tmp_p
         assert json.load(f)["protocol"] == label
 
 
+@pytest.mark.slow
 def test_refit_label_of_a_text_dataset_names_its_validation_fraction(toy_data_dir, tmp_path):
     config = toy_train_config(toy_data_dir, tmp_path / "run", refit=True, epochs=2,
                               eval_every=1, validation_fraction=0.2, export_dir=None)
@@ -117,6 +120,7 @@ def test_validation_split_words_for_each_source():
     assert "5% of interactions before the test cutoff" in validation_split(log, None)
 
 
+@pytest.mark.slow
 def test_label_of_a_preloaded_dataset_with_its_own_validation_does_not_claim_valid_txt(tmp_path):
     """A dataset built in memory with its own validation interactions has no valid.txt."""
     from ahns_tf.data import build_dataset
@@ -150,6 +154,7 @@ def _folder_with_valid_txt(tmp_path) -> str:
     return data_dir
 
 
+@pytest.mark.slow
 def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
     """The refit phase trains on train + validation: with a valid.txt, that is both files."""
     data_dir = _folder_with_valid_txt(tmp_path)
@@ -166,6 +171,7 @@ def test_refit_with_a_valid_txt_retrains_on_train_and_valid(tmp_path):
     assert "retrained on train.txt and valid.txt" in result["protocol"], result["protocol"]
 
 
+@pytest.mark.slow
 def test_a_refit_begun_on_train_txt_alone_is_not_resumed_once_valid_txt_is_merged(tmp_path):
     """A refit phase trained by a version that left valid.txt out is never returned (or
     resumed) as if it had trained on train.txt and valid.txt."""

@@ -22,6 +22,7 @@ from conftest import toy_train_config as _config
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir, tmp_path):
     reference = train(_config(toy_data_dir, tmp_path / "straight"), export=False, verbose=0)
     # A subprocess trains slowly (a sleeping callback) and is SIGKILLed inside epoch >= 5.
@@ -56,12 +57,14 @@ def test_sigkill_mid_epoch_then_rerun_matches_an_uninterrupted_run(toy_data_dir,
         assert_entries_close(y, x)
 
 
+@pytest.mark.slow
 def test_finished_run_is_not_trained_again(toy_data_dir, tmp_path):
     first = train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
     again = train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
     assert again == json.loads(json.dumps(first))
 
 
+@pytest.mark.slow
 def test_a_copied_finished_run_folder_is_returned_not_retrained(toy_data_dir, tmp_path):
     import shutil
     first = train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
@@ -72,6 +75,7 @@ def test_a_copied_finished_run_folder_is_returned_not_retrained(toy_data_dir, tm
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_other_settings_in_the_same_output_dir_are_refused_until_overwrite(toy_data_dir, tmp_path):
     train(_config(toy_data_dir, tmp_path / "run", epochs=2), export=False, verbose=0)
     with pytest.raises(RunConflictError, match=r"other settings \(alpha\).*--overwrite"):
@@ -82,6 +86,7 @@ def test_other_settings_in_the_same_output_dir_are_refused_until_overwrite(toy_d
     assert result["config"]["alpha"] == 0.5
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_last_good_checkpoint(toy_data_dir,
                                                                              tmp_path):
     class Poison(tf.keras.callbacks.Callback):
@@ -141,6 +146,7 @@ def test_duplicates_are_dropped_counted_and_cold_start_is_reported(tmp_path, cap
     assert (stats["test_cold_users"], stats["test_cold_items"]) == (1, 1)  # user 2, item 3
 
 
+@pytest.mark.slow
 def test_kill_during_export_leaves_no_version_folder(tmp_path):
     script = textwrap.dedent(f"""
         import time, numpy as np, ahns_tf, tensorflow as tf
@@ -183,6 +189,7 @@ def test_run_saved_before_a_setting_existed_still_resumes(tmp_path):
         ResumableRun(str(run_dir), now, None).load_progress()  # no defaults: a real difference
 
 
+@pytest.mark.slow
 def test_a_run_saved_with_what_auto_resolves_to_is_the_same_run_under_auto(toy_data_dir,
                                                                            tmp_path):
     # toy: 40 users + 30 items = 70 table rows <= AUTO_SPARSE_ROWS (100,000), so --optimizer

@@ -47,6 +47,7 @@ def reference(toy_data_dir, tmp_path):
                              verbose=0))
 
 
+@pytest.mark.slow
 def test_truncated_checkpoint_falls_back_to_the_previous_one(toy_data_dir, tmp_path, reference,
                                                              capsys):
     run = tmp_path / "run"
@@ -60,6 +61,7 @@ def test_truncated_checkpoint_falls_back_to_the_previous_one(toy_data_dir, tmp_p
     _assert_same_history(reference, _comparable(resumed))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["empty", "truncated"])
 def test_corrupt_progress_json_falls_back_to_the_kept_snapshot(toy_data_dir, tmp_path,
                                                                reference, damage, capsys):
@@ -73,6 +75,7 @@ def test_corrupt_progress_json_falls_back_to_the_kept_snapshot(toy_data_dir, tmp
     _assert_same_history(reference, _comparable(resumed))
 
 
+@pytest.mark.slow
 def test_every_kept_checkpoint_corrupt_exits_2_naming_the_file_and_overwrite(toy_data_dir,
                                                                             tmp_path, capsys):
     from pipelines.train import main
@@ -90,6 +93,7 @@ def test_every_kept_checkpoint_corrupt_exits_2_naming_the_file_and_overwrite(toy
     assert not (run / "metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_each_kept_checkpoint_keeps_its_progress_snapshot_and_best_weights(toy_data_dir,
                                                                            tmp_path):
     run = tmp_path / "run"

@@ -10,6 +10,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_a_second_process_on_a_locked_output_dir_exits_2_naming_the_pid_and_writes_nothing(
         toy_data_dir, tmp_path):
     run = tmp_path / "run"

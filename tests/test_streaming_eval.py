@@ -38,6 +38,7 @@ def test_streaming_top_k_equals_the_dense_ranking_with_ties_and_masks(chunk):
         np.testing.assert_allclose(scores.numpy()[u], expected, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_evaluator_metrics_do_not_depend_on_the_item_chunk():
     users, items, train, test = _random_split(1)
     results = []
@@ -91,6 +92,7 @@ def test_a_long_evaluation_shows_a_progress_bar(capsys, monkeypatch):
     assert "30/30" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_eval_users_flag_samples_users_and_says_so(toy_data_dir, tmp_path):
     from ahns_tf.training import summary, train
     from conftest import toy_train_config

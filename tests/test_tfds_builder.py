@@ -7,6 +7,7 @@ import pytest
 from ahns_tf.data import read_interactions
 
 
+@pytest.mark.slow
 def test_tfds_load_tools_from_the_manual_dir(shared_data, tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
     from ahns_tf.data import tfds_builder  # noqa: F401  registers ahns_interactions

@@ -46,6 +46,7 @@ def test_an_unprepared_dataset_is_an_error_not_a_download(tmp_path):
     assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
 
 
+@pytest.mark.slow
 def test_tfds_dataset_trains_and_exports_offline(tmp_path):
     rng = np.random.default_rng(0)
     users = np.repeat(np.arange(12), 6)

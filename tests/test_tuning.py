@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import keras_tuner
+import pytest
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.tuner import AHNSHyperModel, AHNSTuner, make_oracle, write_best
@@ -34,6 +35,7 @@ def _trial_files(directory):
     return sorted(glob.glob(os.path.join(str(directory), "toy", "trial_*", "trial.json")))
 
 
+@pytest.mark.slow
 def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, tmp_path):
     out = _search(toy_data_dir, tmp_path / "s")
     assert out.returncode == 0, out.stderr[-3000:]
@@ -88,6 +90,7 @@ class _PoisonedTuner(AHNSTuner):
         return config
 
 
+@pytest.mark.slow
 def test_nan_trial_is_marked_failed_and_the_search_completes(toy_data_dir, tmp_path):
     base = TrainConfig(dataset="toy", data_dir=toy_data_dir, epochs=2, eval_every=1, ks=(5, 10),
                        select_metric="ndcg@5", batch_size=64, alpha=1.0, beta=0.1)
@@ -112,6 +115,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_chief_and_two_workers_run_every_trial_once(toy_data_dir, tmp_path):
     port = str(_free_port())
     common = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port)
@@ -143,6 +147,7 @@ def test_chief_and_two_workers_run_every_trial_once(toy_data_dir, tmp_path):
     assert json.loads((tmp_path / "d" / "best.json").read_text())["completed_trials"] == 4
 
 
+@pytest.mark.slow
 def test_search_over_lightgcn_layers_trains_each_trial_with_its_layers(toy_data_dir, tmp_path):
     out = _search(toy_data_dir, tmp_path / "g", "--layers", "1", "2")
     assert out.returncode == 0, out.stderr[-3000:]

@@ -63,6 +63,7 @@ def _write_log(path, rows):
     return str(path)
 
 
+@pytest.mark.slow
 def test_daily_retraining_starts_from_yesterdays_embeddings(tmp_path):
     rng = np.random.default_rng(0)
     day1 = [(f"u{u}", f"i{i}", t) for u in range(10)
