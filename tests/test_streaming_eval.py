@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from ahns_tf.evaluation import FullRankingEvaluator
-from ahns_tf.evaluation.ranking import streaming_top_k
+from ahns_tf.evaluation.top_k import streaming_top_k
 from test_ranking import _brute_force, _random_split
 
 
@@ -106,7 +106,7 @@ def test_eval_users_flag_samples_users_and_says_so(toy_data_dir, tmp_path):
 
 @pytest.mark.parametrize("width,k", [(64 * 40, 5), (64 * 40, 50), (64 * 3, 5), (100, 7), (3, 5)])
 def test_chunk_top_k_equals_top_k_with_ties_and_minus_infinity(width, k):
-    from ahns_tf.evaluation.ranking import chunk_top_k
+    from ahns_tf.evaluation.top_k import chunk_top_k
     rng = np.random.default_rng(width + k)
     # Few distinct values: many ties, across and within blocks; some -inf (excluded items).
     scores = rng.integers(0, 6, (9, width)).astype(np.float32)

@@ -10,7 +10,8 @@ The data path of a run, the same for every source (`ahns_tf.data.load.load_data`
   for raw ids, saved with the run (`run_data`).
 """
 
-from ahns_tf.data.dataset import RecDataset, build_dataset, load_dataset, make_dataset
+from ahns_tf.data.dataset import RecDataset, build_dataset, make_dataset
+from ahns_tf.data.load import load_dataset
 from ahns_tf.data.interactions import (DataFormatError, DuplicateInteractionsWarning,
                                        Interactions)
 from ahns_tf.data.paper_files import BENCHMARKS, ChecksumError, locate

@@ -1,8 +1,7 @@
 """`RecDataset`: train/valid/test interactions and their id ranges (stage 5 of the data path).
 
 `make_dataset` assembles one from a filtered `Log` and a ``--split`` method;
-`build_dataset` from `Interactions` built in memory; `load_dataset` reads a
-folder in the paper's text format with its own (``given``) split.
+`build_dataset` from `Interactions` built in memory.
 """
 
 import dataclasses
@@ -14,9 +13,7 @@ import pyarrow as pa
 
 from ahns_tf.data import interactions as reader
 from ahns_tf.data import split as splits
-from ahns_tf.data.filter import implicit_positives
 from ahns_tf.data.log import Log
-from ahns_tf.data.sources import read_text
 from ahns_tf.data.interactions import Interactions
 from ahns_tf.data.split import PART_NAMES, TEST, TRAIN, VALID
 
@@ -215,38 +212,3 @@ def _warn_cold(dataset: RecDataset) -> None:
         logger.warning("%s: users/items with held-out but no training interactions "
                        "(ranked with untrained embeddings, as in the reference): %s",
                        dataset.name, cold)
-
-
-def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] = 0.1,
-                 seed: int = 2024, download: bool = True, num_users: Optional[int] = None,
-                 num_items: Optional[int] = None) -> RecDataset:
-    """Locates, reads and validates a dataset in the paper's text format, with its own split.
-
-    A ``valid.txt`` next to ``train.txt`` is used as the validation split as is;
-    otherwise `validation_fraction` of the training interactions is held out
-    (pass None to train on all of ``train.txt``, the reference protocol).
-
-    Args:
-        name: ``ml-1m``, ``phones``, ``sports``, ``tools``, or your own folder name.
-        data_dir: folder holding ``<name>/train.txt``; defaults to
-            ``$AHNS_DATA_DIR`` or the user cache (see `ahns_tf.data.paper_files`).
-        validation_fraction: see above. Defaults to 0.1 (the paper's 10%).
-        seed: seed of the held-out draw.
-        download: fetch missing benchmark files.
-        num_users: declared user count; a larger id is an error naming its line.
-        num_items: declared item count; a larger id is an error naming its line.
-
-    Returns:
-        A `RecDataset`.
-
-    Example:
-
-    >>> ds = load_dataset("tools", "../shared/data/ahns")  # doctest: +SKIP
-    >>> ds.stats()["train_interactions"]  # doctest: +SKIP
-    96995
-    """
-    log, counts = implicit_positives(read_text(name, data_dir, download, num_users, num_items))
-    if counts.kept < counts.rows:
-        print(counts.describe(log.source))
-    return make_dataset(name, log, "given", validation=validation_fraction is not None,
-                        validation_fraction=validation_fraction or 0.1, seed=seed)

@@ -1,9 +1,16 @@
-"""The data path of a run, the same for every source: read -> filter -> rows -> split -> dataset."""
+"""The data path, the same for every source: read -> filter -> rows -> split -> dataset.
+
+`load_data` is a run's (its config names the source); `load_dataset` reads a
+folder in the paper's text format with its own split, for use in code.
+"""
+
+from typing import Optional
 
 from ahns_tf.data.checks import DataSettingsError
 from ahns_tf.data.dataset import RecDataset, make_dataset
 from ahns_tf.data.filter import implicit_positives
 from ahns_tf.data.interactions import DataFormatError
+from ahns_tf.data.sources import read_text
 from ahns_tf.registry import source_of
 
 
@@ -60,3 +67,38 @@ def load_data(config, train_on_valid_file: bool = False) -> RecDataset:
         if isinstance(e, DataFormatError):
             raise
         raise DataSettingsError(f"{log.source}: {e}") from None
+
+
+def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] = 0.1,
+                 seed: int = 2024, download: bool = True, num_users: Optional[int] = None,
+                 num_items: Optional[int] = None) -> RecDataset:
+    """Locates, reads and validates a dataset in the paper's text format, with its own split.
+
+    A ``valid.txt`` next to ``train.txt`` is used as the validation split as is;
+    otherwise `validation_fraction` of the training interactions is held out
+    (pass None to train on all of ``train.txt``, the reference protocol).
+
+    Args:
+        name: ``ml-1m``, ``phones``, ``sports``, ``tools``, or your own folder name.
+        data_dir: folder holding ``<name>/train.txt``; defaults to
+            ``$AHNS_DATA_DIR`` or the user cache (see `ahns_tf.data.paper_files`).
+        validation_fraction: see above. Defaults to 0.1 (the paper's 10%).
+        seed: seed of the held-out draw.
+        download: fetch missing benchmark files.
+        num_users: declared user count; a larger id is an error naming its line.
+        num_items: declared item count; a larger id is an error naming its line.
+
+    Returns:
+        A `RecDataset`.
+
+    Example:
+
+    >>> ds = load_dataset("tools", "../shared/data/ahns")  # doctest: +SKIP
+    >>> ds.stats()["train_interactions"]  # doctest: +SKIP
+    96995
+    """
+    log, counts = implicit_positives(read_text(name, data_dir, download, num_users, num_items))
+    if counts.kept < counts.rows:
+        print(counts.describe(log.source))
+    return make_dataset(name, log, "given", validation=validation_fraction is not None,
+                        validation_fraction=validation_fraction or 0.1, seed=seed)

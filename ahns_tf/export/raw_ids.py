@@ -9,7 +9,7 @@ served as their text (``"42"``).
 import numpy as np
 import tensorflow as tf
 
-from ahns_tf.evaluation.ranking import streaming_top_k
+from ahns_tf.evaluation.top_k import streaming_top_k
 from ahns_tf.export.serving import RetrievalServingModule
 
 _STRING = tf.TensorSpec([None], tf.string, name="user_id")

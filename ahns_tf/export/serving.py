@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from ahns_tf.data.grouping import items_by_user
-from ahns_tf.evaluation.ranking import SCORE_BUDGET, streaming_top_k
+from ahns_tf.evaluation.top_k import SCORE_BUDGET, streaming_top_k
 
 #: Default cap on the users in one ``serving_default`` request; a larger batch is
 #: refused with INVALID_ARGUMENT instead of exhausting the server's memory.
