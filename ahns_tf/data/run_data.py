@@ -7,14 +7,17 @@ rebuilds the exact dataset (e.g. to export again) without the source.
 
 import dataclasses
 import os
+from typing import Optional
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ahns_tf.atomic import atomic_file
 from ahns_tf.data.dataset import RecDataset, make_dataset
 from ahns_tf.data.interactions import DataFormatError
 from ahns_tf.data.log import Log
+from ahns_tf.data.read_table import data_position
 from ahns_tf.data.split import PART_NAMES, TEST, TRAIN, VALID
 from ahns_tf.data.vocabulary import Vocabulary
 
@@ -28,19 +31,48 @@ def save_run_data(run_dir: str, dataset: RecDataset) -> None:
         pq.write_table(dataset.assignments, f)
 
 
-def same_run_data(run_dir: str, dataset: RecDataset) -> bool:
-    """Whether `run_dir`'s saved vocabulary and split (if any) are `dataset`'s.
+def changed_run_data(run_dir: str, dataset: RecDataset) -> Optional[str]:
+    """What differs between `run_dir`'s saved split and vocabulary and `dataset`'s, or None.
 
     A resumed run re-reads its log; if the log changed meanwhile, the rows of
-    its checkpoint would belong to other ids.
+    its checkpoint would belong to other ids, or it would go on training on
+    other interactions than the epochs before. Every column of the saved
+    ``split.parquet`` is compared (ids, times, ratings, parts), not only the
+    ids and parts.
+
+    Returns:
+        None when they agree (or nothing was saved yet); else the first
+        difference, e.g. ``"item_id of data row 0 (line 2) was 'i0', is now 'i5'"``.
+
+    Example:
+
+    ```python
+    changed_run_data("runs/mylog-ahns", load_data(config))  # None: the same log
+    ```
     """
     path = os.path.join(run_dir, SPLIT_FILE)
     if not os.path.isfile(path):
-        return True
-    saved = pq.read_table(path, columns=["row", "part"])
-    return (Vocabulary.load(run_dir) == dataset.vocabulary and
-            saved.column("row").equals(dataset.assignments.column("row")) and
-            saved.column("part").equals(dataset.assignments.column("part")))
+        return None
+    saved, now = pq.read_table(path), dataset.assignments
+    if saved.column_names != now.column_names:
+        return f"its columns were {saved.column_names}, are now {now.column_names}"
+    if saved.num_rows != now.num_rows:
+        return f"it kept {saved.num_rows:,} interactions, now {now.num_rows:,}"
+    for name in now.column_names:
+        old, new = saved.column(name).combine_chunks(), now.column(name).combine_chunks()
+        if old.type != new.type:
+            return f"its {name} column was {old.type}, is now {new.type}"
+        if not old.equals(new):
+            differs = pc.fill_null(pc.not_equal(old, new), True)
+            index = int(np.flatnonzero(differs.to_numpy(zero_copy_only=False))[0])
+            row = now.column("row")[index].as_py()
+            where = data_position(dataset.train.path.split("#")[0], row)
+            place = f"line {where}" if isinstance(where, int) else where
+            return (f"{name} of data row {row} ({place}) was {old[index].as_py()!r}, is now "
+                    f"{new[index].as_py()!r}")
+    if Vocabulary.load(run_dir) != dataset.vocabulary:
+        return "its ids are not the run's vocabulary.json"
+    return None
 
 
 def load_run_dataset(run_dir: str, name: str) -> RecDataset:

@@ -13,7 +13,7 @@ from ahns_tf.config import TrainConfig, identity_fields
 from ahns_tf.config.train_config import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
-from ahns_tf.data.run_data import same_run_data, save_run_data
+from ahns_tf.data.run_data import SPLIT_FILE, changed_run_data, save_run_data
 from ahns_tf.evaluation import RankingEvaluationCallback
 from ahns_tf.export import export_run
 from ahns_tf.models.optimizers import resolve_optimizer_setting
@@ -104,12 +104,14 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
         with open(metrics_path) as f:
             return json.load(f)
     if dataset.vocabulary is not None:  # which raw id is which row, and the split
-        if progress and not same_run_data(config.output_dir, dataset):
+        changed = changed_run_data(config.output_dir, dataset) if progress else None
+        if changed:
             raise RunConflictError(
                 f"{config.data_file or config.dataset} no longer gives the vocabulary and "
-                f"split saved in {config.output_dir} (the log changed since the run began); "
-                f"use another --output-dir, or --overwrite to start afresh")
-        save_run_data(config.output_dir, dataset)
+                f"split saved in {config.output_dir}: {changed} (the log changed since the "
+                f"run began); use another --output-dir, or --overwrite to start afresh")
+        if not (progress and os.path.isfile(os.path.join(config.output_dir, SPLIT_FILE))):
+            save_run_data(config.output_dir, dataset)  # a resumed run keeps its record as is
     first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     evaluation.set_model(model)  # also needed when a finished run skips fit()
     start = time.perf_counter()
