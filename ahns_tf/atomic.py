@@ -17,6 +17,10 @@ import tempfile
 
 import numpy as np
 
+#: Prefix of the temporary files of `atomic_file` (a run deletes such leftovers, and no other
+#: file, when it starts: `ahns_tf.runs.files.RunFiles.remove_temporary`).
+TEMP_PREFIX = ".tmp-ahns-"
+
 
 def current_umask() -> int:
     """The process umask.
@@ -95,7 +99,7 @@ def atomic_file(path: str, mode: str = "w"):
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX)
     os.close(fd)
     try:
         with open(tmp, mode) as f:

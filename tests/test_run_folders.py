@@ -61,3 +61,53 @@ def test_a_resumed_run_does_not_rewrite_its_split(tmp_path):
     before = os.stat(split).st_mtime_ns
     train(_config(tmp_path), export=False, verbose=0)
     assert os.stat(split).st_mtime_ns == before
+
+
+def _toy(toy_data_dir, tmp_path, **kw):
+    return TrainConfig(**dict(dict(
+        dataset="toy", data_dir=toy_data_dir, epochs=2, eval_every=1, ks=(5,),
+        select_metric="recall@5", batch_size=64, num_candidates=4,
+        output_dir=str(tmp_path / "run")), **kw))
+
+
+def test_a_refused_run_deletes_nothing_it_did_not_write(toy_data_dir, tmp_path):
+    from ahns_tf.runs import CorruptRunError
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "progress.json").write_text("{not json")
+    (run / ".tmp-notes").write_text("mine")
+    with pytest.raises(CorruptRunError):
+        train(_toy(toy_data_dir, tmp_path), export=False, verbose=0)
+    assert (run / ".tmp-notes").read_text() == "mine"
+
+
+def test_overwrite_refuses_a_folder_holding_files_no_run_wrote(toy_data_dir, tmp_path):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    mine = {"checkpoints/my_precious.txt": "a", "progress.json": "{}", "best-photo.npz": "b"}
+    for name, text in mine.items():
+        (run / name).write_text(text)
+    with pytest.raises(RunConflictError, match="best-photo.npz, checkpoints/my_precious.txt, "
+                                               "progress.json"):
+        train(_toy(toy_data_dir, tmp_path), export=False, verbose=0, overwrite=True)
+    assert {n: (run / n).read_text() for n in mine} == mine
+
+
+def test_overwrite_clears_what_the_run_wrote_and_refuses_what_was_added_since(toy_data_dir,
+                                                                             tmp_path):
+    config = _toy(toy_data_dir, tmp_path)
+    train(config, export=False, verbose=0)
+    run = tmp_path / "run"
+    assert (run / "checkpoints" / "checkpoint").exists()
+    train(config, export=False, verbose=0, overwrite=True)      # all of it the run's own
+    (run / "checkpoints" / "notes.txt").write_text("mine")
+    with pytest.raises(RunConflictError, match="checkpoints/notes.txt"):
+        train(config, export=False, verbose=0, overwrite=True)
+    assert (run / "checkpoints" / "notes.txt").read_text() == "mine"
+
+
+def test_a_tmp_folder_in_the_output_dir_is_left_alone(toy_data_dir, tmp_path):
+    (tmp_path / "run" / ".tmp-scratch").mkdir(parents=True)
+    (tmp_path / "run" / ".tmp-scratch" / "x").write_text("mine")
+    result = train(_toy(toy_data_dir, tmp_path), export=False, verbose=0)
+    assert result["best_epoch"] and (tmp_path / "run" / ".tmp-scratch" / "x").exists()

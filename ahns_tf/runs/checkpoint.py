@@ -26,7 +26,7 @@ files and suggests ``--overwrite``.
 
 import json
 import os
-import shutil
+import re
 import time
 from typing import Callable, Optional
 
@@ -42,6 +42,8 @@ from ahns_tf.atomic import atomic_savez  # noqa: E402
 from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, changed_settings, warn  # noqa: E402
 from ahns_tf.runs.errors import CorruptRunError, RunConflictError  # noqa: E402
 
+#: A checkpoint's own files (`tf.train.CheckpointManager` names them ckpt-<epoch>.*).
+_CHECKPOINT_FILE = re.compile(r"^checkpoints/ckpt-(\d+)\.")
 #: What restoring a damaged checkpoint raises: `READ_ERRORS` and TensorFlow's own.
 CHECKPOINT_READ_ERRORS = READ_ERRORS + (tf.errors.OpError,)
 
@@ -128,21 +130,29 @@ class ResumableRun(tf.keras.callbacks.Callback):
         return progress
 
     def clear(self) -> None:
-        """Deletes checkpoints and progress (for --overwrite)."""
-        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
-        for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
-            if name == "progress.json" or (name.startswith("best-") and name.endswith(".npz")):
-                os.remove(os.path.join(self.run_dir, name))
+        """Deletes what earlier runs wrote in the folder (for --overwrite), and only that.
+
+        Raises:
+            RunConflictError: the folder holds files no run wrote (named); nothing is
+                deleted.
+        """
+        foreign = self.progress.files.foreign()
+        if foreign:
+            raise RunConflictError(
+                f"--overwrite would delete the run in {self.run_dir}, which also holds files no "
+                f"run wrote: {', '.join(foreign[:10])}"
+                + (f" (and {len(foreign) - 10} more)" if len(foreign) > 10 else "")
+                + "; move them away or choose another --output-dir")
+        self.progress.files.remove()
 
     def remove_stale_temp_files(self) -> None:
-        """Deletes ``.tmp-*`` files left by a write that was killed midway.
+        """Deletes the temporary files a write killed midway left (`ahns_tf.atomic.TEMP_PREFIX`;
+        never folders, never other files).
 
         Call it only while holding the run's `RunLock`: then no other process
         is writing in the folder.
         """
-        for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
-            if name.startswith(".tmp-"):
-                os.remove(os.path.join(self.run_dir, name))
+        self.progress.files.remove_temporary()
 
     def _checkpoint_manager(self, model):
         if self._manager is None:
@@ -221,14 +231,21 @@ class ResumableRun(tf.keras.callbacks.Callback):
         start = time.perf_counter()
         if self.evaluation.best_weights_changed:
             self._best_file = f"best-{epoch + 1}.npz"
+            self.progress.files.record(self._best_file)
             atomic_savez(os.path.join(self.run_dir, self._best_file),
                          **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
         manager = self._checkpoint_manager(self.model)
-        manager.save(checkpoint_number=epoch + 1)
+        saved = manager.save(checkpoint_number=epoch + 1)
+        self.progress.files.record(os.path.join(self.checkpoint_dir, "checkpoint"), *(
+            os.path.join(self.checkpoint_dir, name) for name in os.listdir(self.checkpoint_dir)
+            if name.startswith(os.path.basename(saved) + ".")))
         self.progress.write({"config": self.config, "epoch": epoch + 1,
                              "best_file": self._best_file, "evaluation": self.evaluation.state(),
                              "code_fingerprints": self.code_fingerprints})
         self._last_epoch = epoch + 1
-        self.progress.prune({int(p.rsplit("-", 1)[1]) for p in manager.checkpoints},
-                            self._best_file)
+        kept = {int(p.rsplit("-", 1)[1]) for p in manager.checkpoints}
+        self.progress.prune(kept, self._best_file)
+        self.progress.files.forget(*(  # the checkpoints the manager deleted
+            name for name in self.progress.files.names()
+            if (m := _CHECKPOINT_FILE.match(name)) and int(m.group(1)) not in kept))
         self.checkpoint_seconds.append(time.perf_counter() - start)

@@ -15,6 +15,7 @@ import zipfile
 from typing import Callable, Optional
 
 from ahns_tf.atomic import atomic_write_text
+from ahns_tf.runs.files import RunFiles
 
 _SNAPSHOT = re.compile(r"^progress-(\d+)\.json$")
 #: What reading a damaged progress file or .npz raises: truncated or garbled JSON, "Read
@@ -81,6 +82,7 @@ class ProgressFiles:
         self.path = os.path.join(run_dir, "progress.json")
         self.snapshot_dir = os.path.join(run_dir, "checkpoints")
         self._reported = set()  # unreadable files already warned about
+        self.files = RunFiles(run_dir)  # what the run wrote: the only files it deletes
 
     def snapshot(self, epoch: int) -> str:
         """The path of the snapshot written with checkpoint `epoch`."""
@@ -148,7 +150,9 @@ class ProgressFiles:
     def write(self, progress: dict) -> None:
         """Writes the snapshot of ``progress["epoch"]``, then progress.json."""
         text = json.dumps(progress)
-        atomic_write_text(self.snapshot(int(progress["epoch"])), text)
+        snapshot = self.snapshot(int(progress["epoch"]))
+        self.files.record(snapshot, self.path)
+        atomic_write_text(snapshot, text)
         atomic_write_text(self.path, text)
 
     def update(self, **values) -> None:
@@ -159,23 +163,29 @@ class ProgressFiles:
             atomic_write_text(self.path, json.dumps(progress))
 
     def prune(self, kept_epochs, best_file) -> None:
-        """Deletes snapshots of deleted checkpoints and best files nothing refers to.
+        """Deletes snapshots of deleted checkpoints and best files nothing refers to, among
+        the files the run wrote (`RunFiles`).
 
         Args:
             kept_epochs: epochs whose checkpoints the manager keeps.
             best_file: the current best-weights file (always kept).
         """
-        referenced = {best_file}
+        referenced, ours = {best_file}, self.files.names()
         for epoch in self._snapshot_epochs():
             path = self.snapshot(epoch)
             if epoch not in kept_epochs:
-                os.remove(path)
+                if f"checkpoints/{os.path.basename(path)}" in ours:
+                    os.remove(path)
+                    self.files.forget(path)
                 continue
             try:
                 with open(path) as f:
                     referenced.add(json.load(f).get("best_file"))
             except READ_ERRORS:
                 pass
-        for name in os.listdir(self.run_dir):
+        for name in sorted(ours):
             if name.startswith("best-") and name.endswith(".npz") and name not in referenced:
-                os.remove(os.path.join(self.run_dir, name))
+                path = os.path.join(self.run_dir, name)
+                if os.path.isfile(path):
+                    os.remove(path)
+                self.files.forget(name)

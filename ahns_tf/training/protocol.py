@@ -30,6 +30,7 @@ import os
 from ahns_tf.atomic import atomic_write_text
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import sources
+from ahns_tf.runs.files import RunFiles
 from ahns_tf.training import labels
 from ahns_tf.training.inputs import load_for
 from ahns_tf.training.run import run_once
@@ -159,6 +160,8 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
                   selected_on="valid+refit", validation_split=validation,
                   refit={"selected_epoch": epochs, "valid": chosen["valid"],
                          "select_dir": select.output_dir, "refit_dir": refit.output_dir})
+    RunFiles(config.output_dir).record("metrics.json", os.path.basename(select.output_dir) + "/",
+                                       os.path.basename(refit.output_dir) + "/")
     atomic_write_text(os.path.join(config.output_dir, "metrics.json"),
                       json.dumps(result, indent=2, sort_keys=True))
     return result

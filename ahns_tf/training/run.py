@@ -14,6 +14,7 @@ from ahns_tf.config.train_config import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
 from ahns_tf.data.run_data import SPLIT_FILE, changed_run_data, save_run_data
+from ahns_tf.data.vocabulary import FILE_NAME as VOCABULARY_FILE
 from ahns_tf.evaluation import RankingEvaluationCallback
 from ahns_tf.export import export_run
 from ahns_tf.models.optimizers import resolve_optimizer_setting
@@ -111,6 +112,7 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
                 f"split saved in {config.output_dir}: {changed} (the log changed since the "
                 f"run began); use another --output-dir, or --overwrite to start afresh")
         if not (progress and os.path.isfile(os.path.join(config.output_dir, SPLIT_FILE))):
+            run.progress.files.record(SPLIT_FILE, VOCABULARY_FILE)
             save_run_data(config.output_dir, dataset)  # a resumed run keeps its record as is
     first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     evaluation.set_model(model)  # also needed when a finished run skips fit()
@@ -127,6 +129,7 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
         return result
     # Whole tables, whatever the strategy: a sharded table's shards are concatenated.
     users, items = (tf.convert_to_tensor(t).numpy() for t in model.backbone.tables())
+    run.progress.files.record("embeddings.npz", "metrics.json")
     save_embeddings(config.output_dir, users, items)
     if export:
         result["export_path"] = _export_once(run, config, dataset, users, items)
@@ -138,8 +141,11 @@ def _fit(config, dataset, model, evaluation, guard, run, first_epoch, verbose, c
          chief) -> None:
     """`Model.fit` from `first_epoch`; raises `NonFiniteLossError` if the guard stopped it."""
     if chief:
+        logs = os.path.join(config.output_dir, "tensorboard")
+        if not os.path.exists(logs) or "tensorboard/" in run.progress.files.names():
+            run.progress.files.record("tensorboard/")  # TensorFlow names the event files
         callbacks.append(tf.keras.callbacks.TensorBoard(
-            os.path.join(config.output_dir, "tensorboard"), write_graph=False, profile_batch=0))
+            logs, write_graph=False, profile_batch=0))
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     if config.strategy == "parameter_server" and verbose == 1:
