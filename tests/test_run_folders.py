@@ -111,3 +111,28 @@ def test_a_tmp_folder_in_the_output_dir_is_left_alone(toy_data_dir, tmp_path):
     (tmp_path / "run" / ".tmp-scratch" / "x").write_text("mine")
     result = train(_toy(toy_data_dir, tmp_path), export=False, verbose=0)
     assert result["best_epoch"] and (tmp_path / "run" / ".tmp-scratch" / "x").exists()
+
+
+@pytest.mark.parametrize("name", ["it's", 'say "hi"', "back\\slash", "ünï cödé"])
+def test_models_config_parses_as_tf_serving_reads_it_whatever_the_folder_names(tmp_path, name):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+    from ahns_tf.export import write_model_config
+    for folder in ("plain", name):
+        (tmp_path / folder / "1").mkdir(parents=True)
+    path = write_model_config(str(tmp_path))
+    config = text_format.Parse(open(path, encoding="utf-8").read(),
+                               model_server_config_pb2.ModelServerConfig())
+    served = {c.name: c.base_path for c in config.model_config_list.config}
+    assert served == {"plain": "/models/plain", name: f"/models/{name}"}
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".", "back\\slash", ""])
+def test_a_dataset_name_is_a_name_not_a_path(name):
+    with pytest.raises(ValueError, match="--dataset .* is a name"):
+        TrainConfig(dataset=name).resolved()
+
+
+def test_a_tfds_name_keeps_its_slash_and_maps_to_one_folder():
+    config = TrainConfig(dataset="tfds:movielens/1m-ratings").resolved()
+    assert config.output_dir == "runs/movielens-1m-ratings-ahns"

@@ -78,7 +78,15 @@ def _check_strategy(c) -> None:
 
 
 def _check_log_settings(c) -> None:
-    """Checks the flags of logs with raw ids (--data-file, tfds:NAME, --split, ...)."""
+    """Checks the dataset name and the flags of logs (--data-file, tfds:NAME, --split, ...)."""
+    name = c.dataset[len("tfds:"):] if c.dataset.startswith("tfds:") else c.dataset
+    parts = name.replace("\\", "/").split("/")
+    tfds = c.dataset.startswith("tfds:")
+    if (name or not tfds) and ((not tfds and len(parts) > 1)
+                               or any(p in ("", ".", "..") for p in parts)):
+        raise ValueError(f"--dataset {c.dataset!r} is a name (of a folder in --data-dir, of the "
+                         f"run and of its served model), not a path: use letters, digits, '-', "
+                         f"'_' (a log file goes to --data-file)")
     if not 0 < c.test_ratio < 1 or not 0 <= c.valid_ratio < 1 or \
             c.test_ratio + c.valid_ratio >= 1:
         raise ValueError(f"--test-ratio must be in (0, 1) and --valid-ratio in [0, 1), with a "

@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 
+from google.protobuf import text_encoding
 import tensorflow as tf
 
 from ahns_tf.atomic import atomic_write_text, fsync_dir, make_readable_dir
@@ -25,17 +26,20 @@ def write_model_config(models_root: str) -> str:
 
     Lists every model folder under `models_root` that holds at least one
     numeric version; `base_path` is the container path ``/models/<name>``, as
-    in the README's ``docker run`` command. Written atomically.
+    in the README's ``docker run`` command. Names are escaped as protobuf's
+    text format wants (`text_encoding.CEscape`), so an odd folder name (a
+    quote) cannot make TF Serving reject the whole file. Written atomically.
 
     Returns:
         The path of the config file.
     """
     names = sorted(n for n in os.listdir(models_root)
                    if existing_versions(os.path.join(models_root, n)))
+    quoted = lambda text: "'" + text_encoding.CEscape(text, as_utf8=True) + "'"  # noqa: E731
     entries = "".join(
         "  config {\n"
-        f"    name: '{name}'\n"
-        f"    base_path: '/models/{name}'\n"
+        f"    name: {quoted(name)}\n"
+        f"    base_path: {quoted('/models/' + name)}\n"
         "    model_platform: 'tensorflow'\n"
         "  }\n" for name in names)
     path = os.path.join(models_root, "models.config")
