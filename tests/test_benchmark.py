@@ -234,20 +234,3 @@ def test_a_run_folder_begun_by_other_code_is_discarded_before_training(tmp_path,
         (tmp_path / "progress.json").write_text(json.dumps(dict(stored, epoch=3, config={})))
     benchmark.train_current(TrainConfig(output_dir=str(tmp_path)), "CURRENT", verbose=0)
     assert calls == [dict(verbose=0, **({"overwrite": True} if overwrite else {}))]
-
-
-def test_core_speed_report_only_says_how_many_epochs_the_runs_trained(tmp_path):
-    """--speed --report-only rewrites core-speed.md from the stored runs, not from flags."""
-    from benchmarks import core
-    record = {"command": "python -m benchmarks.core --speed", "commit": "abc", "dirty": False,
-              "versions": {"tensorflow": "2.21.0"}, "date": "d"}
-    row = {"train_s_per_epoch": 0.5, "eval_s": 0.25, "epoch_seconds": [1.0, 0.5, 0.5],
-           "num_candidates": 32, "optimizer": "adam"}
-    (tmp_path / "core-speed.json").write_text(json.dumps(
-        {"provenance": record, "machine": {"cpus": 2, "date": "2026-01-02"},
-         "speed": {"tools/ahns": row}, "reference": {"tools": {"ahns": {
-             "train_s_per_epoch": 2.35, "eval_s": 18.3}}}}))
-    assert core.main(["--speed", "--report-only", "--output", str(tmp_path)]) == 0
-    text = (tmp_path / "core-speed.md").read_text()
-    assert "(3 epochs per run;" in text and '"date": "2026-01-02"' in text
-    assert "| tools | ahns (M=32) | adam | 0.500 | 2.35 | 0.250 | 18.3 |" in text

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 
 from ahns_tf.provenance import code_fingerprint, describe, payload_origin
 
@@ -114,54 +113,3 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
         "| beyond.json | per row (see the .md) | 1 of 2 | unknown |",
         "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — |",
         "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — |"]
-
-
-def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_path):
-    from benchmarks import distributed
-    record = recorded("python -m pipelines.train")
-    metrics = {"dataset": {"name": "toy"}, "provenance": record, "protocol": "p",
-               "config": {"epochs": 3}, "test": {"recall@20": 0.1, "ndcg@20": 0.05},
-               "best_epoch": 2, "median_epoch_seconds": 1.0}
-    monkeypatch.setattr(distributed, "RESULTS", str(tmp_path))
-    monkeypatch.setattr(distributed, "run", lambda strategy, args, root: {
-        "command": f"python -m pipelines.train --output-dir {root}/{strategy}", "metrics": metrics})
-    loads = iter([0.5, 2.0, 2.0, 2.5, 2.5, 3.0, 3.0, 3.5])      # before/after each strategy
-    monkeypatch.setattr(distributed.os, "getloadavg", lambda: (next(loads), 0.0, 0.0))
-    # As `python -m benchmarks.distributed` runs it (under pytest, __main__ is pytest).
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__",
-                        types.SimpleNamespace(name="benchmarks.distributed"))
-    argv = ["--dataset", "toy", "--epochs", "3", "--work-dir", str(tmp_path / "w")]
-    assert distributed.main(argv) == 0
-    payload = json.loads((tmp_path / "distributed.json").read_text())
-    expected = f"python -m benchmarks.distributed --dataset toy --epochs 3 --work-dir {tmp_path}/w"
-    assert payload["provenance"]["command"] == expected
-    text = (tmp_path / "distributed.md").read_text()
-    assert f"Made by `{expected}` at commit" in text
-    # A busy machine shows in the seconds: the load average around each run is reported.
-    assert "| none | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 0.5 / 2.0 |" in text
-    assert "| parameter_server | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 3.0 / 3.5 |" in text
-    # Re-rendered from the .json alone, the report says the same.
-    assert distributed.rewrite(str(tmp_path / "distributed.json")) == text
-
-
-def test_tuning_report_commits_the_searchs_own_best_json_and_cites_its_command(monkeypatch,
-                                                                               tmp_path):
-    from benchmarks import tuning_report
-    record = recorded("python -m tuning.search --dataset tools")
-    best = {"hyperparameters": {"alpha": 0.8, "beta": 0.1, "num_candidates": 64, "p": -2.0},
-            "objective": {"name": "ndcg@20", "value": 0.03, "split": "valid"},
-            "completed_trials": 24, "failed_trials": 0, "provenance": record}
-    run = {"config": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}, "best_epoch": 30,
-           "test": {"recall@20": 0.06, "ndcg@20": 0.03}, "provenance": record}
-    for name, payload in (("search/best.json", best), ("tuned/metrics.json", run),
-                          ("here/results/core.json", {"runs": {"tools/ahns/valid": run}})):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(json.dumps(payload))
-    monkeypatch.setattr(tuning_report, "HERE", str(tmp_path / "here"))
-    monkeypatch.setattr(sys, "argv", ["tuning_report.py", str(tmp_path / "search"),
-                                      str(tmp_path / "tuned")])
-    tuning_report.main()
-    results = tmp_path / "here" / "results"
-    assert json.loads((results / "tuning-tools-best.json").read_text()) == best
-    assert ("Search: `python -m tuning.search --dataset tools` at commit abc"
-            in (results / "tuning-tools.md").read_text())
