@@ -1,4 +1,14 @@
-"""The paper's Table 2 (percent; MF backbone) and reference AHNS settings, for reports."""
+"""The paper's Table 2 (Lai et al. 2024; percent, MF backbone), for the reports.
+
+Example:
+
+>>> row("tools", "ahns_p2")
+[7.42, 4.05, 4.92]
+>>> row("tools", "ahns")  # a sampler run with the library's defaults (p = -2)
+[7.42, 4.05, 4.92]
+"""
+
+from typing import Optional
 
 METRICS = ("recall@20", "ndcg@20", "ndcg@50")
 
@@ -28,3 +38,12 @@ TABLE2 = {
 
 #: Benchmark method names, in Table 2's order.
 METHOD_ORDER = ("rns", "ssm", "dns", "mixgcf", "dens", "dns_mn", "cuco", "ahns_p1", "ahns_p2")
+
+#: The Table 2 row of a sampler run with the library's defaults (`benchmarks.seeds`).
+SAMPLER_ROW = {"ahns": "ahns_p2", "rns": "rns", "dns": "dns"}
+
+
+def row(dataset: str, method: str) -> Optional[list]:
+    """Table 2's [Recall@20, NDCG@20, NDCG@50] of `method` (or of a sampler, see `SAMPLER_ROW`)
+    on `dataset`, or None when the paper has no such row."""
+    return TABLE2.get(dataset, {}).get(SAMPLER_ROW.get(method, method))

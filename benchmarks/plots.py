@@ -1,4 +1,13 @@
-"""Figures of the paper, drawn from runs' metrics.json contents (matplotlib, PNG)."""
+"""The reports' figures (matplotlib, headless): Fig. 5, Fig. 7 and cost against size.
+
+Every figure is written with `save_figure`: atomically, so a failed write keeps the old PNG.
+
+Example:
+
+```python
+figure7({"rns": 0.23, "ahns_p2": 0.62}, "benchmarks/results/tools-fig7.png", "tools")
+```
+"""
 
 import matplotlib
 
@@ -46,15 +55,45 @@ def figure5(runs: dict, path: str, title: str = "") -> str:
     return save_figure(fig, path)
 
 
-def figure7(runs: dict, path: str, title: str = "") -> str:
-    """Fig. 7: median training seconds per epoch of each method (bar chart)."""
-    methods = list(runs)
-    seconds = [runs[m]["median_epoch_seconds"] for m in methods]
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    bars = ax.bar(methods, seconds, color="tab:blue")
+def figure7(seconds: dict, path: str, title: str = "") -> str:
+    """Fig. 7: seconds per training epoch, one bar per method (or measurement).
+
+    Args:
+        seconds: label -> seconds per epoch.
+        path: PNG file to write.
+        title: figure title.
+
+    Returns:
+        `path`.
+    """
+    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(seconds)), 3.5))
+    bars = ax.bar(list(seconds), list(seconds.values()), color="tab:blue")
     ax.bar_label(bars, fmt="%.2f")
     ax.set(ylabel="seconds per training epoch", title=title or "training time per epoch")
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def cost_panels(sizes: list, panels: dict, path: str, xlabel: str = "items") -> str:
+    """Costs against size, one log-log panel per cost.
+
+    Args:
+        sizes: the x values, e.g. catalogue sizes.
+        panels: panel title -> {series label -> values, one per size}.
+        path: PNG file to write.
+        xlabel: the x axis label.
+
+    Returns:
+        `path`.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels.items()):
+        for label, values in series.items():
+            ax.plot(sizes, values, marker="o", label=label)
+        ax.set(xscale="log", yscale="log", title=title, xlabel=xlabel)
+        if len(series) > 1:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path)
 
@@ -67,40 +106,3 @@ def save_figure(fig, path: str) -> str:
     finally:
         plt.close(fig)
     return path
-
-
-def figure6(trials: list, path: str, k: int = 20, title: str = "") -> str:
-    """Fig. 6: Recall@K and NDCG@K against alpha and against beta, from tuning trials.
-
-    Each trial is a dot; the line joins the mean over trials sharing a value
-    (the other hyperparameters vary, unlike the paper's one-at-a-time study).
-
-    Args:
-        trials: dicts with ``alpha``, ``beta`` and metrics such as ``ndcg@20``.
-        path: PNG file to write.
-        k: the cut-off to plot.
-        title: figure title.
-
-    Returns:
-        `path`.
-    """
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
-    for row, metric in enumerate((f"recall@{k}", f"ndcg@{k}")):
-        for col, name in enumerate(("alpha", "beta")):
-            ax = axes[row][col]
-            points = [(t[name], t[metric]) for t in trials if name in t and metric in t]
-            if points:
-                xs, ys = zip(*points)
-                ax.scatter(xs, ys, s=14, alpha=0.6)
-                means = {}
-                for x, y in points:
-                    means.setdefault(round(x, 6), []).append(y)
-                keys = sorted(means)
-                ax.plot(keys, [sum(means[x]) / len(means[x]) for x in keys], color="tab:red",
-                        label="mean over trials")
-                ax.legend()
-            ax.set(xlabel=name, ylabel=f"valid {metric}")
-            ax.grid(alpha=0.3)
-    fig.suptitle(title or "AHNS hyperparameter study (validation split)")
-    fig.tight_layout()
-    return save_figure(fig, path)
