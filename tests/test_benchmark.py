@@ -177,12 +177,12 @@ def test_gap_section_lists_only_methods_outside_the_band():
 def test_reference_loop_evaluator_by_hand():
     """benchmarks/reference_torch.py's numpy evaluator, on a case worked out by hand."""
     import numpy as np
-    from benchmarks.reference_torch import full_ranking_metrics
+    from benchmarks.reference_torch import ranking_metrics
     users = np.array([[1.0], [1.0]])                       # 2 users, dim 1
     items = np.array([[3.0], [2.0], [1.0], [0.5]])         # scores 3, 2, 1, 0.5 for both
     train = {0: {0}, 1: set()}
     test = {0: {2}, 1: {1, 3}}
-    recall, ndcg = full_ranking_metrics(users, items, train, test, k=2)
+    recall, ndcg = ranking_metrics(users, items, train, test, k=2)
     # user 0: top-2 of {1, 2, 3} = [1, 2]; hit at rank 2 -> recall 1, NDCG (1/log2 3) / 1.
     # user 1: top-2 = [0, 1]; hit at rank 2 of 2 held-out -> recall 1/2,
     #         NDCG (1/log2 3) / (1 + 1/log2 3).
