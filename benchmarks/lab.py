@@ -1,19 +1,16 @@
-"""The runner: the Table 2 methods' settings, and training that reuses what is already done.
+"""The runner: the Table 2 methods' settings, training that reuses finished runs, child processes.
 
 ``methods.json`` lies beside this module, so it is found the same way in a checkout and in an
-installed package (setup.py ships it as package data). A results file must not mix settings or
-library code: `run_missing` trains only the configs whose stored result differs (`same_run`),
-and `train_current` never resumes a run folder begun by other library code. `run_process`
-runs one measurement in a process of its own (its own peak memory, its own thread pools).
+installed package (setup.py ships it as package data). A results file never mixes settings or
+library code: `run_missing` trains only what `same_run` cannot reuse, through `train_current`.
 
 Example:
 
 ```python
-from benchmarks import lab
-settings = lab.load_method_settings()
-configs = {m: lab.method_config(m, settings[m], "tools", data_dir="../shared/data/ahns")
-           for m in ("rns", "ahns_p2")}
-for method, result in lab.run_missing(configs, stored={}, command="python -m my.study"):
+settings = load_method_settings()
+configs = {m: method_config(m, settings[m], "tools", data_dir="../shared/data/ahns",
+                            output_dir=f"runs/{m}") for m in ("rns", "ahns_p2")}
+for method, result in run_missing(configs, stored={}, command="python -m my.study"):
     print(method, result["test"]["recall@20"])
 ```
 """
@@ -21,6 +18,7 @@ for method, result in lab.run_missing(configs, stored={}, command="python -m my.
 import json
 import os
 import subprocess
+import sys
 import time
 from typing import Callable, Iterator, Optional
 
@@ -36,11 +34,7 @@ _PLACE_FIELDS = ("data_dir",) + identity_fields(TrainConfig)
 
 
 def load_method_settings(path: str = METHODS_FILE) -> dict:
-    """Reads a methods file (default: `METHODS_FILE`) into ``{method: spec}``.
-
-    Raises:
-        ValueError: a method is not one of Table 2's (`benchmarks.paper.METHOD_ORDER`).
-    """
+    """``{method: spec}`` from a methods file; raises ValueError for a method not in Table 2."""
     with open(path) as f:
         methods = json.load(f)["methods"]
     unknown = set(methods) - set(METHOD_ORDER)
@@ -51,12 +45,8 @@ def load_method_settings(path: str = METHODS_FILE) -> dict:
 
 
 def parse_methods(text: str, settings: dict) -> list:
-    """``'all'`` or a comma list of method names -> the list, checked against `settings`.
-
-    Raises:
-        ValueError: a name is neither a Table 2 method nor in `settings`.
-
-    Example:
+    """``'all'`` or a comma list of methods -> the list; raises ValueError for one not in
+    `settings`.
 
     >>> parse_methods("rns, ahns_p2", {"rns": {}, "ahns_p2": {}})
     ['rns', 'ahns_p2']
@@ -71,19 +61,15 @@ def parse_methods(text: str, settings: dict) -> list:
 
 
 def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainConfig:
-    """The TrainConfig of `method` on `dataset`: spec defaults < spec's dataset entry < overrides
-    (None values ignored).
-
-    Example:
+    """`method`'s TrainConfig on `dataset`: spec default < spec's dataset entry < overrides
+    (None ignored).
 
     >>> method_config("dns", {"default": {"sampler": "dns", "num_candidates": 32},
     ...                       "datasets": {"ml-1m": {"num_candidates": 8}}}, "ml-1m").num_candidates
     8
     """
-    values = dict(spec.get("default", {}))
-    values.update(spec.get("datasets", {}).get(dataset, {}))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    values["dataset"] = dataset
+    values = dict(spec.get("default", {}), **spec.get("datasets", {}).get(dataset, {}))
+    values.update({k: v for k, v in overrides.items() if v is not None}, dataset=dataset)
     if "ks" in values:
         values["ks"] = tuple(values["ks"])
     return TrainConfig(**values)
@@ -96,8 +82,7 @@ def trained_by(result: Optional[dict], fingerprint: str) -> bool:
 
 
 def same_run(result: Optional[dict], config: TrainConfig, fingerprint: str) -> bool:
-    """Whether a stored metrics.json came from `config` (file locations aside) and from the
-    library code `fingerprint`, so that a table never mixes settings or code."""
+    """Whether a stored metrics.json came from `config` (file places aside) and `fingerprint`."""
     if not result or "config" not in result or not trained_by(result, fingerprint):
         return False
     return not changed_settings(result["config"], config.resolved().to_json(),
@@ -105,18 +90,9 @@ def same_run(result: Optional[dict], config: TrainConfig, fingerprint: str) -> b
 
 
 def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
-    """`ahns_tf.training.train`, except that a run folder begun by other library code is
-    trained afresh: a finished or half-done run in ``config.output_dir`` whose progress names
-    other code fingerprints (or none) is discarded, never returned or resumed.
-
-    Args:
-        config: the run.
-        fingerprint: the current `code_fingerprint`.
-        **kwargs: passed to `train` (``export``, ``verbose``, ``overwrite``, ``command``, ...).
-
-    Returns:
-        The run's metrics.json content.
-    """
+    """`ahns_tf.training.train` (`kwargs` passed on), except that a run folder begun by other
+    library code (its progress names other code fingerprints, or none) is trained afresh,
+    never returned or resumed. Returns the run's metrics.json content."""
     from ahns_tf import training  # pylint: disable=import-outside-toplevel  (TensorFlow)
     config = config.resolved()
     folders = ([*training.phase_dirs(config.output_dir),
@@ -124,28 +100,25 @@ def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
                if config.refit else [config.output_dir])           # --refit: two runs
     for folder in folders:
         files = ProgressFiles(folder)
-        if files.paths():
-            progress = files.latest() or {}              # {} when none is readable
-            if progress.get("code_fingerprints", ["unknown"]) != [fingerprint]:
-                kwargs = dict(kwargs, overwrite=True)
+        if files.paths() and (files.latest() or {}).get("code_fingerprints") != [fingerprint]:
+            kwargs = dict(kwargs, overwrite=True)
     return training.train(config, **kwargs)
 
 
-def run_missing(configs: dict, stored: dict, command: str, same: Callable = same_run,
+def run_missing(configs: dict, stored: dict, command: Optional[str], same: Callable = same_run,
                 overwrite: bool = False, verbose=2) -> Iterator:
     """Trains, one after the other, each config whose stored result cannot be reused.
 
     Args:
-        configs: ``{key: TrainConfig}`` (each with its own ``output_dir``).
+        configs: ``{key: TrainConfig}``, each with its own ``output_dir``.
         stored: ``{key: result}`` already in the results file.
-        command: the command line recorded with each run.
-        same: ``same(stored_result, config, fingerprint)``: whether the stored result stands
-            (default `same_run`).
+        command: the command line recorded with each run (None: this process's).
+        same: ``same(stored_result, config, fingerprint)``: whether it stands (`same_run`).
         overwrite: train every config afresh.
         verbose: Keras verbosity.
 
     Yields:
-        ``(key, metrics.json content)`` after each run, for the caller to store and report.
+        ``(key, metrics.json content)`` after each run, for the caller to store and publish.
     """
     fingerprint = code_fingerprint()
     for key, config in configs.items():
@@ -155,14 +128,8 @@ def run_missing(configs: dict, stored: dict, command: str, same: Callable = same
 
 
 def run_process(argv: list) -> dict:
-    """Runs `argv` as a child process and waits for it.
-
-    Returns:
-        ``{"seconds": wall seconds, "peak_rss_gib": the child's peak resident memory}``.
-
-    Raises:
-        SystemExit: the child failed (its exit code is named).
-    """
+    """Runs `argv` and waits; ``{"seconds", "peak_rss_gib"}`` of the child, or SystemExit if it
+    fails."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -171,3 +138,12 @@ def run_process(argv: list) -> dict:
         raise SystemExit(f"{' '.join(argv)} failed with exit code {code}")
     return {"seconds": time.perf_counter() - start,
             "peak_rss_gib": usage.ru_maxrss * 1024 / 2**30}  # ru_maxrss is KiB on Linux
+
+
+def run_child(module: str, out: str, *args: str) -> dict:
+    """One measurement in a process of its own (its peak memory and thread pools its own):
+    ``python -m <module> <args> --out <out>``; returns the JSON it wrote to `out`, with the
+    child's ``seconds`` and ``peak_rss_gib``."""
+    measured = run_process([sys.executable, "-m", module, *args, "--out", out])
+    with open(out) as f:
+        return dict(measured, **json.load(f))

@@ -20,17 +20,8 @@ FIG5_METHODS = ("rns", "dns", "dens", "ahns_p2")
 
 
 def figure5(runs: dict, path: str, title: str = "") -> str:
-    """Fig. 5: mean hardness per epoch and test NDCG@20 per evaluation.
-
-    Args:
-        runs: method name -> metrics.json content (uses RNS, DNS, DENS and
-            AHNS_{p=-2} when present, else every run).
-        path: PNG file to write.
-        title: figure title.
-
-    Returns:
-        `path`.
-    """
+    """Fig. 5 of ``runs = {method: metrics.json}`` (RNS, DNS, DENS and AHNS_{p=-2} when
+    present, else all) written to `path`: mean hardness per epoch, test NDCG@20 per evaluation."""
     chosen = {m: r for m, r in runs.items() if m in FIG5_METHODS} or runs
     first = next(iter(chosen.values()))["test"]
     ndcg = "ndcg@20" if "ndcg@20" in first else min(
@@ -56,16 +47,7 @@ def figure5(runs: dict, path: str, title: str = "") -> str:
 
 
 def figure7(seconds: dict, path: str, title: str = "") -> str:
-    """Fig. 7: seconds per training epoch, one bar per method (or measurement).
-
-    Args:
-        seconds: label -> seconds per epoch.
-        path: PNG file to write.
-        title: figure title.
-
-    Returns:
-        `path`.
-    """
+    """Fig. 7, one bar per ``seconds = {label: seconds per training epoch}``, written to `path`."""
     fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(seconds)), 3.5))
     bars = ax.bar(list(seconds), list(seconds.values()), color="tab:blue")
     ax.bar_label(bars, fmt="%.2f")
@@ -76,17 +58,8 @@ def figure7(seconds: dict, path: str, title: str = "") -> str:
 
 
 def cost_panels(sizes: list, panels: dict, path: str, xlabel: str = "items") -> str:
-    """Costs against size, one log-log panel per cost.
-
-    Args:
-        sizes: the x values, e.g. catalogue sizes.
-        panels: panel title -> {series label -> values, one per size}.
-        path: PNG file to write.
-        xlabel: the x axis label.
-
-    Returns:
-        `path`.
-    """
+    """Costs against `sizes`, one log-log panel per ``panels = {title: {series: values}}`` (one
+    value per size), written to `path`."""
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
     for ax, (title, series) in zip(axes[0], panels.items()):
         for label, values in series.items():

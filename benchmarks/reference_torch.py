@@ -4,38 +4,24 @@ r"""The reference code's training loop (MF or LightGCN), re-written in PyTorch: 
     python -m benchmarks.reference_torch --dataset tools --ns ahns --seeds 2022 1 2 3 \
         --data-dir ../shared/data/ahns
 
-Why: Table 2 is one number per method, and our seed study (results/tools-ahns-seeds.md) shows a
-spread of about +-2%; to tell a real gap from seed noise we need the reference's own spread, on
-this machine. This follows the reference code's training semantics as its repository describes
-them (Riwei-HEU/AHNS main.py and modules/LightGCN.py; ``--context_hops 0`` is MF), written
-independently here:
+To tell a real gap to Table 2 from seed noise we need the reference's own spread, on this
+machine. This follows the reference's training semantics as its repository describes them
+(Riwei-HEU/AHNS main.py, modules/LightGCN.py), written independently here:
 
 - pairs shuffled every epoch; only full batches of 2048 (the last partial batch is dropped);
-- M candidates per pair drawn uniformly with replacement from the user's uninteracted items
-  (rejection against the training set);
+- M candidates per pair drawn uniformly with replacement from the user's uninteracted items;
 - RNS: the first candidate; DNS: highest score; AHNS: argmin |s_m - beta (s_+ + alpha)^(p+1)|;
 - loss: mean log(1 + exp(s_- - s_+)) + 1e-4 (|e_u|^2 + |e_+|^2 + |e_-|^2) / 2 / batch;
 - Xavier-uniform embeddings, dim 64, torch.optim.Adam(lr=1e-3) (dense update of every row);
-- evaluation after 0-based epochs 0, 5, 10, ... (``--eval-every N``: every N), full ranking of
-  all items but the user's training items, Recall@20 and NDCG@20 over users with test items
-  (`ranking_metrics`: plain numpy, independent of ahns_tf's); the best evaluation by Recall@20
-  is the run's result, as in the reference.
+- evaluation after 0-based epochs 0, 5, 10, ... (``--eval-every``): all items but the user's
+  training ones ranked, Recall@20 and NDCG@20 (`ranking_metrics`, not ahns_tf's); the best
+  evaluation by Recall@20 is the run's result;
+- ``--context-hops L`` > 0: LightGCN, the normalised graph propagated L times at every step
+  (`propagate`), rows mean-pooled over layers 0..L, the L2 term on the layer-0 rows.
 
-``--context-hops L`` (L > 0) trains the reference's LightGCN: the user-item graph normalised as
-``D^-1/2 A D^-1/2`` (`normalized_adjacency`) is propagated L times with ``torch.sparse.mm`` at
-every step (`propagate`), rows are mean-pooled over layers 0..L, candidates are scored with the
-pooled rows, the L2 term is on the batch's layer-0 rows, and evaluation ranks with the pooled
-tables. Results go to ``<dataset>-reference-<ns>-lightgcn<L>-seeds.*``.
-
-Cost as the reference's (`benchmarks.speed --reference`): ``--sampling per-draw`` draws each
-candidate in a Python loop, one ``random.choice`` at a time with rejection, as its sampler does
-(``vectorised``, the default: the same distribution with numpy); ``--evaluation per-user``
-ranks each user in Python (set difference, dict, ``heapq.nlargest``) as its evaluation does
-(``numpy``, the default: one vectorised pass). Neither changes what is computed.
-
-Writes ``<output>/<dataset>-reference-<ns>-seeds.json`` and ``.md``; for MF the .md quotes our
-own seed study beside it (``<dataset>-<ns>-seeds.json``) as that file is when the report is
-written, so ``--report-only`` brings the quote up to date after that study was re-run.
+Writes ``<dataset>-reference-<ns>[-lightgcn<L>]-seeds.{json,md}``; for MF the .md quotes our
+seed study (``<dataset>-<ns>-seeds.json`` beside it) as that file is when the report is
+written, so ``--report-only`` brings the quote up to date.
 """
 
 import argparse
@@ -51,6 +37,18 @@ from ahns_tf.provenance import describe, provenance
 from benchmarks import paper, report, seeds
 
 DATASETS = ("ml-1m", "phones", "sports", "tools")
+#: The loop's settings as flags: default and help.
+FLAGS = {
+    "--alpha": (1.0, None), "--beta": (0.1, None), "--p": (-2, None), "--n-negs": (32, "M"),
+    "--epochs": (36, None), "--batch-size": (2048, None), "--dim": (64, None),
+    "--lr": (1e-3, None), "--l2": (1e-4, None),
+    "--eval-every": (5, "evaluate after 0-based epochs 0, N, 2N, ... (the reference: 5); "
+                        "evaluating draws no random numbers, so N never changes training"),
+    "--threads": (1, "PyTorch CPU threads; above 1 a run is not bit-reproducible (two runs of "
+                     "one seed differ by 3e-8 after 2 epochs, and by up to a seed's spread after "
+                     "30: see tools-eval-points.md)"),
+    "--context-hops": (0, "L: 0 = MF (the default); L > 0 = the reference's LightGCN"),
+}
 
 
 def read_lines(path: str) -> dict:
@@ -66,21 +64,12 @@ def read_lines(path: str) -> dict:
 
 def ranking_metrics(user_emb, item_emb, train: dict, test: dict, k: int = 20,
                     per_user: bool = False) -> tuple:
-    """Mean Recall@k and NDCG@k over the test users, training items excluded (brute force).
+    """``(recall@k, ndcg@k)``, means over the `test` users of a brute-force ranking of
+    ``user_emb [U, D] @ item_emb.T [D, I]`` without each user's `train` items (``{user: set}``).
 
-    Args:
-        user_emb: [num_users, dim] numpy array.
-        item_emb: [num_items, dim] numpy array.
-        train: ``{user: set(items)}``, excluded from the ranking.
-        test: ``{user: set(items)}``, the held-out items.
-        k: the cut-off.
-        per_user: rank the reference's way, at its cost (its utils/evaluate.py as described
-            there): per user, all items minus the training ones, a dict of their scores and
-            ``heapq.nlargest``; else one vectorised pass per block of users. Same values (up
-            to tied scores).
-
-    Returns:
-        ``(recall@k, ndcg@k)``.
+    With `per_user` it ranks the reference's way, at its cost (its utils/evaluate.py as
+    described there: per user, all items minus the training ones, a dict of their scores,
+    ``heapq.nlargest``); else one vectorised pass per block of users. Same values (up to ties).
 
     Example: one user, items scored [3, 2, 1], train {0}, test {2} -> the top 2 is [1, 2],
     recall 1.0, NDCG 1/log2(3) = 0.631.
@@ -112,21 +101,10 @@ def ranking_metrics(user_emb, item_emb, train: dict, test: dict, k: int = 20,
 
 
 def normalized_adjacency(users, items, num_users: int, num_items: int):
-    """``D^-1/2 [[0, R], [R^T, 0]] D^-1/2`` of the (user, item) pairs, a torch sparse tensor.
+    """``D^-1/2 [[0, R], [R^T, 0]] D^-1/2`` of the pairs ``users [n]``, ``items [n]``, a float32
+    torch sparse tensor [nodes, nodes]: item ``i`` is node ``num_users + i``, a repeated pair
+    counts once, a node without edges gets 0.
 
-    Users and items are one node set (item ``i`` is node ``num_users + i``); a repeated pair
-    counts once and a node without edges gets 0.
-
-    Args:
-        users: [n] user ids of the training pairs.
-        items: [n] item ids.
-        num_users: size of the user id range.
-        num_items: size of the item id range.
-
-    Returns:
-        A coalesced float32 ``torch.sparse_coo_tensor`` [nodes, nodes].
-
-    Example:
 
     >>> adj = normalized_adjacency([0, 1], [0, 0], num_users=2, num_items=1)
     >>> round(float(adj.to_dense()[0, 2]), 4)   # user 0 (degree 1) - item 0 (degree 2)
@@ -147,17 +125,12 @@ def normalized_adjacency(users, items, num_users: int, num_items: int):
 
 
 def propagate(adjacency, user_emb, item_emb, hops: int) -> tuple:
-    """All layers 0..L of LightGCN, ``[E, A E, ..., A^L E]`` stacked per node.
-
-    Args:
-        adjacency: from `normalized_adjacency`, [nodes, nodes].
-        user_emb: [num_users, dim] layer-0 user embeddings (a torch tensor or Parameter).
-        item_emb: [num_items, dim] layer-0 item embeddings.
-        hops: L >= 0.
+    """LightGCN's layers 0..L, ``[E, A E, ..., A^L E]`` for `hops` = L, `adjacency` A from
+    `normalized_adjacency` and layer-0 tables ``user_emb [U, D]``, ``item_emb [I, D]``.
 
     Returns:
-        ``(user_layers [num_users, L+1, dim], item_layers [num_items, L+1, dim])``; their mean
-        over axis 1 is LightGCN's embedding. Differentiable in the layer-0 embeddings.
+        ``(user_layers [U, L+1, D], item_layers [I, L+1, D])``; their mean over axis 1 is
+        LightGCN's embedding. Differentiable in the layer-0 tables.
     """
     import torch  # pylint: disable=import-outside-toplevel
     layers = [torch.cat([user_emb, item_emb], dim=0)]                      # [nodes, dim]
@@ -171,10 +144,10 @@ class ReferenceLoop:
     """One seed of the reference's training loop (MF, or LightGCN with ``context_hops`` > 0).
 
     Args:
-        args: the settings (ns, alpha, beta, p, n_negs, batch_size, dim, lr, l2, threads,
-            context_hops, sampling, evaluation), e.g. this module's parsed flags.
-        seed: seeds torch (initialisation), the epoch shuffles and the negative sampling.
-        train: ``{user: set(items)}`` training interactions (the graph, and what is excluded).
+        args: the settings (this module's flags: ns, alpha, beta, p, n_negs, batch_size, dim,
+            lr, l2, threads, context_hops, sampling, evaluation).
+        seed: seeds the initialisation, the epoch shuffles and the negative sampling.
+        train: ``{user: set(items)}`` training interactions.
         test: ``{user: set(items)}`` held-out interactions.
 
     Example:
@@ -347,41 +320,21 @@ def markdown(payload: dict, stem: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.reference_torch",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = report.parser(__doc__, "benchmarks.reference_torch")
     parser.add_argument("--dataset", default="tools", choices=DATASETS)
     parser.add_argument("--ns", default="ahns", choices=["rns", "dns", "ahns"])
-    parser.add_argument("--alpha", type=float, default=1.0)
-    parser.add_argument("--beta", type=float, default=0.1)
-    parser.add_argument("--p", type=int, default=-2)
-    parser.add_argument("--n-negs", type=int, default=32)
     parser.add_argument("--seeds", type=int, nargs="+", default=[2022, 1, 2, 3])
-    parser.add_argument("--epochs", type=int, default=36)
-    parser.add_argument("--eval-every", type=int, default=5,
-                        help="evaluate after 0-based epochs 0, N, 2N, ... (the reference: 5); "
-                             "evaluating draws no random numbers, so N never changes training")
-    parser.add_argument("--batch-size", type=int, default=2048)
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--l2", type=float, default=1e-4)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="PyTorch CPU threads; above 1 a run is not bit-reproducible (its "
-                             "multi-threaded kernels sum in varying order: two runs of one seed "
-                             "differ by 3e-8 after 2 epochs and drift apart by up to a seed's "
-                             "spread over 30 epochs, see tools-eval-points.md)")
-    parser.add_argument("--context-hops", type=int, default=0,
-                        help="L: 0 = MF (the default); L > 0 = the reference's LightGCN")
+    for flag, (default, text) in FLAGS.items():
+        parser.add_argument(flag, type=type(default), default=default, help=text)
     parser.add_argument("--sampling", default="vectorised", choices=["vectorised", "per-draw"],
-                        help="per-draw: the reference's Python loop (its cost); vectorised: "
-                             "numpy rejection sampling, same distribution")
+                        help="per-draw: the reference's Python loop, its cost (same draws' law)")
     parser.add_argument("--evaluation", default="numpy", choices=["numpy", "per-user"],
-                        help="per-user: the reference's Python loop over users (its cost)")
+                        help="per-user: the reference's Python loop over users, its cost")
     parser.add_argument("--data-dir", default=os.environ.get("AHNS_DATA_DIR"))
-    report.add_output_flags(parser)
     args = parser.parse_args(argv)
     if args.eval_every < 1:
         parser.error(f"--eval-every must be at least 1, got {args.eval_every}")
+
     stem = results_stem(args.output, args.dataset, args.ns, args.context_hops)
     if args.report_only:
         return report.rerender(stem, markdown, argv=argv)

@@ -1,18 +1,14 @@
-"""The report writer: every tool's results written, re-rendered and attributed one way.
+"""The report writer: every tool's command line, results files and ``--report-only``, one way.
 
-A tool keeps what it measured in a payload (``provenance``, ``machine``, its numbers) and
-renders it with ``markdown(payload, stem) -> str``, plus ``figures(payload, stem)`` if it draws
-any. `publish` writes ``<stem>.json`` and then ``<stem>.md``, each atomically
-(`ahns_tf.atomic.write_results`: a failed write keeps the old file), draws the figures and
-prints the report. `rerender` is every tool's ``--report-only``: the report again from the
-stored .json, with a line naming the command that re-rendered it; nothing is run and the
-.json is not rewritten, so no committed number changes.
+A tool keeps what it measured in a payload (``provenance``, ``machine``, its numbers) and renders
+it with ``markdown(payload, stem)`` (and ``figures(payload, stem)`` if it draws any).
 
 Example:
 
 ```python
-payload = {"provenance": provenance(argv), "machine": machine(), "results": rows}
-publish(os.path.join(RESULTS, "serving"), payload, markdown)
+parser = report.parser(__doc__, "benchmarks.serving")      # with --output and --report-only
+...
+report.publish(os.path.join(args.output, "serving"), payload, markdown)
 ```
 """
 
@@ -30,6 +26,17 @@ from ahns_tf.provenance import describe, payload_origin, provenance
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
+def parser(doc: str, module: str) -> argparse.ArgumentParser:
+    """A tool's parser: `doc` as its help, with ``--output`` and ``--report-only``."""
+    out = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    out.add_argument("--output", default=RESULTS, help="results folder (default: "
+                                                       "benchmarks/results)")
+    out.add_argument("--report-only", action="store_true",
+                     help="run nothing: re-write the .md (and figures) from the stored .json")
+    return out
+
+
 def machine() -> dict:
     """What a measurement ran on: ``{"cpus", "memory_gib", "platform"}``."""
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -37,23 +44,15 @@ def machine() -> dict:
 
 
 def produced_by(payload: dict) -> str:
-    """The provenance line of a report, without the final full stop.
-
-    Example: ``Produced by `python -m benchmarks.speed` at commit 0123456789, TensorFlow
-    2.21.0 on {"cpus": 2, ...}`` (the machine only when the payload records one; older
-    files recorded it as a string, shown as it is).
-    """
+    """A report's provenance line (no full stop): ``Produced by `<command>` at commit ...,
+    TensorFlow ... on <machine>``; the machine only if recorded (older files: a string)."""
     where = payload.get("machine")
     where = f" on {where if isinstance(where, str) else json.dumps(where)}" if where else ""
     return f"Produced by {payload_origin(payload)}{where}"
 
 
 def run_origins(runs: dict) -> list:
-    """Markdown lines naming the recorded command and commit of each run, grouped.
-
-    Example: ``- rns, dns: `python -m pipelines.benchmark ...` at commit 0123456789,
-    TensorFlow 2.21.0`` (runs trained by one command share a line).
-    """
+    """Markdown lines ``- <run>, <run>: `<command>` at commit ...``, one per recorded origin."""
     origins = {}
     for name, run in runs.items():
         origins.setdefault(describe((run or {}).get("provenance")), []).append(name)
@@ -70,12 +69,13 @@ def load(path: str, default=None):
 
 def publish(stem: str, payload: dict, markdown: Callable, figures: Optional[Callable] = None,
             echo: bool = True) -> str:
-    """Writes ``<stem>.json`` and ``<stem>.md`` (each atomically), draws the figures, prints.
+    """Writes ``<stem>.json`` then ``<stem>.md`` (`ahns_tf.atomic.write_results`: a failed
+    write keeps the old file), draws the figures, and prints the report if `echo`.
 
     Args:
         stem: the path without suffix, e.g. ``benchmarks/results/tools-ahns-seeds``.
         payload: the JSON-serialisable results.
-        markdown: ``markdown(payload, stem) -> str``, the report.
+        markdown: ``markdown(payload, stem) -> str``.
         figures: ``figures(payload, stem)``, drawing the report's PNGs, if any.
         echo: print the report.
 
@@ -90,29 +90,13 @@ def publish(stem: str, payload: dict, markdown: Callable, figures: Optional[Call
     return text
 
 
-def add_output_flags(parser: argparse.ArgumentParser) -> None:
-    """Adds ``--output`` (the results folder) and ``--report-only`` to a tool's parser."""
-    parser.add_argument("--output", default=RESULTS,
-                        help="results folder (default: benchmarks/results)")
-    parser.add_argument("--report-only", action="store_true",
-                        help="run nothing: re-write the .md (and figures) from the stored .json")
-
-
 def rerender(stem: str, markdown: Callable, figures: Optional[Callable] = None,
              argv: Optional[Sequence[str]] = None) -> int:
-    """``--report-only``: the report of the stored ``<stem>.json``, which is left as it is.
-
-    The report gets, under its title, a line naming this command (`ahns_tf.provenance`)
-    beside the original one.
-
-    Args:
-        stem: the results file without suffix.
-        markdown: the tool's ``markdown(payload, stem)``.
-        figures: the tool's ``figures(payload, stem)``, if any.
-        argv: this command's arguments (default: the process's).
+    """``--report-only``: the report of the stored ``<stem>.json``, left as it is (no committed
+    number changes), with a line under the title naming this command beside the original one.
 
     Returns:
-        0, or 2 (after saying so on stderr) when there is no stored .json.
+        0, or 2 (said on stderr) when there is no stored .json.
     """
     payload = load(stem + ".json")
     if payload is None:

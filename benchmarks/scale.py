@@ -3,25 +3,14 @@
 Usage:
     python -m benchmarks.scale --data-dir ../scale-data --tools-dir ../shared/data/ahns
 
-For tools (the baseline row) and synthetic sets of 10^4, 10^5 and 10^6 items (users alike, 37
-to 50 interactions per user; `benchmarks.synthetic`, generated into ``--data-dir`` when
-missing), all in one run, one point after another, each measurement in a process of its own
-(this module again, with a hidden ``--child``), so that its peak RSS is its own (`os.wait4`):
-
-* **read**: seconds to read and validate the text files (``load_for``, as training does).
-* **step**: milliseconds per AHNS (M=32) training step with dense Adam and with LazyAdam (a
-  short fit of ``--steps`` steps after a warm-up of as many; what ``--optimizer auto`` chooses
-  between).
-* **train**: the README's CLI, ``python -m pipelines.train`` with the default settings
-  (``--optimizer auto``), ``--eval-users 10000`` and export: positives/s, seconds per epoch
-  (the median over epochs after the first when there are several; the 10^6 point trains one
-  epoch, tracing included), evaluation seconds for 10^4 users, checkpoint seconds, peak RSS.
-* **serve**: the exported SavedModel loaded with TensorFlow alone (`benchmarks.serving`):
-  ``serving_default`` latency p50/p99 at batch 1 and 256, and a check that no training item of
-  2,000 served users is ever returned.
-
-Writes ``<output>/<name>.{json,md,png}`` (default ``benchmarks/results/scale``) with the
-machine, the load average around each point, the exact command and the commit.
+For tools (the baseline) and synthetic sets of 10^4, 10^5 and 10^6 items and users
+(`benchmarks.synthetic`, generated into ``--data-dir`` when missing), in one run, one point
+after another, each measurement in a process of its own (this module with a hidden
+``--child``), so its peak RSS is its own: **read** seconds; **step** ms of AHNS (M=32) with
+dense Adam and LazyAdam; **train**, the README's ``python -m pipelines.train`` (default
+settings, ``--eval-users 10000``, export): positives/s, s/epoch, evaluation and checkpoint
+seconds, peak RSS; **serve**, the export loaded with TensorFlow alone: latency at batch 1 and
+256, and no training item served to 2,000 users. Writes ``<output>/<name>.{json,md,png}``.
 """
 
 import argparse
@@ -38,30 +27,26 @@ from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import provenance
 from benchmarks import lab, report
 
-#: name -> (users, items, interactions asked, training epochs); the generator drops
-#: duplicate draws (8% at 10^6 items, a third at 10^4), so the files hold about 37, 46 and
-#: 50 interactions per user: 5x10^7 at the largest point.
+#: name -> (users, items, interactions asked, training epochs); tools (the baseline, from
+#: --tools-dir) has its own sizes. The generator drops duplicate draws (8% at 10^6 items, a
+#: third at 10^4): about 37, 46 and 50 interactions per user, 5x10^7 at the largest point.
 POINTS = {
+    "tools": (None, None, None, 5),
     "synth-1e4": (10_000, 10_000, 545_000, 3),
     "synth-1e5": (100_000, 100_000, 5_450_000, 2),
     "synth-1e6": (1_000_000, 1_000_000, 54_500_000, 1),
 }
-TOOLS_EPOCHS = 5
 USERS_CHECKED = 2000
 
 
-def _config(args, **kw):
-    from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
-    return TrainConfig(dataset=args.dataset, data_dir=args.data_dir, **kw).resolved()
-
-
 def child_read(args) -> dict:
-    """Reads the set as training does; saves the training items of 2,000 seeded users (all the
-    export excludes for them) next to ``--out`` for ``serve``."""
+    """Reads ``--dataset`` as training does; saves what the export must exclude for 2,000
+    seeded users (their training items) beside ``--out``, for `child_serve`."""
+    from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
     from ahns_tf.data.reader import sorted_unique  # pylint: disable=import-outside-toplevel
     from ahns_tf.training import load_for  # pylint: disable=import-outside-toplevel
     start = time.perf_counter()
-    dataset = load_for(_config(args))
+    dataset = load_for(TrainConfig(dataset=args.dataset, data_dir=args.data_dir).resolved())
     seconds = time.perf_counter() - start
     known = dataset.known_interactions()
     users = sorted_unique(dataset.train.users)
@@ -74,11 +59,13 @@ def child_read(args) -> dict:
 
 def child_step(args) -> dict:
     """Milliseconds per AHNS (M=32) step with ``--optimizer``, over ``--steps`` steps timed
-    after a warm-up epoch of the same length."""
+    after a warm-up epoch of as many."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
     from ahns_tf.pipeline.input import training_pairs  # pylint: disable=import-outside-toplevel
     from ahns_tf.training import build_model, load_for  # pylint: disable=import-outside-toplevel
-    config = _config(args, optimizer=args.optimizer, sampler="ahns")
+    config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler="ahns",
+                         optimizer=args.optimizer).resolved()
     dataset = load_for(config)
     model = build_model(config, dataset)
     times = []
@@ -116,22 +103,14 @@ def child_serve(args) -> dict:
     return dict(out, training_items_served=int(leaked), users_checked=int(served["users"].size))
 
 
-def _child(mode: str, out: str, **flags) -> dict:
-    """Runs one measurement in its own process; its result with its seconds and peak RSS."""
-    measured = lab.run_process([sys.executable, "-m", "benchmarks.scale", "--child", mode,
-                                "--out", out, *[f"--{k.replace('_', '-')}={v}"
-                                                for k, v in flags.items()]])
-    return dict(measured, **report.load(out))
-
-
 def measure_point(name: str, data_dir: str, work: str, epochs: int, steps: int,
                   declared_items=None) -> dict:
     """All measurements of one dataset (see the module docstring)."""
-    out = os.path.join(work, f"{name}.json")
+    out, where = os.path.join(work, f"{name}.json"), (f"--dataset={name}", f"--data-dir={data_dir}")
     row = {"dataset": name, "load_before": os.getloadavg()[0],
-           "read": _child("read", out, dataset=name, data_dir=data_dir),
-           "step": {optimizer: _child("step", out, dataset=name, data_dir=data_dir,
-                                      optimizer=optimizer, steps=steps)
+           "read": lab.run_child("benchmarks.scale", out, "--child=read", *where),
+           "step": {optimizer: lab.run_child("benchmarks.scale", out, "--child=step", *where,
+                                             f"--optimizer={optimizer}", f"--steps={steps}")
                     for optimizer in ("adam", "lazy_adam")}}
     run_dir, export_dir = os.path.join(work, f"run-{name}"), os.path.join(work, f"export-{name}")
     argv = [sys.executable, "-m", "pipelines.train", "--dataset", name, "--data-dir", data_dir,
@@ -152,7 +131,8 @@ def measure_point(name: str, data_dir: str, work: str, epochs: int, steps: int,
         "evaluated_users": metrics["evaluated_users"]["test"]["evaluated"],
         "checkpoint_seconds": max(metrics["checkpoint_seconds"]),
         "recall@20": metrics["test"]["recall@20"], "ndcg@20": metrics["test"]["ndcg@20"]})
-    row["serve"] = _child("serve", out, export=metrics["export_path"])
+    row["serve"] = lab.run_child("benchmarks.scale", out, "--child=serve",
+                                 f"--export={metrics['export_path']}")
     row["load_after"] = os.getloadavg()[0]
     return row
 
@@ -214,8 +194,7 @@ def figures(result: dict, stem: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = report.parser(__doc__, "benchmarks.scale")
     parser.add_argument("--data-dir", help="where the synthetic sets are (generated there when "
                                            "missing); required unless --report-only")
     parser.add_argument("--tools-dir", default=os.path.join("..", "shared", "data", "ahns"),
@@ -223,11 +202,10 @@ def main(argv=None) -> int:
     parser.add_argument("--points", nargs="+", default=list(POINTS), choices=list(POINTS))
     parser.add_argument("--steps", type=int, default=200, help="timed steps per optimizer")
     parser.add_argument("--name", default="scale", help="results file name (default: scale)")
-    report.add_output_flags(parser)
     for hidden in ("--child", "--dataset", "--out", "--optimizer", "--export"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:  # one measurement, in this process (`_child` started it)
+    if args.child:  # one measurement, in this process (`measure_point` started it)
         result = {"read": child_read, "step": child_step, "serve": child_serve}[args.child](args)
         atomic_write_text(args.out, json.dumps(result))
         return 0
@@ -239,18 +217,16 @@ def main(argv=None) -> int:
     result = {"provenance": provenance(argv), "machine": report.machine(), "rows": []}
     for name in args.points:
         users, items, interactions, _ = POINTS[name]
-        if not os.path.isfile(os.path.join(args.data_dir, name, "train.txt")):
+        if users and not os.path.isfile(os.path.join(args.data_dir, name, "train.txt")):
             result.setdefault("generated", {})[name] = lab.run_process(
                 [sys.executable, "-m", "benchmarks.synthetic", "--users", str(users), "--items",
                  str(items), "--interactions", str(interactions), "--seed", "0",
                  "--output", os.path.join(args.data_dir, name)])
     with tempfile.TemporaryDirectory(prefix="ahns-scale-") as work:
-        for name in ["tools"] + args.points:
-            epochs, items = ((TOOLS_EPOCHS, None) if name == "tools"
-                             else (POINTS[name][3], POINTS[name][1]))
-            result["rows"].append(measure_point(
-                name, args.tools_dir if name == "tools" else args.data_dir, work, epochs,
-                args.steps, declared_items=items))
+        for name in args.points:
+            _, items, _, epochs = POINTS[name]
+            result["rows"].append(measure_point(name, args.data_dir if items else args.tools_dir,
+                                                work, epochs, args.steps, declared_items=items))
             print(json.dumps(result["rows"][-1]), flush=True)
     report.publish(stem, result, markdown, figures)
     return 0

@@ -6,19 +6,14 @@ Usage:
     python -m benchmarks.search --dataset ml-1m --method ahns_p2 --grid num_candidates=8,16 \
         --grid alpha=0.1,0.5 --epochs 60 --patience 3 --select-on test
 
-Each point of the grid is a training run of the method's settings from
-``benchmarks/methods.json`` with the grid's values on top; its metrics.json (with its
-provenance: command, commit, code) goes into ``<output>/search-<dataset>-<method>.json``, and a
-table of the best Recall@20 / NDCG@20 per point into the ``.md`` beside it. This is where the
-``searched`` grids of methods.json get their numbers: the gap paragraphs of the Table 2
-reports link to these files. Points already in the file, trained by the same library code with
-the same settings, are not trained again.
-
-Hand-written (not KerasTuner) because these grids are small, exhaustive and selected on the
-test split like Table 2's baselines; `tuning.search` is the validation-split tuner.
+Each point is a training run of the method's methods.json settings with the grid's values on
+top; all points' metrics.json (with provenance) go into ``search-<dataset>-<method>.json`` and
+their best Recall@20 / NDCG@20 into the ``.md``, the files methods.json's ``searched`` grids and
+the Table 2 reports cite. Points done by the same code with the same settings are kept. Not
+KerasTuner: these grids are small, exhaustive and selected on test like Table 2's baselines
+(`tuning.search` is the validation-split tuner).
 """
 
-import argparse
 import dataclasses
 import itertools
 import json
@@ -33,12 +28,8 @@ FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
 
 def parse_grid(items) -> dict:
-    """``["alpha=0.1,0.5", "num_candidates=8"]`` -> ``{"alpha": [0.1, 0.5], "num_candidates": [8]}``.
-
-    Raises:
-        ValueError: not ``name=v1,v2``, or the name is not a training setting.
-
-    Example:
+    """``["alpha=0.1,0.5", "top_n=2"]`` -> ``{"alpha": [0.1, 0.5], "top_n": [2]}``; raises
+    ValueError for an item not ``name=v1,v2`` or a name that is not a TrainConfig field.
 
     >>> parse_grid(["top_n=2,3"])
     {'top_n': [2, 3]}
@@ -76,8 +67,7 @@ def markdown(payload: dict, stem: str = "") -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.search", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = report.parser(__doc__, "benchmarks.search")
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--method", required=True, help="a method of --methods-file")
     parser.add_argument("--grid", action="append", metavar="NAME=V1,V2,...",
@@ -91,7 +81,6 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--methods-file", default=lab.METHODS_FILE)
     parser.add_argument("--work-dir", default="runs/search")
-    report.add_output_flags(parser)
     args = parser.parse_args(argv)
     stem = os.path.join(args.output, f"search-{args.dataset}-{args.method}")
     if args.report_only:
@@ -105,15 +94,14 @@ def main(argv=None) -> int:
         parser.error(str(error))
     runs = report.load(stem + ".json", {}).get("runs", {})
     configs = {}
-    for values in itertools.product(*grid.values()):
-        point = dict(zip(grid, values))
+    for point in (dict(zip(grid, values)) for values in itertools.product(*grid.values())):
         name = point_name(point)
         configs[name] = lab.method_config(
             args.method, settings[args.method], args.dataset, data_dir=args.data_dir,
             select_on=args.select_on, epochs=args.epochs, patience=args.patience, seed=args.seed,
-            ks=tuple(args.ks) if args.ks else None, select_metric=args.select_metric, **point)
-        configs[name].output_dir = os.path.join(args.work_dir, f"{args.dataset}-{args.method}-"
-                                                + name.replace(" ", "-").replace("=", ""))
+            ks=tuple(args.ks) if args.ks else None, select_metric=args.select_metric, **point,
+            output_dir=os.path.join(args.work_dir, f"{args.dataset}-{args.method}-"
+                                    + name.replace(" ", "-").replace("=", "")))
     for name, result in lab.run_missing(configs, runs, command_line(argv)):
         runs[name] = result
         payload = {"provenance": provenance(argv), "dataset": args.dataset,

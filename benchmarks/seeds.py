@@ -1,25 +1,17 @@
-r"""How much of a gap to Table 2 is seed noise: one method, several seeds, mean and spread.
+r"""How much of a gap to Table 2 is seed noise: one sampler, several seeds, mean and spread.
 
     python -m benchmarks.seeds --dataset tools --seeds 2024 1 2 3 4 --epochs 50 \
         --data-dir ../shared/data/ahns
-    python -m benchmarks.seeds --dataset ml-1m --sampler dns --num-candidates 8 --epochs 30 \
-        --seeds 2024 1 2 3 --data-dir ../shared/data/ahns
     python -m benchmarks.seeds --dataset ml-1m --protocol refit --epochs 100 \
         --seeds 2024 1 2 --data-dir ../shared/data/ahns
 
-Trains the sampler (AHNS with the library's defaults unless --sampler says otherwise) once per
-seed, then writes results/<dataset>-<sampler>-seeds.json and .md: each seed's Recall@20
-and NDCG@20, their mean and sample standard deviation, and the relative difference of the mean
-to the paper's Table 2 row. Seeds already run by the same library code are kept (re-running
-resumes).
-
-``--protocol test`` (the default) is the reference protocol (--select-on test: best epoch
-chosen on test). ``--protocol refit`` is the honest one (``--refit``: epochs chosen on
-validation, retrained, test evaluated once); its files are named
-<dataset>-<sampler>-refit-seeds.{json,md}.
+Trains the sampler (default AHNS, the library's settings) once per seed, best epoch chosen on
+test (``--protocol test``, the paper's) or chosen on validation, retrained and tested once
+(``--protocol refit``), and writes ``<dataset>-<sampler>[-refit]-seeds.{json,md}``: each seed's
+Recall@20 and NDCG@20, their mean, sample std and range, and the mean against Table 2. Seeds
+already run by the same library code are kept.
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -32,12 +24,8 @@ METRICS = ("recall@20", "ndcg@20")
 
 
 def summarise(runs: dict, row) -> dict:
-    """Mean, sample std, range and relative gap to the paper of Recall@20 and NDCG@20 (in %).
-
-    Args:
-        runs: ``{seed: {"test": {"recall@20": ..., "ndcg@20": ...}, ...}}`` (fractions).
-        row: the paper's Table 2 row (`benchmarks.paper.row`), or None.
-    """
+    """Mean, sample std, range and relative gap to `row` (Table 2's, or None) of Recall@20 and
+    NDCG@20 over ``runs = {seed: {"test": {metric: fraction}}}``, in %."""
     out = {}
     for column, name in enumerate(METRICS):
         values = [100 * run["test"][name] for run in runs.values()]
@@ -50,13 +38,8 @@ def summarise(runs: dict, row) -> dict:
 
 
 def seed_tables(runs: dict, summary: dict, epoch_header: str = "best epoch") -> list:
-    """Markdown lines: one row per seed, then mean ± std, min – max and the gap to Table 2.
-
-    Args:
-        runs: ``{seed: {"best_epoch": ..., "test": {"recall@20": ..., "ndcg@20": ...}}}``.
-        summary: `summarise`'s output for those runs.
-        epoch_header: the heading of the ``best_epoch`` column.
-    """
+    """Markdown lines: one row per seed (`runs`, with ``best_epoch`` under `epoch_header`), then
+    the mean ± std, min – max and gap to Table 2 of `summary` (`summarise`'s)."""
     lines = [f"| seed | {epoch_header} | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
     lines += [f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
               f"{100 * run['test']['ndcg@20']:.2f} |" for seed, run in runs.items()]
@@ -91,8 +74,7 @@ def markdown(payload: dict, stem: str = "") -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.seeds", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = report.parser(__doc__, "benchmarks.seeds")
     parser.add_argument("--dataset", default="tools")
     parser.add_argument("--sampler", default="ahns", choices=sorted(paper.SAMPLER_ROW))
     parser.add_argument("--seeds", type=int, nargs="+", default=[2024, 1, 2, 3, 4])
@@ -105,7 +87,6 @@ def main(argv=None) -> int:
                              "validation, retrained, test evaluated once")
     parser.add_argument("--data-dir")
     parser.add_argument("--work-dir", default="runs/seeds")
-    report.add_output_flags(parser)
     args = parser.parse_args(argv)
     refit = args.protocol == "refit"
     name = f"{args.dataset}-{args.sampler}{'-refit' if refit else ''}"

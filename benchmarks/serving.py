@@ -1,19 +1,14 @@
-"""Latency of the exported `serving_default` signature, loaded with plain TensorFlow.
-
-Usage (after `python -m pipelines.export --run-dir runs/benchmarks/sports-ahns-test
---export-dir saved_models/sports`, or any training run on sports):
+"""Latency of an exported `serving_default` signature, loaded with plain TensorFlow.
 
     python -m benchmarks.serving --model-dir saved_models/sports
 
-The model is loaded with `tf.saved_model.load` alone, as TF Serving would load it: this tool
-imports TensorFlow, numpy and, for its records and writes, `ahns_tf.provenance` and
-`ahns_tf.atomic` (through `benchmarks.report`), which use the standard library and numpy only;
-no model code, no Keras. It times single calls of the signature with random known user ids,
-after a warm-up, and writes benchmarks/results/serving.json and serving.md (p50/p99 in
-milliseconds), each atomically: a failed write keeps the old file.
+(an export of any sports run, e.g. ``python -m pipelines.export --run-dir RUN --export-dir
+saved_models/sports``). The model is loaded with `tf.saved_model.load` alone, as TF Serving
+loads it: besides TensorFlow and numpy this imports only `ahns_tf.provenance` and
+`ahns_tf.atomic` (standard library and numpy), for the record and the writes. Times single calls
+with random known user ids after a warm-up; writes ``serving.{json,md}`` (p50/p99 ms).
 """
 
-import argparse
 import os
 import sys
 import time
@@ -34,15 +29,8 @@ def latest_version(model_dir: str) -> str:
 
 
 def measure(fn, num_users: int, batch_size: int, requests: int, warmup: int, seed: int) -> dict:
-    """Times `requests` calls of the signature `fn` on random batches of user ids.
-
-    Args:
-        fn: the loaded ``serving_default`` signature.
-        num_users: user ids are drawn from ``[0, num_users)``.
-        batch_size: users per call.
-        requests: timed calls.
-        warmup: untimed calls first.
-        seed: seeds the ids.
+    """Times `requests` calls of the loaded signature `fn`, after `warmup` untimed ones, each on
+    `batch_size` user ids drawn (seeded by `seed`) from ``[0, num_users)``.
 
     Returns:
         ``{"batch_size", "requests", "p50_ms", "p99_ms", "mean_ms"}``.
@@ -75,13 +63,11 @@ def markdown(payload: dict, stem: str = "") -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = report.parser(__doc__, "benchmarks.serving")
     parser.add_argument("--model-dir", default="saved_models/sports")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 256])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
-    report.add_output_flags(parser)
     args = parser.parse_args(argv)
     stem = os.path.join(args.output, "serving")
     if args.report_only:

@@ -1,30 +1,12 @@
-r"""Synthetic interaction logs at any scale, with structure a model can learn.
+r"""Synthetic interaction logs at any scale, with structure a model can learn (`generate`).
 
 Usage:
     python -m benchmarks.synthetic --users 1000000 --items 1000000 --interactions 50000000 \
         --seed 0 --output data/synth-1m
 
-writes ``data/synth-1m/train.txt`` and ``test.txt`` in the usual
-``user item item ...`` format (train with
-``python -m pipelines.train --dataset synth-1m --data-dir data``).
-
-How the data is drawn (all from one seeded numpy generator, chunk by chunk over
-users so memory stays bounded at any size):
-
-* **Topics** (latent factors): each item belongs to one of ``topics`` groups;
-  each user likes ``topics_per_user`` of them with Dirichlet weights. An
-  interaction picks a liked topic, then an item of it; with probability
-  ``noise`` it picks an item of the whole catalogue instead. A model that
-  learns the user-topic and item-topic factors ranks a user's held-out items
-  high; items of the same topic are the hard negatives.
-* **Popularity** (power law): item ``i``'s weight is ``rank_i ** -zipf`` for a
-  random rank, within its topic and overall, so a few items get most
-  interactions, as in real logs.
-* **Activity**: user degrees are log-normal, scaled to ``interactions`` in
-  total (at least 2 each); duplicates are dropped, so the file holds a little
-  fewer pairs than asked.
-* **Split**: per user, ``test_ratio`` of the distinct items go to test.txt (at
-  least one stays in train), like the paper's random per-user split.
+writes ``data/synth-1m/train.txt`` and ``test.txt`` in the usual ``user item item ...`` format
+(train with ``python -m pipelines.train --dataset synth-1m --data-dir data``), chunk by chunk
+over users, so memory stays bounded at any size.
 """
 
 import argparse
@@ -57,19 +39,21 @@ def _sample_within(rng, keys: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
 def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 0,
              topics: int = 64, topics_per_user: int = 3, zipf: float = 0.8,
              noise: float = 0.1, test_ratio: float = 0.2, chunk_users: int = 100_000):
-    """Yields ``(users, train_items_per_user, test_items_per_user)`` chunks.
+    """Yields ``(users, train_items_per_user, test_items_per_user)`` chunks of a seeded log.
 
-    Args:
-        num_users: user ids 0..num_users-1 (every one gets interactions).
-        num_items: item ids 0..num_items-1.
-        num_interactions: total interactions to draw before de-duplication.
-        seed: the generator's seed.
-        topics: number of latent item groups.
-        topics_per_user: groups each user likes.
-        zipf: exponent of the popularity power law.
-        noise: share of interactions drawn from the whole catalogue.
-        test_ratio: share of each user's items held out for test.
-        chunk_users: users drawn at a time (bounds memory).
+    * **Topics** (latent factors): each item belongs to one of `topics` groups; each user likes
+      `topics_per_user` of them with Dirichlet weights. An interaction picks a liked topic, then
+      an item of it; with probability `noise`, an item of the whole catalogue instead. Items of
+      a user's topics are the hard negatives.
+    * **Popularity** (power law): item ``i`` weighs ``rank_i ** -zipf`` for a random rank,
+      within its topic and overall.
+    * **Activity**: user degrees are log-normal, scaled to `num_interactions` in total (at least
+      2 each); duplicates are dropped, so a little fewer pairs than asked remain.
+    * **Split**: per user, `test_ratio` of the distinct items go to test (at least one stays
+      in train), like the paper's random per-user split.
+
+    Users 0..`num_users`-1 (all get interactions) and items 0..`num_items`-1 are drawn from one
+    numpy generator seeded with `seed`, `chunk_users` users at a time (bounding memory).
 
     Yields:
         ``(user_ids [c], train [c] list of int arrays, test [c] list of int arrays)``.

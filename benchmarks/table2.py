@@ -33,35 +33,26 @@ def run_benchmark(dataset: str, methods: list, settings: dict, output_dir: str, 
 
     Args:
         dataset: dataset name.
-        methods: method names (keys of `settings`).
-        settings: from `benchmarks.lab.load_method_settings`.
+        methods: method names (keys of `settings`, from `benchmarks.lab.load_method_settings`).
+        settings: the methods' specs.
         output_dir: where ``<dataset>.json``, ``.md`` and the figures go.
         work_dir: where each method's run folder goes.
         verbose: Keras verbosity.
-        overwrite: train every listed method afresh (needed after changing its settings).
-            Otherwise a stored row is kept if it has the same settings and was trained by
-            the same library code (`benchmarks.lab.same_run`).
+        overwrite: train every listed method afresh (after changing its settings); otherwise a
+            stored row stands if `benchmarks.lab.same_run` says so.
         command: the command recorded with each run (default: this process's).
-        **overrides: TrainConfig fields applied to every method (epochs, data_dir, ...);
+        **overrides: TrainConfig fields for every method (epochs, data_dir, ...);
             ``select_on`` defaults to ``"test"``, the paper's protocol.
 
     Returns:
         ``{method: metrics.json content}``, in Table 2's order.
-
-    Example:
-
-    ```python
-    run_benchmark("tools", ["rns", "ahns_p2"], lab.load_method_settings(), report.RESULTS,
-                  "runs/benchmark", data_dir="../shared/data/ahns")
-    ```
     """
     protocol = overrides["select_on"] = overrides.get("select_on") or "test"
     stem = results_stem(output_dir, dataset, protocol)
     results = report.load(stem + ".json", {})  # other methods' rows are kept
-    configs = {method: lab.method_config(method, settings[method], dataset, **overrides)
-               for method in methods}
-    for method, config in configs.items():
-        config.output_dir = os.path.join(work_dir, f"{dataset}-{protocol}-{method}")
+    configs = {m: lab.method_config(m, settings[m], dataset, **overrides,
+                                    output_dir=os.path.join(work_dir, f"{dataset}-{protocol}-{m}"))
+               for m in methods}
     render = functools.partial(markdown, settings=settings,
                                requested=[m for m in paper.METHOD_ORDER
                                           if m in results or m in methods])
@@ -74,14 +65,10 @@ def run_benchmark(dataset: str, methods: list, settings: dict, output_dir: str, 
 
 
 def gap_section(dataset: str, results: dict, settings: dict, results_dir: str = None) -> list:
-    """Markdown lines for methods more than `BAND` from Table 2 on Recall@20 or NDCG@20.
-
-    Each names the settings the run used, their source, the grid searched (methods.json's
-    ``searched: {setting: {dataset: [values]}}``) with a link to the search's results file
-    (``search-<dataset>-<method>.md`` in `results_dir`, by ``python -m benchmarks.search``)
-    when it exists, and the dataset's ``gap_notes`` entry if any. Methods within the band that
-    have a ``gap_notes`` entry for the dataset follow, with that note.
-    """
+    """Markdown lines for the methods more than `BAND` from Table 2 on Recall@20 or NDCG@20:
+    the settings the run used, their source, the grid searched (methods.json's ``searched``)
+    with a link to ``search-<dataset>-<method>.md`` when `results_dir` holds it, and the
+    dataset's ``gap_notes`` entry; then the methods within the band that have such a note."""
     lines, notes = [], []
     for method, run in results.items():
         row, spec = paper.row(dataset, method), settings.get(method)
@@ -127,15 +114,9 @@ def _dataset_and_protocol(results: dict) -> tuple:
 
 
 def markdown(results: dict, stem: str, requested: list = None, settings: dict = None) -> str:
-    """The Table 2 report of ``{method: metrics.json}`` (the ``.json`` at `stem`).
-
-    Args:
-        results: the runs, in Table 2's order.
-        stem: the results file without suffix (search files are looked for beside it).
-        requested: the methods asked for (the header says how many are done).
-        settings: methods.json's methods; when given, methods outside the 5% band get a
-            paragraph saying what was tried (`gap_section`).
-    """
+    """The Table 2 report of ``results = {method: metrics.json}`` stored at `stem`; the header
+    counts the `requested` methods done, and with methods.json's `settings` the methods outside
+    the 5% band get a paragraph on what was tried (`gap_section`)."""
     dataset, protocol = _dataset_and_protocol(results)
     label = ("reference protocol: best epoch chosen on the test set" if protocol == "test" else
              "validation protocol: best epoch chosen on a 10% hold-out of train.txt")

@@ -72,12 +72,12 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
             if line.startswith("| ") and ".json" in line]
     # Only a file with unrecorded runs needs a commit to check out (git knows none here).
     assert rows == [
-        "| new.json | per run (see the .md) | 1 of 1 | — |",
+        "| new.json | per run (see the .md) | 1 of 1 | — | — |",
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | 0 of 1 | unknown |",
+        "made before provenance was) | 0 of 1 | unknown | — |",
         "| old-speed.json | `python -m benchmarks.speed` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | — | unknown |",
-        "| toy.json | per run (see the .md) | 1 of 2 | unknown |"]
+        "made before provenance was) | — | unknown | — |",
+        "| toy.json | per run (see the .md) | 1 of 2 | unknown | — |"]
 
 
 def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
@@ -108,8 +108,40 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
          "rows": {"ours": {"train_s": 1.0}, "reference": {"train_s": 7.0}}}))
     (tmp_path / "floor.json").write_text(json.dumps(
         {"provenance": dict(record, command="python -m benchmarks.floor"), "rows": [{"ms": 1}]}))
-    rows = [line for line in index_lines(str(tmp_path)) if line.startswith("| ")][1:]
+    rows = [line for line in index_lines(str(tmp_path))
+            if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| beyond.json | per row (see the .md) | 1 of 2 | unknown |",
-        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — |",
-        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — |"]
+        "| beyond.json | per row (see the .md) | 1 of 2 | unknown | `benchmarks/beyond.py` |",
+        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — | — |",
+        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — "
+        "| — |"]
+
+
+def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(tmp_path):
+    from benchmarks.index import index_lines
+    record = recorded("python -m benchmarks.core --speed")
+    for name in ("core-speed.json", "core.json", "tools.json"):
+        (tmp_path / name).write_text(json.dumps({"provenance": record}))
+    for name in ("core-speed.md", "core.md", "tools.md", "tuning-tools.md", "tools-fig5.png"):
+        (tmp_path / name).write_text("")
+    text = "\n".join(index_lines(str(tmp_path)))
+    assert ("| core-speed.json | `python -m benchmarks.core --speed` at commit abc, TensorFlow "
+            "2.21.0 | — | — | `benchmarks/core.py` |") in text
+    assert "| tools.json | `python -m benchmarks.core --speed` at commit abc" in text
+    assert text.split("| tools.json |")[1].split("\n")[0].endswith("| — |")   # not retired
+    # How to reproduce, and every file of each retired script, .md and figures included.
+    assert "`git worktree add ../ahns-749a9d7 749a9d7`" in text
+    assert "| `benchmarks/core.py` | core-speed.json, core-speed.md, core.json, core.md |" in text
+    assert "| `benchmarks/tuning_report.py` | tuning-tools.md |" in text
+    assert "| `benchmarks/profile_step.py` | none (it printed its timings) |" in text
+    for script in ("beyond", "distributed", "eval_points", "learnable", "lightgcn_speed",
+                   "memory_floor", "read_log"):
+        assert f"| `benchmarks/{script}.py` |" in text
+    # The commit named really holds every retired script (a shallow clone may lack it).
+    listed = subprocess.run(["git", "-C", REPO, "ls-tree", "--name-only", "749a9d7",
+                             "benchmarks/"], capture_output=True, text=True)
+    if listed.returncode == 0:
+        for script in ("beyond", "core", "distributed", "eval_points", "learnable",
+                       "lightgcn_speed", "memory_floor", "profile_step", "read_log",
+                       "tuning_report"):
+            assert f"benchmarks/{script}.py" in listed.stdout.split()
