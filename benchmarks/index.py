@@ -1,19 +1,16 @@
-"""Index of the committed results: which command and commit made each file, and where the
-script of a retired study still is.
+"""Index of the committed results: the command and commit of each file, and where the script of
+a retired study still is.
 
 Usage:
     python -m benchmarks.index            # writes benchmarks/results/INDEX.md
 
-For each ``results/*.json``: its recorded provenance (`ahns_tf.provenance`), how many of the
-training runs it holds recorded their own (a run made before provenance was recorded did not;
-for a file holding such runs, the commit that last changed the file), and, for a file made by a
-retired study, the script, which commit `RETIRED_AT` still holds. Then every file of each
-retired study, with how to reproduce it.
+One row per ``results/*.json``: its recorded provenance (`ahns_tf.provenance`), how many of the
+training runs it holds recorded their own, and, for a retired study's file, its script. Then
+every file of each retired study and how to reproduce it from commit `RETIRED_AT`.
 """
 
 import argparse
 import os
-import subprocess
 import sys
 
 from ahns_tf.atomic import atomic_write_text
@@ -32,31 +29,15 @@ RETIRED = {"beyond": ("beyond",), "core": ("core", "core-speed"), "distributed":
 
 
 def runs_in(payload: dict) -> dict:
-    """``{name: run}`` for the training runs a results file holds (may be empty)."""
+    """``{name: run}``: the training runs a results file holds (``runs``, the rows of a file
+    recording provenance per row, or a Table 2 file's ``{method: metrics.json}``), maybe none."""
     if isinstance(payload.get("runs"), dict):
         return payload["runs"]
     if payload.get("provenance_per_row"):
         return payload["rows"]          # benchmarks.beyond: {dataset/backbone/protocol: row}
     if payload and all(isinstance(v, dict) and "config" in v for v in payload.values()):
-        return payload  # a Table 2 file: {method: metrics.json}
+        return payload
     return {}
-
-
-def last_commit(path: str) -> str:
-    """Short hash and date of the commit that last changed `path` ("uncommitted" if none)."""
-    try:
-        out = subprocess.run(["git", "-C", os.path.dirname(path), "log", "-1",
-                              "--format=%h %ad", "--date=short", "--", os.path.basename(path)],
-                             capture_output=True, text=True, timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.strip() or "uncommitted"
-
-
-def retired_files(names: list, stems: tuple) -> list:
-    """The names among `names` that belong to `stems` (``<stem>.<ext>`` or ``<stem>-fig*``)."""
-    return [n for n in names
-            if any(n.split(".")[0] == s or n.startswith(s + "-fig") for s in stems)]
 
 
 def index_lines(results_dir: str) -> list:
@@ -65,31 +46,22 @@ def index_lines(results_dir: str) -> list:
     script_of = {stem: script for script, stems in RETIRED.items() for stem in stems}
     lines = ["# Committed results and where they came from", "",
              "Made by `python -m benchmarks.index`. `runs recorded` counts the training runs in "
-             "a file whose own command and commit are recorded with them; the rest were made "
-             "before provenance was recorded and are to be re-run; for such a file, the last "
-             "commit of the file is where they can be checked out.", "",
-             "| file | produced by | runs recorded | last committed (if runs unrecorded) | "
-             "retired script |", "|---|---|---|---|---|"]
+             "a file whose command and commit are recorded (each run's, or the file's for runs "
+             "nested under its one command).", "",
+             "| file | produced by | runs recorded | retired script |", "|---|---|---|---|"]
     for name in (n for n in names if n.endswith(".json")):
         payload = report.load(os.path.join(results_dir, name))
-        runs = runs_in(payload)
-        # The file's own record covers runs nested under one command (benchmarks.seeds); a
-        # beyond row may come from another invocation, so it counts only with its own record.
-        per_row = bool(payload.get("provenance_per_row"))
+        # The file's record covers runs nested under its one command (benchmarks.seeds); rows
+        # kept across invocations (provenance_per_row) count only with their own record.
+        per_row, runs = payload.get("provenance_per_row"), runs_in(payload)
         whole = "commit" in (payload.get("provenance") or {}) and not per_row
-        recorded = sum(1 for run in runs.values() if isinstance(run, dict) and (
-            "commit" in (run.get("provenance") or {})
-            or (whole and run.get("provenance") is None and "config" not in run)))
+        recorded = sum(1 for run in runs.values() if "commit" in (run.get("provenance") or {})
+                       or (whole and run.get("provenance") is None and "config" not in run))
         origin = ("per row (see the .md)" if per_row else "per run (see the .md)"
-                  if runs and "provenance" not in payload and "command" not in payload
+                  if runs and not payload.keys() & {"provenance", "command"}
                   else payload_origin(payload))
-        # Asked of git only where needed (runs, or a file without runs, whose commit is not
-        # recorded): a results commit would otherwise date its own index.
-        unrecorded = (recorded < len(runs) if runs
-                      else "commit" not in (payload.get("provenance") or {}))
         script = script_of.get(name[:-5])
         lines.append(f"| {name} | {origin} | {f'{recorded} of {len(runs)}' if runs else '—'} | "
-                     f"{last_commit(os.path.join(results_dir, name)) if unrecorded else '—'} | "
                      f"{f'`benchmarks/{script}.py`' if script else '—'} |")
     lines += ["", "## Retired studies", "",
               "Their question is closed (benchmarks/README.md gives each one's answer), so their "
@@ -97,9 +69,11 @@ def index_lines(results_dir: str) -> list:
               f"reproduce a number: `git worktree add ../ahns-{RETIRED_AT} {RETIRED_AT}`, then "
               "run there the command its file records (the table above, or the .md).", "",
               f"| script (in {RETIRED_AT}) | results files |", "|---|---|"]
-    lines += [f"| `benchmarks/{script}.py` | "
-              f"{', '.join(retired_files(names, stems)) or 'none (it printed its timings)'} |"
-              for script, stems in RETIRED.items()]
+    for script, stems in RETIRED.items():
+        files = [n for n in names
+                 if any(n.split(".")[0] == s or n.startswith(s + "-fig") for s in stems)]
+        lines.append(f"| `benchmarks/{script}.py` | "
+                     f"{', '.join(files) or 'none (it printed its timings)'} |")
     return lines
 
 

@@ -1,15 +1,13 @@
-"""The runner: the Table 2 methods' settings, training that reuses finished runs, child processes.
+"""The runner: the methods' settings, training that reuses finished runs, child processes.
 
-``methods.json`` lies beside this module, so it is found the same way in a checkout and in an
-installed package (setup.py ships it as package data). A results file never mixes settings or
-library code: `run_missing` trains only what `same_run` cannot reuse, through `train_current`.
+``methods.json`` lies beside this module (package data when installed). A results file never
+mixes settings or library code: `run_missing` trains only what `same_run` cannot reuse.
 
 Example:
 
 ```python
 settings = load_method_settings()
-configs = {m: method_config(m, settings[m], "tools", data_dir="../shared/data/ahns",
-                            output_dir=f"runs/{m}") for m in ("rns", "ahns_p2")}
+configs = {"rns": method_config("rns", settings["rns"], "tools", output_dir="runs/rns")}
 for method, result in run_missing(configs, stored={}, command="python -m my.study"):
     print(method, result["test"]["recall@20"])
 ```
@@ -27,14 +25,24 @@ from ahns_tf.provenance import code_fingerprint
 from ahns_tf.runs.progress import ProgressFiles, changed_settings
 from benchmarks.paper import METHOD_ORDER
 
-#: The methods file, beside this module (package data when installed).
+#: The methods file, beside this module.
 METHODS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "methods.json")
 #: Config fields that locate files rather than define the run.
 _PLACE_FIELDS = ("data_dir",) + identity_fields(TrainConfig)
 
 
+def add_method_flags(parser, methods: bool = True) -> None:
+    """Adds ``--methods`` ('all' or a comma list), ``--methods-file`` and ``--data-dir``."""
+    if methods:
+        parser.add_argument("--methods", default="all",
+                            help="'all' or a comma list of: " + ", ".join(METHOD_ORDER))
+    parser.add_argument("--methods-file", default=METHODS_FILE,
+                        help="default: the methods.json of the benchmarks package")
+    parser.add_argument("--data-dir")
+
+
 def load_method_settings(path: str = METHODS_FILE) -> dict:
-    """``{method: spec}`` from a methods file; raises ValueError for a method not in Table 2."""
+    """``{method: spec}`` from a methods file; ValueError for a method not in Table 2."""
     with open(path) as f:
         methods = json.load(f)["methods"]
     unknown = set(methods) - set(METHOD_ORDER)
@@ -45,8 +53,7 @@ def load_method_settings(path: str = METHODS_FILE) -> dict:
 
 
 def parse_methods(text: str, settings: dict) -> list:
-    """``'all'`` or a comma list of methods -> the list; raises ValueError for one not in
-    `settings`.
+    """``'all'`` or a comma list -> the methods; ValueError for one not in `settings`.
 
     >>> parse_methods("rns, ahns_p2", {"rns": {}, "ahns_p2": {}})
     ['rns', 'ahns_p2']
@@ -61,8 +68,7 @@ def parse_methods(text: str, settings: dict) -> list:
 
 
 def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainConfig:
-    """`method`'s TrainConfig on `dataset`: spec default < spec's dataset entry < overrides
-    (None ignored).
+    """`method`'s config on `dataset`: spec default < its dataset entry < overrides (None: unset).
 
     >>> method_config("dns", {"default": {"sampler": "dns", "num_candidates": 32},
     ...                       "datasets": {"ml-1m": {"num_candidates": 8}}}, "ml-1m").num_candidates
@@ -90,9 +96,8 @@ def same_run(result: Optional[dict], config: TrainConfig, fingerprint: str) -> b
 
 
 def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
-    """`ahns_tf.training.train` (`kwargs` passed on), except that a run folder begun by other
-    library code (its progress names other code fingerprints, or none) is trained afresh,
-    never returned or resumed. Returns the run's metrics.json content."""
+    """`ahns_tf.training.train(config, **kwargs)`, except that a run folder begun by other
+    library code (its progress names other fingerprints, or none) is trained afresh."""
     from ahns_tf import training  # pylint: disable=import-outside-toplevel  (TensorFlow)
     config = config.resolved()
     folders = ([*training.phase_dirs(config.output_dir),
@@ -128,8 +133,8 @@ def run_missing(configs: dict, stored: dict, command: Optional[str], same: Calla
 
 
 def run_process(argv: list) -> dict:
-    """Runs `argv` and waits; ``{"seconds", "peak_rss_gib"}`` of the child, or SystemExit if it
-    fails."""
+    """Runs `argv` to its end: the child's ``{"seconds", "peak_rss_gib"}`` (SystemExit if it
+    fails)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -141,9 +146,8 @@ def run_process(argv: list) -> dict:
 
 
 def run_child(module: str, out: str, *args: str) -> dict:
-    """One measurement in a process of its own (its peak memory and thread pools its own):
-    ``python -m <module> <args> --out <out>``; returns the JSON it wrote to `out`, with the
-    child's ``seconds`` and ``peak_rss_gib``."""
+    """One measurement in a process of its own, ``python -m <module> <args> --out <out>``: the
+    JSON it wrote to `out`, with its ``seconds`` and ``peak_rss_gib``."""
     measured = run_process([sys.executable, "-m", module, *args, "--out", out])
     with open(out) as f:
         return dict(measured, **json.load(f))

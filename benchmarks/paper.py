@@ -1,10 +1,6 @@
 """The paper's Table 2 (Lai et al. 2024; percent, MF backbone), for the reports.
 
-Example:
-
->>> row("tools", "ahns_p2")
-[7.42, 4.05, 4.92]
->>> row("tools", "ahns")  # a sampler run with the library's defaults (p = -2)
+>>> row("tools", "ahns")  # a sampler run with the library's defaults (p = -2): AHNS_{p=-2}
 [7.42, 4.05, 4.92]
 """
 
@@ -44,6 +40,5 @@ SAMPLER_ROW = {"ahns": "ahns_p2", "rns": "rns", "dns": "dns"}
 
 
 def row(dataset: str, method: str) -> Optional[list]:
-    """Table 2's [Recall@20, NDCG@20, NDCG@50] of `method` (or of a sampler, see `SAMPLER_ROW`)
-    on `dataset`, or None when the paper has no such row."""
+    """Table 2's [Recall@20, NDCG@20, NDCG@50] of `method` (or sampler) on `dataset`, or None."""
     return TABLE2.get(dataset, {}).get(SAMPLER_ROW.get(method, method))

@@ -1,12 +1,6 @@
-"""The reports' figures (matplotlib, headless): Fig. 5, Fig. 7 and cost against size.
+"""The reports' figures (matplotlib, headless), each written atomically (`save_figure`).
 
-Every figure is written with `save_figure`: atomically, so a failed write keeps the old PNG.
-
-Example:
-
-```python
-figure7({"rns": 0.23, "ahns_p2": 0.62}, "benchmarks/results/tools-fig7.png", "tools")
-```
+Example: ``figure7({"rns": 0.23, "ahns_p2": 0.62}, "results/tools-fig7.png", "tools")``.
 """
 
 import matplotlib
@@ -53,20 +47,6 @@ def figure7(seconds: dict, path: str, title: str = "") -> str:
     ax.bar_label(bars, fmt="%.2f")
     ax.set(ylabel="seconds per training epoch", title=title or "training time per epoch")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return save_figure(fig, path)
-
-
-def cost_panels(sizes: list, panels: dict, path: str, xlabel: str = "items") -> str:
-    """Costs against `sizes`, one log-log panel per ``panels = {title: {series: values}}`` (one
-    value per size), written to `path`."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
-    for ax, (title, series) in zip(axes[0], panels.items()):
-        for label, values in series.items():
-            ax.plot(sizes, values, marker="o", label=label)
-        ax.set(xscale="log", yscale="log", title=title, xlabel=xlabel)
-        if len(series) > 1:
-            ax.legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path)
 

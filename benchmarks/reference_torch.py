@@ -4,9 +4,9 @@ r"""The reference code's training loop (MF or LightGCN), re-written in PyTorch: 
     python -m benchmarks.reference_torch --dataset tools --ns ahns --seeds 2022 1 2 3 \
         --data-dir ../shared/data/ahns
 
-To tell a real gap to Table 2 from seed noise we need the reference's own spread, on this
-machine. This follows the reference's training semantics as its repository describes them
-(Riwei-HEU/AHNS main.py, modules/LightGCN.py), written independently here:
+The reference's own seed spread on this machine, to tell a real gap to Table 2 from noise. Its
+training semantics as its repository describes them (Riwei-HEU/AHNS main.py,
+modules/LightGCN.py), written independently here:
 
 - pairs shuffled every epoch; only full batches of 2048 (the last partial batch is dropped);
 - M candidates per pair drawn uniformly with replacement from the user's uninteracted items;
@@ -20,8 +20,7 @@ machine. This follows the reference's training semantics as its repository descr
   (`propagate`), rows mean-pooled over layers 0..L, the L2 term on the layer-0 rows.
 
 Writes ``<dataset>-reference-<ns>[-lightgcn<L>]-seeds.{json,md}``; for MF the .md quotes our
-seed study (``<dataset>-<ns>-seeds.json`` beside it) as that file is when the report is
-written, so ``--report-only`` brings the quote up to date.
+seed study beside it as it is when written (``--report-only`` brings the quote up to date).
 """
 
 import argparse
@@ -37,17 +36,19 @@ from ahns_tf.provenance import describe, provenance
 from benchmarks import paper, report, seeds
 
 DATASETS = ("ml-1m", "phones", "sports", "tools")
-#: The loop's settings as flags: default and help.
+#: The loop's settings as flags: default and help. ``per-draw`` and ``per-user`` keep the
+#: reference's Python loops (their cost, for `benchmarks.speed`); the draws' law is the same.
 FLAGS = {
     "--alpha": (1.0, None), "--beta": (0.1, None), "--p": (-2, None), "--n-negs": (32, "M"),
     "--epochs": (36, None), "--batch-size": (2048, None), "--dim": (64, None),
     "--lr": (1e-3, None), "--l2": (1e-4, None),
     "--eval-every": (5, "evaluate after 0-based epochs 0, N, 2N, ... (the reference: 5); "
                         "evaluating draws no random numbers, so N never changes training"),
-    "--threads": (1, "PyTorch CPU threads; above 1 a run is not bit-reproducible (two runs of "
-                     "one seed differ by 3e-8 after 2 epochs, and by up to a seed's spread after "
-                     "30: see tools-eval-points.md)"),
-    "--context-hops": (0, "L: 0 = MF (the default); L > 0 = the reference's LightGCN"),
+    "--threads": (1, "PyTorch threads; above 1 a run is not bit-reproducible (its kernels sum "
+                     "in varying order: see tools-eval-points.md)"),
+    "--context-hops": (0, "L: 0 = MF; L > 0 = the reference's LightGCN"),
+    "--sampling": ("vectorised", "vectorised or per-draw"),
+    "--evaluation": ("numpy", "numpy or per-user"),
 }
 
 
@@ -105,7 +106,6 @@ def normalized_adjacency(users, items, num_users: int, num_items: int):
     torch sparse tensor [nodes, nodes]: item ``i`` is node ``num_users + i``, a repeated pair
     counts once, a node without edges gets 0.
 
-
     >>> adj = normalized_adjacency([0, 1], [0, 0], num_users=2, num_items=1)
     >>> round(float(adj.to_dense()[0, 2]), 4)   # user 0 (degree 1) - item 0 (degree 2)
     0.7071
@@ -144,19 +144,14 @@ class ReferenceLoop:
     """One seed of the reference's training loop (MF, or LightGCN with ``context_hops`` > 0).
 
     Args:
-        args: the settings (this module's flags: ns, alpha, beta, p, n_negs, batch_size, dim,
-            lr, l2, threads, context_hops, sampling, evaluation).
+        args: the settings, as this module's flags (ns, alpha, beta, p, n_negs, batch_size,
+            dim, lr, l2, threads, context_hops, sampling, evaluation).
         seed: seeds the initialisation, the epoch shuffles and the negative sampling.
         train: ``{user: set(items)}`` training interactions.
         test: ``{user: set(items)}`` held-out interactions.
 
-    Example:
-
-    ```python
-    loop = ReferenceLoop(args, 2022, train, test)
-    seconds = loop.train_epoch()              # one epoch, full batches only
-    recall, ndcg, seconds = loop.evaluate()   # all test users
-    ```
+    Example: ``loop = ReferenceLoop(args, 2022, train, test); loop.train_epoch();
+    recall, ndcg, seconds = loop.evaluate()``.
     """
 
     def __init__(self, args, seed: int, train: dict, test: dict):
@@ -197,17 +192,13 @@ class ReferenceLoop:
             return np.array(out, dtype=np.int64)
         users = np.repeat(users[:, None], self.num_candidates, 1)
         items = self.sample_rng.integers(0, self.num_items, size=users.shape)
-        bad = self.interacted(users, items)
-        while bad.any():
+        while True:  # redraw the training pairs (found among the sorted pair keys)
+            query = users * self.num_items + items
+            where = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
+            bad = self.keys[where] == query
+            if not bad.any():
+                return items
             items[bad] = self.sample_rng.integers(0, self.num_items, size=int(bad.sum()))
-            bad = self.interacted(users, items)
-        return items
-
-    def interacted(self, users, items):
-        """Whether each (user, item) is a training pair (a search in the sorted pair keys)."""
-        query = users * self.num_items + items
-        where = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
-        return self.keys[where] == query
 
     def tables(self):
         """``(user_layers [U, L+1, D], item_layers [I, L+1, D])`` or, for MF, the ego tables."""
@@ -289,12 +280,6 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
             "history": history}
 
 
-def results_stem(output: str, dataset: str, ns: str, context_hops: int = 0) -> str:
-    """``<output>/<dataset>-reference-<ns>[-lightgcn<L>]-seeds``."""
-    graph = f"-lightgcn{context_hops}" if context_hops else ""
-    return os.path.join(output, f"{dataset}-reference-{ns}{graph}-seeds")
-
-
 def markdown(payload: dict, stem: str) -> str:
     """The report of a seed study (`main`'s payload): settings, per-seed tables and, for MF,
     the mean of our own seed study (``<dataset>-<ns>-seeds.json`` beside `stem`) as it is now."""
@@ -326,20 +311,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[2022, 1, 2, 3])
     for flag, (default, text) in FLAGS.items():
         parser.add_argument(flag, type=type(default), default=default, help=text)
-    parser.add_argument("--sampling", default="vectorised", choices=["vectorised", "per-draw"],
-                        help="per-draw: the reference's Python loop, its cost (same draws' law)")
-    parser.add_argument("--evaluation", default="numpy", choices=["numpy", "per-user"],
-                        help="per-user: the reference's Python loop over users, its cost")
     parser.add_argument("--data-dir", default=os.environ.get("AHNS_DATA_DIR"))
     args = parser.parse_args(argv)
     if args.eval_every < 1:
         parser.error(f"--eval-every must be at least 1, got {args.eval_every}")
-
-    stem = results_stem(args.output, args.dataset, args.ns, args.context_hops)
+    graph = f"-lightgcn{args.context_hops}" if args.context_hops else ""
+    stem = os.path.join(args.output, f"{args.dataset}-reference-{args.ns}{graph}-seeds")
     if args.report_only:
         return report.rerender(stem, markdown, argv=argv)
     if not args.data_dir:
-        parser.error("pass --data-dir (the folder holding <dataset>/train.txt) or set AHNS_DATA_DIR")
+        parser.error("pass --data-dir (the folder of <dataset>/train.txt) or set AHNS_DATA_DIR")
     try:
         import torch  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     except ImportError:

@@ -1,15 +1,8 @@
 """The report writer: every tool's command line, results files and ``--report-only``, one way.
 
 A tool keeps what it measured in a payload (``provenance``, ``machine``, its numbers) and renders
-it with ``markdown(payload, stem)`` (and ``figures(payload, stem)`` if it draws any).
-
-Example:
-
-```python
-parser = report.parser(__doc__, "benchmarks.serving")      # with --output and --report-only
-...
-report.publish(os.path.join(args.output, "serving"), payload, markdown)
-```
+it with ``markdown(payload, stem)`` (and ``figures(payload, stem)`` if it draws any), e.g.
+``publish(os.path.join(args.output, "serving"), payload, markdown)``.
 """
 
 import argparse
@@ -70,17 +63,12 @@ def load(path: str, default=None):
 def publish(stem: str, payload: dict, markdown: Callable, figures: Optional[Callable] = None,
             echo: bool = True) -> str:
     """Writes ``<stem>.json`` then ``<stem>.md`` (`ahns_tf.atomic.write_results`: a failed
-    write keeps the old file), draws the figures, and prints the report if `echo`.
+    write keeps the old file), draws the `figures`, prints the report if `echo`, returns it.
 
     Args:
         stem: the path without suffix, e.g. ``benchmarks/results/tools-ahns-seeds``.
         payload: the JSON-serialisable results.
-        markdown: ``markdown(payload, stem) -> str``.
-        figures: ``figures(payload, stem)``, drawing the report's PNGs, if any.
-        echo: print the report.
-
-    Returns:
-        The report.
+        markdown: ``markdown(payload, stem) -> str``; `figures`: ``figures(payload, stem)``.
     """
     text = write_results(stem, payload, markdown(payload, stem), indent=1)
     if figures:

@@ -3,14 +3,12 @@
 Usage:
     python -m benchmarks.scale --data-dir ../scale-data --tools-dir ../shared/data/ahns
 
-For tools (the baseline) and synthetic sets of 10^4, 10^5 and 10^6 items and users
-(`benchmarks.synthetic`, generated into ``--data-dir`` when missing), in one run, one point
-after another, each measurement in a process of its own (this module with a hidden
-``--child``), so its peak RSS is its own: **read** seconds; **step** ms of AHNS (M=32) with
-dense Adam and LazyAdam; **train**, the README's ``python -m pipelines.train`` (default
-settings, ``--eval-users 10000``, export): positives/s, s/epoch, evaluation and checkpoint
-seconds, peak RSS; **serve**, the export loaded with TensorFlow alone: latency at batch 1 and
-256, and no training item served to 2,000 users. Writes ``<output>/<name>.{json,md,png}``.
+For tools and synthetic sets of 10^4, 10^5 and 10^6 items and users (`benchmarks.synthetic`,
+generated into ``--data-dir`` when missing), one point after another, each measurement in a
+process of its own (so its peak RSS is its own): read seconds; ms per AHNS step with dense Adam
+and LazyAdam; the README's ``python -m pipelines.train`` (positives/s, s/epoch, evaluation and
+checkpoint seconds, peak RSS); the export served by TensorFlow alone (latency, and no training
+item served to 2,000 users). Writes ``<output>/<name>.{json,md}``.
 """
 
 import argparse
@@ -27,29 +25,25 @@ from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import provenance
 from benchmarks import lab, report
 
-#: name -> (users, items, interactions asked, training epochs); tools (the baseline, from
-#: --tools-dir) has its own sizes. The generator drops duplicate draws (8% at 10^6 items, a
-#: third at 10^4): about 37, 46 and 50 interactions per user, 5x10^7 at the largest point.
-POINTS = {
-    "tools": (None, None, None, 5),
-    "synth-1e4": (10_000, 10_000, 545_000, 3),
-    "synth-1e5": (100_000, 100_000, 5_450_000, 2),
-    "synth-1e6": (1_000_000, 1_000_000, 54_500_000, 1),
-}
+#: name -> (users, items, interactions asked, training epochs); tools (from --tools-dir) has
+#: its own sizes. The generator drops duplicate draws (8% at 10^6 items, a third at 10^4):
+#: about 37, 46 and 50 interactions per user, 5x10^7 at the largest point.
+POINTS = {"tools": (None, None, None, 5), "synth-1e4": (10_000, 10_000, 545_000, 3),
+          "synth-1e5": (100_000, 100_000, 5_450_000, 2),
+          "synth-1e6": (1_000_000, 1_000_000, 54_500_000, 1)}
 USERS_CHECKED = 2000
 
 
 def child_read(args) -> dict:
-    """Reads ``--dataset`` as training does; saves what the export must exclude for 2,000
-    seeded users (their training items) beside ``--out``, for `child_serve`."""
+    """Reads ``--dataset`` as training does; saves the training items of 2,000 seeded users
+    (what the export must never return to them) beside ``--out`` for `child_serve`."""
     from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
     from ahns_tf.data.reader import sorted_unique  # pylint: disable=import-outside-toplevel
     from ahns_tf.training import load_for  # pylint: disable=import-outside-toplevel
     start = time.perf_counter()
     dataset = load_for(TrainConfig(dataset=args.dataset, data_dir=args.data_dir).resolved())
     seconds = time.perf_counter() - start
-    known = dataset.known_interactions()
-    users = sorted_unique(dataset.train.users)
+    known, users = dataset.known_interactions(), sorted_unique(dataset.train.users)
     users = np.random.default_rng(0).choice(users, min(USERS_CHECKED, users.size), replace=False)
     keep = np.isin(known[0], users)
     np.savez(args.out + ".served.npz", users=users, known_users=known[0][keep],
@@ -58,8 +52,7 @@ def child_read(args) -> dict:
 
 
 def child_step(args) -> dict:
-    """Milliseconds per AHNS (M=32) step with ``--optimizer``, over ``--steps`` steps timed
-    after a warm-up epoch of as many."""
+    """Ms per AHNS (M=32) step with ``--optimizer``: ``--steps`` steps, after as many untimed."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
     from ahns_tf.pipeline.input import training_pairs  # pylint: disable=import-outside-toplevel
@@ -67,8 +60,7 @@ def child_step(args) -> dict:
     config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler="ahns",
                          optimizer=args.optimizer).resolved()
     dataset = load_for(config)
-    model = build_model(config, dataset)
-    times = []
+    model, times = build_model(config, dataset), []
 
     class Timer(tf.keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -86,13 +78,12 @@ def child_step(args) -> dict:
 
 
 def child_serve(args) -> dict:
-    """Latency of ``--export`` at batch 1 and 256, and training items served to 2,000 users."""
+    """Latency of ``--export`` at batch 1 and 256; training items served to 2,000 users."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from benchmarks.serving import measure  # pylint: disable=import-outside-toplevel
     fn = tf.saved_model.load(args.export).signatures["serving_default"]
     served = np.load(args.out + ".served.npz")
-    num_users = int(served["users"].max()) + 1
-    out = {str(b): measure(fn, num_users, b, requests, warmup=3, seed=b)
+    out = {str(b): measure(fn, int(served["users"].max()) + 1, b, requests, warmup=3, seed=b)
            for b, requests in ((1, 200), (256, 20))}
     known = set(zip(served["known_users"].tolist(), served["known_items"].tolist()))
     leaked = 0
@@ -105,34 +96,30 @@ def child_serve(args) -> dict:
 
 def measure_point(name: str, data_dir: str, work: str, epochs: int, steps: int,
                   declared_items=None) -> dict:
-    """All measurements of one dataset (see the module docstring)."""
+    """All measurements of one dataset, in `work` (see the module docstring)."""
     out, where = os.path.join(work, f"{name}.json"), (f"--dataset={name}", f"--data-dir={data_dir}")
+    child = functools.partial(lab.run_child, "benchmarks.scale", out)
     row = {"dataset": name, "load_before": os.getloadavg()[0],
-           "read": lab.run_child("benchmarks.scale", out, "--child=read", *where),
-           "step": {optimizer: lab.run_child("benchmarks.scale", out, "--child=step", *where,
-                                             f"--optimizer={optimizer}", f"--steps={steps}")
-                    for optimizer in ("adam", "lazy_adam")}}
-    run_dir, export_dir = os.path.join(work, f"run-{name}"), os.path.join(work, f"export-{name}")
+           "read": child("--child=read", *where),
+           "step": {o: child("--child=step", *where, f"--optimizer={o}", f"--steps={steps}")
+                    for o in ("adam", "lazy_adam")}}
+    run_dir = os.path.join(work, f"run-{name}")
     argv = [sys.executable, "-m", "pipelines.train", "--dataset", name, "--data-dir", data_dir,
             "--epochs", str(epochs), "--eval-users", "10000", "--output-dir", run_dir,
-            "--export-dir", export_dir, "--overwrite"]
-    if declared_items:
-        argv += ["--num-items", str(declared_items)]
-    row["train_command"] = " ".join(["python"] + argv[1:])
-    row["train"] = lab.run_process(argv)
+            "--export-dir", os.path.join(work, f"export-{name}"), "--overwrite"]
+    argv += ["--num-items", str(declared_items)] if declared_items else []
+    row.update(train_command=" ".join(["python"] + argv[1:]), train=lab.run_process(argv))
     metrics = report.load(os.path.join(run_dir, "metrics.json"))
-    pairs = metrics["dataset"]["train_interactions"]
-    row["train"].update({
-        "optimizer": metrics["optimizer"], "pairs": pairs,
-        "epochs": len(metrics["epoch_seconds"]),
-        "median_epoch_seconds": metrics["median_epoch_seconds"],
-        "positives_per_second": pairs / metrics["median_epoch_seconds"],
-        "eval_seconds": metrics["median_eval_seconds"]["test"],
-        "evaluated_users": metrics["evaluated_users"]["test"]["evaluated"],
-        "checkpoint_seconds": max(metrics["checkpoint_seconds"]),
-        "recall@20": metrics["test"]["recall@20"], "ndcg@20": metrics["test"]["ndcg@20"]})
-    row["serve"] = lab.run_child("benchmarks.scale", out, "--child=serve",
-                                 f"--export={metrics['export_path']}")
+    seconds = metrics["median_epoch_seconds"]
+    row["train"].update(
+        optimizer=metrics["optimizer"], pairs=metrics["dataset"]["train_interactions"],
+        epochs=len(metrics["epoch_seconds"]), median_epoch_seconds=seconds,
+        positives_per_second=metrics["dataset"]["train_interactions"] / seconds,
+        eval_seconds=metrics["median_eval_seconds"]["test"],
+        evaluated_users=metrics["evaluated_users"]["test"]["evaluated"],
+        checkpoint_seconds=max(metrics["checkpoint_seconds"]),
+        **{m: metrics["test"][m] for m in ("recall@20", "ndcg@20")})
+    row["serve"] = child("--child=serve", f"--export={metrics['export_path']}")
     row["load_after"] = os.getloadavg()[0]
     return row
 
@@ -164,11 +151,9 @@ def markdown(result: dict, stem: str = "") -> str:
               "| dataset | items | batch 1 p50 ms | batch 1 p99 ms | batch 256 p50 ms | "
               "batch 256 p99 ms | training items served (2,000 users) |",
               "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        s = r["serve"]
-        lines.append(f"| {r['dataset']} | {r['read']['num_items']:,} | {s['1']['p50_ms']:.1f} | "
-                     f"{s['1']['p99_ms']:.1f} | {s['256']['p50_ms']:.0f} | "
-                     f"{s['256']['p99_ms']:.0f} | {s['training_items_served']} |")
+    lines += [f"| {r['dataset']} | {r['read']['num_items']:,} | {s['1']['p50_ms']:.1f} | "
+              f"{s['1']['p99_ms']:.1f} | {s['256']['p50_ms']:.0f} | {s['256']['p99_ms']:.0f} | "
+              f"{s['training_items_served']} |" for r in rows for s in [r["serve"]]]
     lines += ["", "Accuracy is not the point here (one short run, 10^4 sampled users), but is "
               "given to show the runs learn: " + ", ".join(
                   f"{r['dataset']} R@20 {100 * r['train']['recall@20']:.2f}" for r in rows) + ".",
@@ -176,27 +161,9 @@ def markdown(result: dict, stem: str = "") -> str:
     return "\n".join(lines + [f"- `{r['train_command']}`" for r in rows]) + "\n"
 
 
-def figures(result: dict, stem: str) -> None:
-    """``<stem>.png``: each cost against the catalogue size of the synthetic points (log-log)."""
-    from benchmarks import plots  # pylint: disable=import-outside-toplevel  (matplotlib)
-    rows = [r for r in result["rows"] if r["dataset"].startswith("synth")]
-
-    def series(*path):
-        return [functools.reduce(lambda node, key: node[key], path, r) for r in rows]
-    plots.cost_panels(series("read", "num_items"), {
-        "step ms": {"dense Adam": series("step", "adam", "step_ms"),
-                    "LazyAdam": series("step", "lazy_adam", "step_ms")},
-        "positives / s (auto)": {"train": series("train", "positives_per_second")},
-        "eval s, 10^4 users": {"eval": series("train", "eval_seconds")},
-        "serving p50 ms": {"batch 1": series("serve", "1", "p50_ms"),
-                           "batch 256": series("serve", "256", "p50_ms")},
-        "peak RSS GiB (train)": {"train": series("train", "peak_rss_gib")}}, stem + ".png")
-
-
 def main(argv=None) -> int:
     parser = report.parser(__doc__, "benchmarks.scale")
-    parser.add_argument("--data-dir", help="where the synthetic sets are (generated there when "
-                                           "missing); required unless --report-only")
+    parser.add_argument("--data-dir", help="where the synthetic sets are, or are generated")
     parser.add_argument("--tools-dir", default=os.path.join("..", "shared", "data", "ahns"),
                         help="folder holding tools/{train,test}.txt (the baseline row)")
     parser.add_argument("--points", nargs="+", default=list(POINTS), choices=list(POINTS))
@@ -211,7 +178,7 @@ def main(argv=None) -> int:
         return 0
     stem = os.path.join(args.output, args.name)
     if args.report_only:
-        return report.rerender(stem, markdown, figures, argv)
+        return report.rerender(stem, markdown, argv=argv)
     if not args.data_dir:
         parser.error("--data-dir is required")
     result = {"provenance": provenance(argv), "machine": report.machine(), "rows": []}
@@ -228,7 +195,7 @@ def main(argv=None) -> int:
             result["rows"].append(measure_point(name, args.data_dir if items else args.tools_dir,
                                                 work, epochs, args.steps, declared_items=items))
             print(json.dumps(result["rows"][-1]), flush=True)
-    report.publish(stem, result, markdown, figures)
+    report.publish(stem, result, markdown)
     return 0
 
 

@@ -6,12 +6,10 @@ Usage:
     python -m benchmarks.search --dataset ml-1m --method ahns_p2 --grid num_candidates=8,16 \
         --grid alpha=0.1,0.5 --epochs 60 --patience 3 --select-on test
 
-Each point is a training run of the method's methods.json settings with the grid's values on
-top; all points' metrics.json (with provenance) go into ``search-<dataset>-<method>.json`` and
-their best Recall@20 / NDCG@20 into the ``.md``, the files methods.json's ``searched`` grids and
-the Table 2 reports cite. Points done by the same code with the same settings are kept. Not
-KerasTuner: these grids are small, exhaustive and selected on test like Table 2's baselines
-(`tuning.search` is the validation-split tuner).
+Each point trains the method's methods.json settings with the grid's values on top; the runs go
+into ``search-<dataset>-<method>.json`` and their best Recall@20 / NDCG@20 into the ``.md``,
+the files methods.json's ``searched`` grids and the Table 2 reports cite. Hand-written, not
+KerasTuner: small exhaustive grids selected on test, like Table 2's baselines.
 """
 
 import dataclasses
@@ -28,8 +26,8 @@ FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
 
 def parse_grid(items) -> dict:
-    """``["alpha=0.1,0.5", "top_n=2"]`` -> ``{"alpha": [0.1, 0.5], "top_n": [2]}``; raises
-    ValueError for an item not ``name=v1,v2`` or a name that is not a TrainConfig field.
+    """``["alpha=0.1,0.5", "top_n=2"]`` -> ``{"alpha": [0.1, 0.5], "top_n": [2]}``; ValueError
+    for an item not ``name=v1,v2`` or a name that is not a TrainConfig field.
 
     >>> parse_grid(["top_n=2,3"])
     {'top_n': [2, 3]}
@@ -46,23 +44,17 @@ def parse_grid(items) -> dict:
     return grid
 
 
-def point_name(point: dict) -> str:
-    """``{"alpha": 0.1, "beta": 0.4}`` -> ``"alpha=0.1 beta=0.4"``."""
-    return " ".join(f"{k}={v}" for k, v in point.items())
-
-
 def markdown(payload: dict, stem: str = "") -> str:
     """The report of a search (`main`'s payload): each point's command, then its best metrics."""
     runs = payload["runs"]
     lines = [f"# Search: {payload['method']} on {payload['dataset']}", "",
              "Best epoch chosen on the split each run names (`select_on`); values in %. "
              "Each row's command and commit:", ""] + report.run_origins(runs)
-    lines += ["", "| point | select on | best epoch | Recall@20 | NDCG@20 |", "|---|---|---|---|---|"]
-    for name, run in runs.items():
-        test = run["test"]
-        lines.append(f"| {name} | {run['config']['select_on']} | {run['best_epoch']} | "
-                     f"{100 * test.get('recall@20', float('nan')):.2f} | "
-                     f"{100 * test.get('ndcg@20', float('nan')):.2f} |")
+    lines += ["", "| point | select on | best epoch | Recall@20 | NDCG@20 |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {name} | {run['config']['select_on']} | {run['best_epoch']} | "
+              + " | ".join(f"{100 * run['test'].get(m, float('nan')):.2f}"
+                           for m in ("recall@20", "ndcg@20")) + " |" for name, run in runs.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -71,16 +63,14 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--method", required=True, help="a method of --methods-file")
     parser.add_argument("--grid", action="append", metavar="NAME=V1,V2,...",
-                        help="required unless --report-only; repeat for more settings")
+                        help="a setting's values (repeat for more settings)")
     parser.add_argument("--select-on", choices=["test", "valid"], default="test")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--patience", type=int)
-    parser.add_argument("--seed", type=int)
+    for name in ("epochs", "patience", "seed"):
+        parser.add_argument(f"--{name}", type=int)
     parser.add_argument("--ks", type=int, nargs="+", help="metric cut-offs (default 20 50)")
     parser.add_argument("--select-metric", help="default recall@20")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--methods-file", default=lab.METHODS_FILE)
     parser.add_argument("--work-dir", default="runs/search")
+    lab.add_method_flags(parser, methods=False)
     args = parser.parse_args(argv)
     stem = os.path.join(args.output, f"search-{args.dataset}-{args.method}")
     if args.report_only:
@@ -92,10 +82,9 @@ def main(argv=None) -> int:
             raise ValueError(f"--method {args.method!r} is not in {args.methods_file}")
     except ValueError as error:
         parser.error(str(error))
-    runs = report.load(stem + ".json", {}).get("runs", {})
-    configs = {}
+    runs, configs = report.load(stem + ".json", {}).get("runs", {}), {}
     for point in (dict(zip(grid, values)) for values in itertools.product(*grid.values())):
-        name = point_name(point)
+        name = " ".join(f"{k}={v}" for k, v in point.items())        # "alpha=0.1 beta=0.4"
         configs[name] = lab.method_config(
             args.method, settings[args.method], args.dataset, data_dir=args.data_dir,
             select_on=args.select_on, epochs=args.epochs, patience=args.patience, seed=args.seed,
@@ -104,9 +93,9 @@ def main(argv=None) -> int:
                                     + name.replace(" ", "-").replace("=", "")))
     for name, result in lab.run_missing(configs, runs, command_line(argv)):
         runs[name] = result
-        payload = {"provenance": provenance(argv), "dataset": args.dataset,
-                   "method": args.method, "grid": grid, "runs": runs}
-        report.publish(stem, payload, markdown, echo=False)
+        report.publish(stem, {"provenance": provenance(argv), "dataset": args.dataset,
+                              "method": args.method, "grid": grid, "runs": runs},
+                       markdown, echo=False)
     print(f"wrote {stem}.md/.json")
     return 0
 

@@ -5,11 +5,10 @@ r"""How much of a gap to Table 2 is seed noise: one sampler, several seeds, mean
     python -m benchmarks.seeds --dataset ml-1m --protocol refit --epochs 100 \
         --seeds 2024 1 2 --data-dir ../shared/data/ahns
 
-Trains the sampler (default AHNS, the library's settings) once per seed, best epoch chosen on
-test (``--protocol test``, the paper's) or chosen on validation, retrained and tested once
-(``--protocol refit``), and writes ``<dataset>-<sampler>[-refit]-seeds.{json,md}``: each seed's
-Recall@20 and NDCG@20, their mean, sample std and range, and the mean against Table 2. Seeds
-already run by the same library code are kept.
+Trains the sampler (default AHNS, the library's settings) once per seed, the best epoch chosen
+on test (``--protocol test``, the paper's) or on validation, then retrained and tested once
+(``refit``); writes ``<dataset>-<sampler>[-refit]-seeds.{json,md}``: each seed's Recall@20 and
+NDCG@20, their mean, sample std and range, and the mean against Table 2.
 """
 
 import os
@@ -43,16 +42,13 @@ def seed_tables(runs: dict, summary: dict, epoch_header: str = "best epoch") -> 
     lines = [f"| seed | {epoch_header} | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
     lines += [f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
               f"{100 * run['test']['ndcg@20']:.2f} |" for seed, run in runs.items()]
-
-    def row(label, cell):
-        return f"| {label} | " + " | ".join(cell(summary[m]) for m in METRICS) + " |"
-    lines += ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|",
-              row("mean ± std", lambda s: f"{s['mean']:.2f} ± {s['std']:.2f}"),
-              row("min – max", lambda s: f"{s['min']:.2f} – {s['max']:.2f}")]
+    cells = {"mean ± std": "{mean:.2f} ± {std:.2f}", "min – max": "{min:.2f} – {max:.2f}"}
     if summary["recall@20"]["paper"] is not None:
-        lines += [row("paper (Table 2)", lambda s: f"{s['paper']:.2f}"),
-                  row("mean vs paper", lambda s: f"{100 * s['relative_to_paper']:+.1f}%")]
-    return lines
+        cells.update({"paper (Table 2)": "{paper:.2f}", "mean vs paper": "{gap:+.1f}%"})
+    return lines + ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|"] + [
+        f"| {label} | " + " | ".join(cell.format(gap=100 * (summary[m]["relative_to_paper"] or 0),
+                                                 **summary[m]) for m in METRICS) + " |"
+        for label, cell in cells.items()]
 
 
 def markdown(payload: dict, stem: str = "") -> str:
@@ -64,8 +60,7 @@ def markdown(payload: dict, stem: str = "") -> str:
              ".json.", "",
              ("Validation + refit protocol (`--refit`: epochs chosen on a validation split, "
               f"retrained on all of train, test evaluated once), at most {payload['epochs']} "
-              "epochs"
-              if refit else
+              "epochs" if refit else
               "Reference protocol (`--select-on test`: best epoch chosen on the test split, as "
               f"the paper's code does), {payload['epochs']} epochs")
              + ", one run per seed. Values in %.", ""]
@@ -79,12 +74,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sampler", default="ahns", choices=sorted(paper.SAMPLER_ROW))
     parser.add_argument("--seeds", type=int, nargs="+", default=[2024, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--num-candidates", type=int,
-                        help="M (default: the sampler's default for the dataset, as in "
-                             "pipelines.train)")
-    parser.add_argument("--protocol", choices=["test", "refit"], default="test",
-                        help="test: best epoch chosen on test (the paper's); refit: chosen on "
-                             "validation, retrained, test evaluated once")
+    parser.add_argument("--num-candidates", type=int, help="M (default: the sampler's default)")
+    parser.add_argument("--protocol", choices=["test", "refit"], default="test")
     parser.add_argument("--data-dir")
     parser.add_argument("--work-dir", default="runs/seeds")
     args = parser.parse_args(argv)
@@ -111,11 +102,12 @@ def main(argv=None) -> int:
         runs[seed] = {"test": result["test"], "provenance": result["provenance"],
                       "best_epoch": (result["refit"]["selected_epoch"] if refit  # epochs retrained
                                      else result["best_epoch"])}
-        payload = {"provenance": provenance(argv), "dataset": args.dataset,
-                   "sampler": args.sampler, "protocol": args.protocol, "epochs": args.epochs,
-                   "num_candidates": args.num_candidates, "runs": runs,
-                   "summary": summarise(runs, paper.row(args.dataset, args.sampler))}
-        report.publish(stem, payload, markdown)
+        report.publish(stem, {"provenance": provenance(argv), "dataset": args.dataset,
+                              "sampler": args.sampler, "protocol": args.protocol,
+                              "epochs": args.epochs, "num_candidates": args.num_candidates,
+                              "runs": runs,
+                              "summary": summarise(runs, paper.row(args.dataset, args.sampler))},
+                       markdown)
     return 0
 
 

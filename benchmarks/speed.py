@@ -58,14 +58,14 @@ def measure_reference(config, how: str, threads: int) -> dict:
     a full evaluation (as ours: `measure_ours`)."""
     import torch  # pylint: disable=import-outside-toplevel
     from ahns_tf.data.sources import locate  # pylint: disable=import-outside-toplevel
-    from benchmarks.reference_torch import ReferenceLoop, read_lines  # pylint: disable=import-outside-toplevel
+    from benchmarks import reference_torch as ref  # pylint: disable=import-outside-toplevel
     c, paths = config, locate(config.dataset, config.data_dir)
-    loop = ReferenceLoop(argparse.Namespace(
+    loop = ref.ReferenceLoop(argparse.Namespace(
         ns=c.sampler, alpha=c.alpha, beta=c.beta, p=c.p, n_negs=c.num_candidates, dim=c.dim,
         batch_size=c.batch_size, lr=c.lr, l2=c.l2, threads=threads,
         context_hops=c.layers if c.backbone == "lightgcn" else 0,
         **dict(zip(("sampling", "evaluation"), REFERENCE[how]))),
-        c.seed, read_lines(paths["train"]), read_lines(paths["test"]))
+        c.seed, ref.read_lines(paths["train"]), ref.read_lines(paths["test"]))
     seconds = [(loop.train_epoch(), loop.evaluate()[2]) for _ in range(c.epochs)]
     return {"epoch_seconds": [s[0] for s in seconds], "eval_seconds": [s[1] for s in seconds],
             "threads": torch.get_num_threads(), "torch": torch.__version__}
@@ -98,7 +98,8 @@ def markdown(payload: dict, stem: str) -> str:
                  if "eval_s" in r else "— | —")
         lines.append(f"| {name} | {backbone} | {r['num_candidates']} | "
                      f"{r['train_s_per_epoch']:.3f} | "
-                     f"{r['train_s_per_epoch'] / rows[first]['train_s_per_epoch']:.2f}x | {timed} |")
+                     f"{r['train_s_per_epoch'] / rows[first]['train_s_per_epoch']:.2f}x | "
+                     f"{timed} |")
     ratios = [f"| {name} | {r['train_s_per_epoch'] / rows[r['versus']]['train_s_per_epoch']:.1f}x"
               f" | {r['eval_s'] / rows[r['versus']]['eval_s']:.1f}x |"
               for name, r in rows.items() if r.get("versus")]

@@ -15,11 +15,7 @@ import sys
 
 import numpy as np
 
-
-def _popularity(rng, num_items: int, zipf: float) -> np.ndarray:
-    """float64 [num_items] weights ``rank ** -zipf`` over a random ranking."""
-    rank = rng.permutation(num_items) + 1
-    return rank.astype(np.float64) ** -zipf
+from ahns_tf.atomic import atomic_file
 
 
 def _sample_within(rng, keys: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
@@ -75,7 +71,7 @@ def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 
         raise ValueError("test_ratio must be in (0, 1) and noise in [0, 1]")
     rng = np.random.default_rng(seed)
     topics = min(topics, num_items)
-    weight = _popularity(rng, num_items, zipf)                         # [I]
+    weight = (rng.permutation(num_items) + 1.0) ** -zipf               # [I] by a random rank
     topic_of = rng.integers(0, topics, num_items)                      # [I]
     order = np.lexsort((rng.random(num_items), topic_of))              # items grouped by topic
     sizes = np.bincount(topic_of, minlength=topics)                    # [T]
@@ -119,10 +115,9 @@ def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 
 
 def write(path_dir: str, chunks) -> dict:
     """Writes train.txt and test.txt (atomically) from `generate`'s chunks; returns counts."""
-    os.makedirs(path_dir, exist_ok=True)
     counts = {"users": 0, "train": 0, "test": 0}
-    files = {name: os.path.join(path_dir, f".{name}.txt.tmp") for name in ("train", "test")}
-    with open(files["train"], "w") as train_f, open(files["test"], "w") as test_f:
+    with atomic_file(os.path.join(path_dir, "train.txt")) as train_f, \
+            atomic_file(os.path.join(path_dir, "test.txt")) as test_f:
         for users, train, test in chunks:
             counts["users"] += users.size
             for out, lists, key in ((train_f, train, "train"), (test_f, test, "test")):
@@ -130,8 +125,6 @@ def write(path_dir: str, chunks) -> dict:
                          for u, row in zip(users.tolist(), lists) if row.size]
                 counts[key] += sum(row.size for row in lists)
                 out.write("\n".join(lines) + "\n")
-    for name, tmp in files.items():
-        os.replace(tmp, os.path.join(path_dir, f"{name}.txt"))
     return counts
 
 

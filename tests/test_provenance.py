@@ -69,15 +69,14 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
     # No runs and no recorded commit (an old speed file): only git can say where it came from.
     (tmp_path / "old-speed.json").write_text(json.dumps({"command": "python -m benchmarks.speed"}))
     rows = [line for line in index_lines(str(tmp_path))
-            if line.startswith("| ") and ".json" in line]
-    # Only a file with unrecorded runs needs a commit to check out (git knows none here).
+            if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| new.json | per run (see the .md) | 1 of 1 | — | — |",
+        "| new.json | per run (see the .md) | 1 of 1 | — |",
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | 0 of 1 | unknown | — |",
+        "made before provenance was) | 0 of 1 | — |",
         "| old-speed.json | `python -m benchmarks.speed` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | — | unknown | — |",
-        "| toy.json | per run (see the .md) | 1 of 2 | unknown | — |"]
+        "made before provenance was) | — | — |",
+        "| toy.json | per run (see the .md) | 1 of 2 | — |"]
 
 
 def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
@@ -111,10 +110,9 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
     rows = [line for line in index_lines(str(tmp_path))
             if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| beyond.json | per row (see the .md) | 1 of 2 | unknown | `benchmarks/beyond.py` |",
-        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — | — |",
-        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — "
-        "| — |"]
+        "| beyond.json | per row (see the .md) | 1 of 2 | `benchmarks/beyond.py` |",
+        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — |",
+        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — |"]
 
 
 def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(tmp_path):
@@ -126,7 +124,7 @@ def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(
         (tmp_path / name).write_text("")
     text = "\n".join(index_lines(str(tmp_path)))
     assert ("| core-speed.json | `python -m benchmarks.core --speed` at commit abc, TensorFlow "
-            "2.21.0 | — | — | `benchmarks/core.py` |") in text
+            "2.21.0 | — | `benchmarks/core.py` |") in text
     assert "| tools.json | `python -m benchmarks.core --speed` at commit abc" in text
     assert text.split("| tools.json |")[1].split("\n")[0].endswith("| — |")   # not retired
     # How to reproduce, and every file of each retired script, .md and figures included.
