@@ -1,12 +1,7 @@
-"""Index of the committed results: the command and commit of each file, and where the script of
-a retired study still is.
+r"""Index of the committed results: the command and commit of each file, and for a retired
+study's file, its script and the commit that still holds it.
 
-Usage:
     python -m benchmarks.index            # writes benchmarks/results/INDEX.md
-
-One row per ``results/*.json``: its recorded provenance (`ahns_tf.provenance`), how many of the
-training runs it holds recorded their own, and, for a retired study's file, its script. Then
-every file of each retired study and how to reproduce it from commit `RETIRED_AT`.
 """
 
 import argparse

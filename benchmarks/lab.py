@@ -1,16 +1,9 @@
 """The runner: the methods' settings, training that reuses finished runs, child processes.
 
 ``methods.json`` lies beside this module (package data when installed). A results file never
-mixes settings or library code: `run_missing` trains only what `same_run` cannot reuse.
-
-Example:
-
-```python
-settings = load_method_settings()
-configs = {"rns": method_config("rns", settings["rns"], "tools", output_dir="runs/rns")}
-for method, result in run_missing(configs, stored={}, command="python -m my.study"):
-    print(method, result["test"]["recall@20"])
-```
+mixes settings or library code: `run_missing` trains only what `same_run` cannot reuse. E.g.
+``run_missing({"rns": method_config("rns", load_method_settings()["rns"], "tools",
+output_dir="runs/rns")}, stored={}, command="python -m my.study")`` yields ``("rns", result)``.
 """
 
 import json
@@ -25,20 +18,10 @@ from ahns_tf.provenance import code_fingerprint
 from ahns_tf.runs.progress import ProgressFiles, changed_settings
 from benchmarks.paper import METHOD_ORDER
 
-#: The methods file, beside this module.
+#: The methods file, beside this module (whether installed or not).
 METHODS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "methods.json")
 #: Config fields that locate files rather than define the run.
 _PLACE_FIELDS = ("data_dir",) + identity_fields(TrainConfig)
-
-
-def add_method_flags(parser, methods: bool = True) -> None:
-    """Adds ``--methods`` ('all' or a comma list), ``--methods-file`` and ``--data-dir``."""
-    if methods:
-        parser.add_argument("--methods", default="all",
-                            help="'all' or a comma list of: " + ", ".join(METHOD_ORDER))
-    parser.add_argument("--methods-file", default=METHODS_FILE,
-                        help="default: the methods.json of the benchmarks package")
-    parser.add_argument("--data-dir")
 
 
 def load_method_settings(path: str = METHODS_FILE) -> dict:
@@ -133,8 +116,7 @@ def run_missing(configs: dict, stored: dict, command: Optional[str], same: Calla
 
 
 def run_process(argv: list) -> dict:
-    """Runs `argv` to its end: the child's ``{"seconds", "peak_rss_gib"}`` (SystemExit if it
-    fails)."""
+    """Runs `argv` to its end: the child's seconds and peak RSS; SystemExit if it fails."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv)
     _, status, usage = os.wait4(proc.pid, 0)

@@ -4,23 +4,10 @@ r"""The reference code's training loop (MF or LightGCN), re-written in PyTorch: 
     python -m benchmarks.reference_torch --dataset tools --ns ahns --seeds 2022 1 2 3 \
         --data-dir ../shared/data/ahns
 
-The reference's own seed spread on this machine, to tell a real gap to Table 2 from noise. Its
-training semantics as its repository describes them (Riwei-HEU/AHNS main.py,
-modules/LightGCN.py), written independently here:
-
-- pairs shuffled every epoch; only full batches of 2048 (the last partial batch is dropped);
-- M candidates per pair drawn uniformly with replacement from the user's uninteracted items;
-- RNS: the first candidate; DNS: highest score; AHNS: argmin |s_m - beta (s_+ + alpha)^(p+1)|;
-- loss: mean log(1 + exp(s_- - s_+)) + 1e-4 (|e_u|^2 + |e_+|^2 + |e_-|^2) / 2 / batch;
-- Xavier-uniform embeddings, dim 64, torch.optim.Adam(lr=1e-3) (dense update of every row);
-- evaluation after 0-based epochs 0, 5, 10, ... (``--eval-every``): all items but the user's
-  training ones ranked, Recall@20 and NDCG@20 (`ranking_metrics`, not ahns_tf's); the best
-  evaluation by Recall@20 is the run's result;
-- ``--context-hops L`` > 0: LightGCN, the normalised graph propagated L times at every step
-  (`propagate`), rows mean-pooled over layers 0..L, the L2 term on the layer-0 rows.
-
-Writes ``<dataset>-reference-<ns>[-lightgcn<L>]-seeds.{json,md}``; for MF the .md quotes our
-seed study beside it as it is when written (``--report-only`` brings the quote up to date).
+The reference's loop as its repository describes it (Riwei-HEU/AHNS main.py, modules/LightGCN.py;
+benchmarks/README.md lists what is kept), written independently. Writes
+``<dataset>-reference-<ns>[-lightgcn<L>]-seeds.{json,md}``; for MF the .md quotes our seed study
+beside it as it is when written (``--report-only`` brings the quote up to date).
 """
 
 import argparse
@@ -65,15 +52,13 @@ def read_lines(path: str) -> dict:
 
 def ranking_metrics(user_emb, item_emb, train: dict, test: dict, k: int = 20,
                     per_user: bool = False) -> tuple:
-    """``(recall@k, ndcg@k)``, means over the `test` users of a brute-force ranking of
-    ``user_emb [U, D] @ item_emb.T [D, I]`` without each user's `train` items (``{user: set}``).
+    """``(recall@k, ndcg@k)``: means over the `test` users of a brute-force ranking by
+    ``user_emb [U, D] @ item_emb.T``, each user's `train` items (``{user: set}``) left out.
 
-    With `per_user` it ranks the reference's way, at its cost (its utils/evaluate.py as
-    described there: per user, all items minus the training ones, a dict of their scores,
-    ``heapq.nlargest``); else one vectorised pass per block of users. Same values (up to ties).
-
-    Example: one user, items scored [3, 2, 1], train {0}, test {2} -> the top 2 is [1, 2],
-    recall 1.0, NDCG 1/log2(3) = 0.631.
+    `per_user` ranks as the reference does, at its cost (utils/evaluate.py as described: per
+    user, all items minus the trained ones, a dict of scores, ``heapq.nlargest``); else one
+    vectorised pass per block of users. Same values (up to ties). Example: one user, items
+    scored [3, 2, 1], train {0}, test {2} -> top 2 [1, 2], recall 1, NDCG 1/log2(3) = 0.631.
     """
     users = sorted(test)
     recall = ndcg = 0.0
@@ -102,9 +87,8 @@ def ranking_metrics(user_emb, item_emb, train: dict, test: dict, k: int = 20,
 
 
 def normalized_adjacency(users, items, num_users: int, num_items: int):
-    """``D^-1/2 [[0, R], [R^T, 0]] D^-1/2`` of the pairs ``users [n]``, ``items [n]``, a float32
-    torch sparse tensor [nodes, nodes]: item ``i`` is node ``num_users + i``, a repeated pair
-    counts once, a node without edges gets 0.
+    """``D^-1/2 [[0, R], [R^T, 0]] D^-1/2`` of the pairs ``users [n]``, ``items [n]`` as a float32
+    torch sparse tensor (item ``i`` is node ``num_users + i``; a node without edges gets 0).
 
     >>> adj = normalized_adjacency([0, 1], [0, 0], num_users=2, num_items=1)
     >>> round(float(adj.to_dense()[0, 2]), 4)   # user 0 (degree 1) - item 0 (degree 2)
@@ -201,10 +185,10 @@ class ReferenceLoop:
             items[bad] = self.sample_rng.integers(0, self.num_items, size=int(bad.sum()))
 
     def tables(self):
-        """``(user_layers [U, L+1, D], item_layers [I, L+1, D])`` or, for MF, the ego tables."""
-        if not self.args.context_hops:
-            return self.user_emb, self.item_emb
-        return propagate(self.adjacency, self.user_emb, self.item_emb, self.args.context_hops)
+        """``(user_layers [U, L+1, D], item_layers [I, L+1, D])``, or MF's ``[U, D], [I, D]``."""
+        hops = self.args.context_hops
+        return (propagate(self.adjacency, self.user_emb, self.item_emb, hops) if hops
+                else (self.user_emb, self.item_emb))
 
     def train_epoch(self) -> float:
         """Trains one epoch (pairs shuffled, full batches only); returns its seconds."""
@@ -258,12 +242,8 @@ class ReferenceLoop:
 
 
 def run_seed(args, seed: int, train: dict, test: dict) -> dict:
-    """Trains one seed for ``args.epochs`` epochs, evaluating every ``args.eval_every``.
-
-    Returns:
-        ``{"best_epoch", "test": {"recall@20", "ndcg@20"}, "history"}``: the evaluation with
-        the best Recall@20 (0-based epochs, as the reference counts them).
-    """
+    """One seed, ``args.epochs`` epochs evaluated every ``args.eval_every``: ``{"best_epoch",
+    "test", "history"}``, the best evaluation by Recall@20 (0-based epochs, as the reference's)."""
     loop = ReferenceLoop(args, seed, train, test)
     history = []
     for epoch in range(args.epochs):
@@ -326,8 +306,8 @@ def main(argv=None) -> int:
     except ImportError:
         parser.error("needs PyTorch, which is not a project dependency: "
                      "pip install torch --index-url https://download.pytorch.org/whl/cpu")
-    folder = os.path.join(args.data_dir, args.dataset)
-    train, test = (read_lines(os.path.join(folder, name)) for name in ("train.txt", "test.txt"))
+    train, test = (read_lines(os.path.join(args.data_dir, args.dataset, f"{split}.txt"))
+                   for split in ("train", "test"))
     runs = {str(seed): run_seed(args, seed, train, test) for seed in args.seeds}
     payload = {"provenance": provenance(argv), "dataset": args.dataset, "ns": args.ns,
                "settings": {k: v for k, v in vars(args).items()

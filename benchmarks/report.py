@@ -52,6 +52,17 @@ def run_origins(runs: dict) -> list:
     return [f"- {', '.join(names)}: {origin}" for origin, names in origins.items()]
 
 
+def table(header: list, rows) -> list:
+    """Markdown lines of a table: the `header` cells, then each row's cells.
+
+    >>> table(["a", "b"], [[1, "x"]])
+    ['| a | b |', '|---|---|', '| 1 | x |']
+    """
+    def line(cells):
+        return "|" + "".join(f" {cell} |" if str(cell) else " |" for cell in cells)
+    return [line(header), "|" + "---|" * len(header)] + [line(cells) for cells in rows]
+
+
 def load(path: str, default=None):
     """The JSON content of `path`, or `default` when there is no such file."""
     if not os.path.exists(path):
@@ -82,10 +93,7 @@ def rerender(stem: str, markdown: Callable, figures: Optional[Callable] = None,
              argv: Optional[Sequence[str]] = None) -> int:
     """``--report-only``: the report of the stored ``<stem>.json``, left as it is (no committed
     number changes), with a line under the title naming this command beside the original one.
-
-    Returns:
-        0, or 2 (said on stderr) when there is no stored .json.
-    """
+    Returns 0, or 2 (said on stderr) when there is no stored .json."""
     payload = load(stem + ".json")
     if payload is None:
         print(f"error: --report-only: {stem}.json does not exist; run without it first",

@@ -1,14 +1,10 @@
-"""How cost grows with the catalogue: AHNS from the paper's tools to 10^6 items and users.
+r"""How cost grows with the catalogue: AHNS from the paper's tools to 10^6 items and users.
 
-Usage:
     python -m benchmarks.scale --data-dir ../scale-data --tools-dir ../shared/data/ahns
 
-For tools and synthetic sets of 10^4, 10^5 and 10^6 items and users (`benchmarks.synthetic`,
-generated into ``--data-dir`` when missing), one point after another, each measurement in a
-process of its own (so its peak RSS is its own): read seconds; ms per AHNS step with dense Adam
-and LazyAdam; the README's ``python -m pipelines.train`` (positives/s, s/epoch, evaluation and
-checkpoint seconds, peak RSS); the export served by TensorFlow alone (latency, and no training
-item served to 2,000 users). Writes ``<output>/<name>.{json,md}``.
+Reads, steps (dense Adam, LazyAdam), trains with the README's command and serves tools and
+synthetic sets of 10^4 to 10^6 items (`benchmarks.synthetic`, made in ``--data-dir`` if missing),
+each measurement in a process of its own. Writes ``<output>/<name>.{json,md}``.
 """
 
 import argparse
@@ -35,8 +31,8 @@ USERS_CHECKED = 2000
 
 
 def child_read(args) -> dict:
-    """Reads ``--dataset`` as training does; saves the training items of 2,000 seeded users
-    (what the export must never return to them) beside ``--out`` for `child_serve`."""
+    """Reads ``--dataset`` as training does; keeps 2,000 seeded users' training items (which the
+    export must never return) beside ``--out`` for `child_serve`."""
     from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
     from ahns_tf.data.reader import sorted_unique  # pylint: disable=import-outside-toplevel
     from ahns_tf.training import load_for  # pylint: disable=import-outside-toplevel
@@ -131,29 +127,27 @@ def markdown(result: dict, stem: str = "") -> str:
     lines = ["# Scale: AHNS (M=32) from tools to 10^6 items and users", "",
              f"{report.produced_by(result)}. All rows in one run, one point at a time; load "
              "average (1 min) before/after each point is given because other work shared the "
-             "machine.", "",
-             "| dataset | users | items | train pairs | read s | step ms, dense Adam | "
-             "step ms, LazyAdam | optimizer (auto) | positives/s | vs tools | s/epoch | "
-             "eval s (users) | checkpoint s | peak RSS GiB (train) | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        t, rd = r["train"], r["read"]
-        lines.append(
-            f"| {r['dataset']} | {rd['num_users']:,} | {rd['num_items']:,} | {t['pairs']:,} | "
-            f"{rd['read_seconds']:.1f} | {r['step']['adam']['step_ms']:.1f} | "
-            f"{r['step']['lazy_adam']['step_ms']:.1f} | {t['optimizer']} | "
-            f"{t['positives_per_second']:,.0f} | {t['positives_per_second'] / base:.0%} | "
-            f"{t['median_epoch_seconds']:.1f} | {t['eval_seconds']:.1f} ({t['evaluated_users']:,})"
-            f" | {t['checkpoint_seconds']:.1f} | {t['peak_rss_gib']:.2f} | "
-            f"{r['load_before']:.1f}/{r['load_after']:.1f} |")
+             "machine.", ""]
+    lines += report.table(
+        ["dataset", "users", "items", "train pairs", "read s", "step ms, dense Adam",
+         "step ms, LazyAdam", "optimizer (auto)", "positives/s", "vs tools", "s/epoch",
+         "eval s (users)", "checkpoint s", "peak RSS GiB (train)", "load"],
+        [[r["dataset"], f"{d['num_users']:,}", f"{d['num_items']:,}", f"{t['pairs']:,}",
+          f"{d['read_seconds']:.1f}", f"{r['step']['adam']['step_ms']:.1f}",
+          f"{r['step']['lazy_adam']['step_ms']:.1f}", t["optimizer"],
+          f"{t['positives_per_second']:,.0f}", f"{t['positives_per_second'] / base:.0%}",
+          f"{t['median_epoch_seconds']:.1f}", f"{t['eval_seconds']:.1f} ({t['evaluated_users']:,})",
+          f"{t['checkpoint_seconds']:.1f}", f"{t['peak_rss_gib']:.2f}",
+          f"{r['load_before']:.1f}/{r['load_after']:.1f}"]
+         for r in rows for t, d in [(r["train"], r["read"])]])
     lines += ["", "Serving (`serving_default`, exported SavedModel in a TensorFlow-only process, "
-              "brute force in-graph, streamed over item chunks):", "",
-              "| dataset | items | batch 1 p50 ms | batch 1 p99 ms | batch 256 p50 ms | "
-              "batch 256 p99 ms | training items served (2,000 users) |",
-              "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['dataset']} | {r['read']['num_items']:,} | {s['1']['p50_ms']:.1f} | "
-              f"{s['1']['p99_ms']:.1f} | {s['256']['p50_ms']:.0f} | {s['256']['p99_ms']:.0f} | "
-              f"{s['training_items_served']} |" for r in rows for s in [r["serve"]]]
+              "brute force in-graph, streamed over item chunks):", ""]
+    lines += report.table(
+        ["dataset", "items", "batch 1 p50 ms", "batch 1 p99 ms", "batch 256 p50 ms",
+         "batch 256 p99 ms", "training items served (2,000 users)"],
+        [[r["dataset"], f"{r['read']['num_items']:,}", f"{s['1']['p50_ms']:.1f}",
+          f"{s['1']['p99_ms']:.1f}", f"{s['256']['p50_ms']:.0f}", f"{s['256']['p99_ms']:.0f}",
+          s["training_items_served"]] for r in rows for s in [r["serve"]]])
     lines += ["", "Accuracy is not the point here (one short run, 10^4 sampled users), but is "
               "given to show the runs learn: " + ", ".join(
                   f"{r['dataset']} R@20 {100 * r['train']['recall@20']:.2f}" for r in rows) + ".",

@@ -1,15 +1,11 @@
 r"""A grid search of one Table 2 method's settings on one dataset, recorded as a results file.
 
-Usage:
     python -m benchmarks.search --dataset tools --method ssm --grid num_negatives=4,8,16,32 \
         --select-on test --data-dir ../shared/data/ahns
-    python -m benchmarks.search --dataset ml-1m --method ahns_p2 --grid num_candidates=8,16 \
-        --grid alpha=0.1,0.5 --epochs 60 --patience 3 --select-on test
 
-Each point trains the method's methods.json settings with the grid's values on top; the runs go
-into ``search-<dataset>-<method>.json`` and their best Recall@20 / NDCG@20 into the ``.md``,
-the files methods.json's ``searched`` grids and the Table 2 reports cite. Hand-written, not
-KerasTuner: small exhaustive grids selected on test, like Table 2's baselines.
+Each point trains the method's methods.json settings with the grid's values on top. Writes
+``search-<dataset>-<method>.{json,md}``, which methods.json's ``searched`` and the Table 2 reports
+cite. Not KerasTuner: small exhaustive grids selected on test, like Table 2's baselines.
 """
 
 import dataclasses
@@ -50,12 +46,11 @@ def markdown(payload: dict, stem: str = "") -> str:
     lines = [f"# Search: {payload['method']} on {payload['dataset']}", "",
              "Best epoch chosen on the split each run names (`select_on`); values in %. "
              "Each row's command and commit:", ""] + report.run_origins(runs)
-    lines += ["", "| point | select on | best epoch | Recall@20 | NDCG@20 |",
-              "|---|---|---|---|---|"]
-    lines += [f"| {name} | {run['config']['select_on']} | {run['best_epoch']} | "
-              + " | ".join(f"{100 * run['test'].get(m, float('nan')):.2f}"
-                           for m in ("recall@20", "ndcg@20")) + " |" for name, run in runs.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + report.table(
+        ["point", "select on", "best epoch", "Recall@20", "NDCG@20"],
+        [[name, run["config"]["select_on"], run["best_epoch"]]
+         + [f"{100 * run['test'].get(m, float('nan')):.2f}" for m in ("recall@20", "ndcg@20")]
+         for name, run in runs.items()])) + "\n"
 
 
 def main(argv=None) -> int:
@@ -70,7 +65,8 @@ def main(argv=None) -> int:
     parser.add_argument("--ks", type=int, nargs="+", help="metric cut-offs (default 20 50)")
     parser.add_argument("--select-metric", help="default recall@20")
     parser.add_argument("--work-dir", default="runs/search")
-    lab.add_method_flags(parser, methods=False)
+    parser.add_argument("--methods-file", default=lab.METHODS_FILE)
+    parser.add_argument("--data-dir")
     args = parser.parse_args(argv)
     stem = os.path.join(args.output, f"search-{args.dataset}-{args.method}")
     if args.report_only:

@@ -1,14 +1,10 @@
 r"""How much of a gap to Table 2 is seed noise: one sampler, several seeds, mean and spread.
 
-    python -m benchmarks.seeds --dataset tools --seeds 2024 1 2 3 4 --epochs 50 \
-        --data-dir ../shared/data/ahns
     python -m benchmarks.seeds --dataset ml-1m --protocol refit --epochs 100 \
         --seeds 2024 1 2 --data-dir ../shared/data/ahns
 
-Trains the sampler (default AHNS, the library's settings) once per seed, the best epoch chosen
-on test (``--protocol test``, the paper's) or on validation, then retrained and tested once
-(``refit``); writes ``<dataset>-<sampler>[-refit]-seeds.{json,md}``: each seed's Recall@20 and
-NDCG@20, their mean, sample std and range, and the mean against Table 2.
+Best epoch chosen on test (``--protocol test``, the paper's) or on validation, then retrained and
+tested once (``refit``). Writes ``<dataset>-<sampler>[-refit]-seeds.{json,md}``.
 """
 
 import os
@@ -39,16 +35,14 @@ def summarise(runs: dict, row) -> dict:
 def seed_tables(runs: dict, summary: dict, epoch_header: str = "best epoch") -> list:
     """Markdown lines: one row per seed (`runs`, with ``best_epoch`` under `epoch_header`), then
     the mean ± std, min – max and gap to Table 2 of `summary` (`summarise`'s)."""
-    lines = [f"| seed | {epoch_header} | Recall@20 | NDCG@20 |", "|---|---|---|---|"]
-    lines += [f"| {seed} | {run['best_epoch']} | {100 * run['test']['recall@20']:.2f} | "
-              f"{100 * run['test']['ndcg@20']:.2f} |" for seed, run in runs.items()]
     cells = {"mean ± std": "{mean:.2f} ± {std:.2f}", "min – max": "{min:.2f} – {max:.2f}"}
     if summary["recall@20"]["paper"] is not None:
         cells.update({"paper (Table 2)": "{paper:.2f}", "mean vs paper": "{gap:+.1f}%"})
-    return lines + ["", "| | Recall@20 | NDCG@20 |", "|---|---|---|"] + [
-        f"| {label} | " + " | ".join(cell.format(gap=100 * (summary[m]["relative_to_paper"] or 0),
-                                                 **summary[m]) for m in METRICS) + " |"
-        for label, cell in cells.items()]
+    return report.table(["seed", epoch_header, "Recall@20", "NDCG@20"], [
+        [seed, run["best_epoch"]] + [f"{100 * run['test'][m]:.2f}" for m in METRICS]
+        for seed, run in runs.items()]) + [""] + report.table(["", "Recall@20", "NDCG@20"], [
+            [label] + [cell.format(gap=100 * (summary[m]["relative_to_paper"] or 0), **summary[m])
+                       for m in METRICS] for label, cell in cells.items()])
 
 
 def markdown(payload: dict, stem: str = "") -> str:

@@ -1,12 +1,10 @@
-"""Latency of an exported `serving_default` signature, loaded with plain TensorFlow.
+r"""Latency of an exported `serving_default` signature, loaded with plain TensorFlow.
 
     python -m benchmarks.serving --model-dir saved_models/sports
 
-(an export of any sports run, e.g. ``python -m pipelines.export --run-dir RUN --export-dir
-saved_models/sports``). The model is loaded with `tf.saved_model.load` alone, as TF Serving
-loads it: besides TensorFlow and numpy this imports only `ahns_tf.provenance` and
-`ahns_tf.atomic` (standard library and numpy), for the record and the writes. Times single calls
-with random known user ids after a warm-up; writes ``serving.{json,md}`` (p50/p99 ms).
+Loads the export (e.g. of a sports run, ``python -m pipelines.export``) with `tf.saved_model.load`
+alone, as TF Serving does: no model code, only `ahns_tf.provenance` and `ahns_tf.atomic` (standard
+library and numpy) for the record and the writes. Writes ``serving.{json,md}`` (p50/p99 ms).
 """
 
 import os
@@ -55,11 +53,11 @@ def markdown(payload: dict, stem: str = "") -> str:
     lines = ["# Serving latency of `serving_default` (plain `tf.saved_model.load`, in-process)", "",
              f"{report.produced_by(payload)}. Model: {payload['num_users']} users x "
              f"{payload['num_items']} items, dim {payload['dim']}, K {payload['k']}, training "
-             "items excluded.", "",
-             "| batch size | requests | p50 ms | p99 ms | mean ms |", "|---|---|---|---|---|"]
-    lines += [f"| {r['batch_size']} | {r['requests']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-              f"{r['mean_ms']:.2f} |" for r in payload["results"]]
-    return "\n".join(lines) + "\n"
+             "items excluded.", ""]
+    return "\n".join(lines + report.table(
+        ["batch size", "requests", "p50 ms", "p99 ms", "mean ms"],
+        [[r["batch_size"], r["requests"]] + [f"{r[k]:.2f}" for k in ("p50_ms", "p99_ms", "mean_ms")]
+         for r in payload["results"]])) + "\n"
 
 
 def main(argv=None) -> int:

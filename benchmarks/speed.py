@@ -1,16 +1,11 @@
-r"""Seconds per training epoch and per evaluation, one row at a time: Fig. 7, and ours against
-the reference's own loop (its PyTorch re-write) in the same run.
+r"""Seconds per training epoch and per evaluation, each row in its own process: Fig. 7, and ours
+against the reference's own loop (its PyTorch re-write) in the same run.
 
     python -m benchmarks.speed --dataset ml-1m --data-dir ../shared/data/ahns
     python -m benchmarks.speed --dataset tools --methods ahns_p2 --layers 3 0 \
         --reference per-draw vectorised --epochs 6 --data-dir ../shared/data/ahns
 
-A row is one method (methods.json settings) on one backbone (``--layers``: 0 = MF, L = LightGCN
-with L layers), or, with ``--reference``, the re-write of the reference on the same settings
-(``per-draw``: at its own cost, Python sampling and ranking; ``vectorised``: numpy; needs
-PyTorch). Each row runs in a process of its own once the 1-minute load is below ``--max-load``;
-it records the median epoch seconds over epochs 2.. and the median seconds of a full evaluation
-of the test users. Writes ``<dataset>-speed.{json,md}`` and ``<dataset>-speed-fig7.png``.
+Writes ``<dataset>-speed.{json,md}`` and ``<dataset>-speed-fig7.png`` (see benchmarks/README.md).
 """
 
 import argparse
@@ -19,11 +14,10 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import provenance
-from benchmarks import lab, paper, report
+from benchmarks import lab, report
 
 #: ``--reference`` -> the re-write's (sampling, evaluation) (`benchmarks.reference_torch`).
 REFERENCE = {"per-draw": ("per-draw", "per-user"), "vectorised": ("vectorised", "numpy")}
@@ -87,26 +81,22 @@ def markdown(payload: dict, stem: str) -> str:
              "(settings from benchmarks/methods.json); train = median s/epoch over epochs 2..; "
              "eval = median s of a full evaluation of all test users after each epoch (propagation "
              "included; the first, tracing, left out)."
-             + (" Each row in its own process, started once the 1-minute load average was below "
-                f"{payload['max_load']} (or after {payload['max_wait']:.0f} s); load = before / "
-                "after it." if "rows" in payload else ""), "",
-             f"| row | backbone | M | train s/epoch | vs {first} | eval s | load |",
-             "|---|---|---|---|---|---|---|"]
-    for name, r in rows.items():
-        backbone = f"LightGCN L={r['layers']}" if r["layers"] else "MF"
-        timed = (f"{r['eval_s']:.3f} | {r['load_before']:.2f} / {r['load_after']:.2f}"
-                 if "eval_s" in r else "— | —")
-        lines.append(f"| {name} | {backbone} | {r['num_candidates']} | "
-                     f"{r['train_s_per_epoch']:.3f} | "
-                     f"{r['train_s_per_epoch'] / rows[first]['train_s_per_epoch']:.2f}x | "
-                     f"{timed} |")
-    ratios = [f"| {name} | {r['train_s_per_epoch'] / rows[r['versus']]['train_s_per_epoch']:.1f}x"
-              f" | {r['eval_s'] / rows[r['versus']]['eval_s']:.1f}x |"
+             + (" Each row in its own process; load = the 1-minute load average before / after "
+                "it (other work on the machine slows a row down)." if "rows" in payload else ""),
+             ""]
+    first_s = rows[first]["train_s_per_epoch"]
+    lines += report.table(
+        ["row", "backbone", "M", "train s/epoch", f"vs {first}", "eval s", "load"],
+        [[name, f"LightGCN L={r['layers']}" if r["layers"] else "MF", r["num_candidates"],
+          f"{r['train_s_per_epoch']:.3f}", f"{r['train_s_per_epoch'] / first_s:.2f}x"]
+         + ([f"{r['eval_s']:.3f}", f"{r['load_before']:.2f} / {r['load_after']:.2f}"]
+            if "eval_s" in r else ["—", "—"]) for name, r in rows.items()])
+    ratios = [[name] + [f"{r[k] / rows[r['versus']][k]:.1f}x"
+                        for k in ("train_s_per_epoch", "eval_s")]
               for name, r in rows.items() if r.get("versus")]
     if ratios:
-        lines += ["", "The reference's loop (its PyTorch re-write) against ours, in this run:", "",
-                  "| row | train: reference / ours | eval: reference / ours |",
-                  "|---|---|---|"] + ratios
+        lines += ["", "The reference's loop (its PyTorch re-write) against ours, in this run:", ""]
+        lines += report.table(["row", "train: reference / ours", "eval: reference / ours"], ratios)
     return "\n".join(lines + ["", f"![Fig. 7]({os.path.basename(stem)}-fig7.png)", ""])
 
 
@@ -122,20 +112,16 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = report.parser(__doc__, "benchmarks.speed")
     parser.add_argument("--dataset", default="ml-1m")
-    parser.add_argument("--methods", default="all",
-                        help="'all' or a comma list of: " + ", ".join(paper.METHOD_ORDER))
+    parser.add_argument("--methods", default="all", help="'all' or a comma list")
+    parser.add_argument("--methods-file", default=lab.METHODS_FILE)
+    parser.add_argument("--data-dir")
     parser.add_argument("--layers", type=int, nargs="+", default=[0],
                         help="backbones: 0 = MF (the default), L > 0 = LightGCN with L layers")
     parser.add_argument("--reference", nargs="*", default=[], choices=sorted(REFERENCE),
                         help="also time the reference's loop, at its own cost and/or vectorised")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per row (>= 3)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch threads "
-                        "(default: the cores, TensorFlow's default pool size)")
-    parser.add_argument("--max-load", type=float, default=1.0)
-    parser.add_argument("--max-wait", type=float, default=300,
-                        help="seconds to wait for --max-load before starting a row anyway")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--methods-file", default=lab.METHODS_FILE)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="PyTorch threads (default: the cores, as TensorFlow's pool)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -166,13 +152,9 @@ def main(argv=None) -> int:
         atomic_write_text(args.out, json.dumps(dict(row, num_candidates=config.num_candidates)))
         return 0
     payload = {"provenance": provenance(argv), "dataset": args.dataset, "epochs": args.epochs,
-               "machine": report.machine(), "max_load": args.max_load,
-               "max_wait": args.max_wait, "rows": {}}
+               "machine": report.machine(), "rows": {}}
     for name in rows:
-        start = time.monotonic()
-        while os.getloadavg()[0] >= args.max_load and time.monotonic() - start < args.max_wait:
-            time.sleep(10)
-        row = dict(rows[name], waited_s=time.monotonic() - start, load_before=os.getloadavg()[0])
+        row = dict(rows[name], load_before=os.getloadavg()[0])
         with tempfile.TemporaryDirectory(prefix="ahns-speed-") as work:
             row.update(lab.run_child("benchmarks.speed", os.path.join(work, "row.json"), *argv,
                                      "--child", name))

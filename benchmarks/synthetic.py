@@ -35,26 +35,15 @@ def _sample_within(rng, keys: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
 def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 0,
              topics: int = 64, topics_per_user: int = 3, zipf: float = 0.8,
              noise: float = 0.1, test_ratio: float = 0.2, chunk_users: int = 100_000):
-    """Yields ``(users, train_items_per_user, test_items_per_user)`` chunks of a seeded log.
+    """Yields ``(user_ids [c], train [c] item arrays, test [c] item arrays)`` chunks of a log.
 
-    * **Topics** (latent factors): each item belongs to one of `topics` groups; each user likes
-      `topics_per_user` of them with Dirichlet weights. An interaction picks a liked topic, then
-      an item of it; with probability `noise`, an item of the whole catalogue instead. Items of
-      a user's topics are the hard negatives.
-    * **Popularity** (power law): item ``i`` weighs ``rank_i ** -zipf`` for a random rank,
-      within its topic and overall.
-    * **Activity**: user degrees are log-normal, scaled to `num_interactions` in total (at least
-      2 each); duplicates are dropped, so a little fewer pairs than asked remain.
-    * **Split**: per user, `test_ratio` of the distinct items go to test (at least one stays
-      in train), like the paper's random per-user split.
-
-    Users 0..`num_users`-1 (all get interactions) and items 0..`num_items`-1 are drawn from one
-    numpy generator seeded with `seed`, `chunk_users` users at a time (bounding memory).
-
-    Yields:
-        ``(user_ids [c], train [c] list of int arrays, test [c] list of int arrays)``.
-
-    Example:
+    Each item belongs to one of `topics` groups and weighs ``rank ** -zipf`` (a power law over a
+    random ranking); each user likes `topics_per_user` of them (Dirichlet weights) and draws a
+    log-normal number of interactions (scaled to `num_interactions`, at least 2; duplicates are
+    dropped): a liked topic, then one of its items, or with probability `noise` any item. Items
+    of a user's topics are the hard negatives. Per user, `test_ratio` of the distinct items go
+    to test (at least one stays in train). One numpy generator (`seed`) draws everything,
+    `chunk_users` users at a time, so memory stays bounded at any size.
 
     >>> users, train, test = next(generate(100, 50, 1000, seed=1))
     >>> len(users), len(train), len(test)

@@ -1,14 +1,9 @@
-r"""Table 2, Fig. 5 and Fig. 7 on one dataset: each method trained with its methods.json settings.
-
-Its command line is `pipelines.benchmark`:
+r"""Table 2, Fig. 5 and Fig. 7 on one dataset, each method with its methods.json settings.
 
     python -m pipelines.benchmark --dataset tools --methods all --data-dir ../shared/data/ahns
-    python -m pipelines.benchmark --dataset tools --report-only
 
-Writes ``<dataset>.json`` (method -> its metrics.json), ``<dataset>.md`` (Recall@20, NDCG@20
-and NDCG@50 next to Table 2, and what was tried for every method more than 5% from it) and
-``<dataset>-fig5.png`` / ``<dataset>-fig7.png``; under ``--select-on valid``,
-``<dataset>-valid.*``.
+(its command line). Writes ``<dataset>[-valid].json`` (method -> metrics.json), ``.md`` (next to
+Table 2, with what was tried for each method more than 5% from it), ``-fig5.png``, ``-fig7.png``.
 """
 
 import functools
@@ -29,20 +24,15 @@ def results_stem(output_dir: str, dataset: str, protocol: str = "test") -> str:
 def run_benchmark(dataset: str, methods: list, settings: dict, output_dir: str, work_dir: str,
                   verbose=2, overwrite: bool = False, command: str = None,
                   **overrides) -> dict:
-    """Trains each method (resuming interrupted runs, keeping finished ones) and reports.
+    """Trains each of `methods` (resuming interrupted runs, keeping finished ones) and reports.
 
     Args:
-        dataset: dataset name.
-        methods: method names (keys of `settings`, from `benchmarks.lab.load_method_settings`).
-        settings: the methods' specs.
-        output_dir: where ``<dataset>.json``, ``.md`` and the figures go.
-        work_dir: where each method's run folder goes.
-        verbose: Keras verbosity.
-        overwrite: train every listed method afresh (after changing its settings); otherwise a
-            stored row stands if `benchmarks.lab.same_run` says so.
-        command: the command recorded with each run (default: this process's).
-        **overrides: TrainConfig fields for every method (epochs, data_dir, ...);
-            ``select_on`` defaults to ``"test"``, the paper's protocol.
+        settings: the methods' specs (`benchmarks.lab.load_method_settings`).
+        output_dir: where ``<dataset>.json``, ``.md`` and the figures go; `work_dir`: the runs.
+        overwrite: train every method afresh (after changing its settings); else a stored row
+            stands if `benchmarks.lab.same_run` says so.
+        command: recorded with each run (default: this process's); `verbose`: Keras'.
+        **overrides: TrainConfig fields for every method; ``select_on`` defaults to ``"test"``.
 
     Returns:
         ``{method: metrics.json content}``, in Table 2's order.
@@ -65,10 +55,9 @@ def run_benchmark(dataset: str, methods: list, settings: dict, output_dir: str, 
 
 
 def gap_section(dataset: str, results: dict, settings: dict, results_dir: str = None) -> list:
-    """Markdown lines for the methods more than `BAND` from Table 2 on Recall@20 or NDCG@20:
-    the settings the run used, their source, the grid searched (methods.json's ``searched``)
-    with a link to ``search-<dataset>-<method>.md`` when `results_dir` holds it, and the
-    dataset's ``gap_notes`` entry; then the methods within the band that have such a note."""
+    """Markdown lines on each method more than `BAND` from Table 2 on Recall@20 or NDCG@20: its
+    settings, their source, the grid searched (linking ``search-<dataset>-<method>.md`` when
+    `results_dir` holds it) and its ``gap_notes``; then the notes of methods within the band."""
     lines, notes = [], []
     for method, run in results.items():
         row, spec = paper.row(dataset, method), settings.get(method)
@@ -109,6 +98,7 @@ def gap_section(dataset: str, results: dict, settings: dict, results_dir: str = 
 
 
 def _dataset_and_protocol(results: dict) -> tuple:
+    """The runs' dataset and ``select_on`` (the protocol)."""
     config = next(iter(results.values()))["config"]
     return config["dataset"], config["select_on"]
 
@@ -141,13 +131,6 @@ def markdown(results: dict, stem: str, requested: list = None, settings: dict = 
                       if row else [f"{ours:.2f}", "—", "—"])
         lines.append(f"| {method} | {run['best_epoch']} | " + " | ".join(cells)
                      + f" | {run['median_epoch_seconds']:.2f} |")
-    sampled = [f"{method} ({n['evaluated']} of {n['with_heldout_items']} users)"
-               for method, run in results.items()
-               for split, n in run.get("evaluated_users", {}).items()
-               if split == "test" and n["evaluated"] < n["with_heldout_items"]]
-    if sampled:
-        lines += ["", "Test metrics on a seeded sample of users (--eval-users): "
-                  + ", ".join(sampled) + "."]
     best = {m: max(results, key=lambda k: results[k]["test"].get(m, -1.0))
             for m in paper.METRICS[:2]}
     lines += ["", f"Best on Recall@20: **{best['recall@20']}**; on NDCG@20: "

@@ -1,4 +1,4 @@
-"""Reproduce Table 2, Figure 5 and Figure 7 on one dataset.
+r"""Reproduce Table 2, Figure 5 and Figure 7 on one dataset.
 
 Usage:
     python -m pipelines.benchmark --dataset tools --methods all --data-dir ../shared/data/ahns
