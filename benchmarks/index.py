@@ -6,7 +6,6 @@ study's file, its script and the commit that still holds it.
 
 import argparse
 import os
-import sys
 
 from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import payload_origin
@@ -23,41 +22,31 @@ RETIRED = {"beyond": ("beyond",), "core": ("core", "core-speed"), "distributed":
            "tuning_report": ("tuning-tools", "tuning-tools-best")}
 
 
-def runs_in(payload: dict) -> dict:
-    """``{name: run}``: the training runs a results file holds (``runs``, the rows of a file
-    recording provenance per row, or a Table 2 file's ``{method: metrics.json}``), maybe none."""
-    if isinstance(payload.get("runs"), dict):
-        return payload["runs"]
-    if payload.get("provenance_per_row"):
-        return payload["rows"]          # benchmarks.beyond: {dataset/backbone/protocol: row}
-    if payload and all(isinstance(v, dict) and "config" in v for v in payload.values()):
-        return payload
-    return {}
-
-
 def index_lines(results_dir: str) -> list:
     """INDEX.md's lines: one row per results .json, then the retired studies' files."""
     names = sorted(os.listdir(results_dir))
-    script_of = {stem: script for script, stems in RETIRED.items() for stem in stems}
     lines = ["# Committed results and where they came from", "",
              "Made by `python -m benchmarks.index`. `runs recorded` counts the training runs in "
              "a file whose command and commit are recorded (each run's, or the file's for runs "
              "nested under its one command).", "",
-             "| file | produced by | runs recorded | retired script |", "|---|---|---|---|"]
+             "| file | produced by | runs recorded |", "|---|---|---|"]
     for name in (n for n in names if n.endswith(".json")):
         payload = report.load(os.path.join(results_dir, name))
         # The file's record covers runs nested under its one command (benchmarks.seeds); rows
         # kept across invocations (provenance_per_row) count only with their own record.
-        per_row, runs = payload.get("provenance_per_row"), runs_in(payload)
+        per_row, runs = payload.get("provenance_per_row"), payload.get("runs")  # the runs held
+        if per_row:
+            runs = payload["rows"]                      # benchmarks.beyond: one per row
+        elif not isinstance(runs, dict):                # a Table 2 file: {method: metrics.json}
+            runs = payload if all(isinstance(v, dict) and "config" in v
+                                  for v in payload.values()) else {}
         whole = "commit" in (payload.get("provenance") or {}) and not per_row
         recorded = sum(1 for run in runs.values() if "commit" in (run.get("provenance") or {})
                        or (whole and run.get("provenance") is None and "config" not in run))
         origin = ("per row (see the .md)" if per_row else "per run (see the .md)"
                   if runs and not payload.keys() & {"provenance", "command"}
                   else payload_origin(payload))
-        script = script_of.get(name[:-5])
-        lines.append(f"| {name} | {origin} | {f'{recorded} of {len(runs)}' if runs else '—'} | "
-                     f"{f'`benchmarks/{script}.py`' if script else '—'} |")
+        lines.append(f"| {name} | {origin} | {f'{recorded} of {len(runs)}' if runs else '—'} |")
     lines += ["", "## Retired studies", "",
               "Their question is closed (benchmarks/README.md gives each one's answer), so their "
               f"scripts left the tree; commit {RETIRED_AT} (on main) holds every one. To "
@@ -84,4 +73,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,9 +1,8 @@
 """The runner: the methods' settings, training that reuses finished runs, child processes.
 
 ``methods.json`` lies beside this module (package data when installed). A results file never
-mixes settings or library code: `run_missing` trains only what `same_run` cannot reuse. E.g.
-``run_missing({"rns": method_config("rns", load_method_settings()["rns"], "tools",
-output_dir="runs/rns")}, stored={}, command="python -m my.study")`` yields ``("rns", result)``.
+mixes settings or library code: `run_missing` trains only what `same_run` cannot reuse, e.g.
+``run_missing({"rns": method_config("rns", spec, "tools", output_dir="runs/rns")}, {}, cmd)``.
 """
 
 import json
@@ -36,11 +35,8 @@ def load_method_settings(path: str = METHODS_FILE) -> dict:
 
 
 def parse_methods(text: str, settings: dict) -> list:
-    """``'all'`` or a comma list -> the methods; ValueError for one not in `settings`.
-
-    >>> parse_methods("rns, ahns_p2", {"rns": {}, "ahns_p2": {}})
-    ['rns', 'ahns_p2']
-    """
+    """``'all'`` or a comma list (``"rns, ahns_p2"``) -> the methods; ValueError for one not in
+    `settings`."""
     methods = (list(METHOD_ORDER) if text == "all"
                else [m.strip() for m in text.split(",") if m.strip()])
     unknown = [m for m in methods if m not in settings]
@@ -51,12 +47,8 @@ def parse_methods(text: str, settings: dict) -> list:
 
 
 def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainConfig:
-    """`method`'s config on `dataset`: spec default < its dataset entry < overrides (None: unset).
-
-    >>> method_config("dns", {"default": {"sampler": "dns", "num_candidates": 32},
-    ...                       "datasets": {"ml-1m": {"num_candidates": 8}}}, "ml-1m").num_candidates
-    8
-    """
+    """`method`'s config on `dataset`: the `spec`'s ``default`` < its ``datasets[dataset]`` entry
+    < `overrides` (None values ignored)."""
     values = dict(spec.get("default", {}), **spec.get("datasets", {}).get(dataset, {}))
     values.update({k: v for k, v in overrides.items() if v is not None}, dataset=dataset)
     if "ks" in values:
@@ -65,8 +57,7 @@ def method_config(method: str, spec: dict, dataset: str, **overrides) -> TrainCo
 
 
 def trained_by(result: Optional[dict], fingerprint: str) -> bool:
-    """Whether a stored metrics.json was trained, every epoch of it, by the library code whose
-    `ahns_tf.provenance.code_fingerprint` is `fingerprint`."""
+    """Whether every epoch of a stored metrics.json ran on library code `fingerprint`."""
     return (result or {}).get("provenance", {}).get("code_fingerprints") == [fingerprint]
 
 
@@ -79,8 +70,8 @@ def same_run(result: Optional[dict], config: TrainConfig, fingerprint: str) -> b
 
 
 def train_current(config: TrainConfig, fingerprint: str, **kwargs) -> dict:
-    """`ahns_tf.training.train(config, **kwargs)`, except that a run folder begun by other
-    library code (its progress names other fingerprints, or none) is trained afresh."""
+    """`ahns_tf.training.train(config, **kwargs)`, but a run folder begun by other library code
+    is trained afresh (never resumed or returned)."""
     from ahns_tf import training  # pylint: disable=import-outside-toplevel  (TensorFlow)
     config = config.resolved()
     folders = ([*training.phase_dirs(config.output_dir),
@@ -102,8 +93,7 @@ def run_missing(configs: dict, stored: dict, command: Optional[str], same: Calla
         stored: ``{key: result}`` already in the results file.
         command: the command line recorded with each run (None: this process's).
         same: ``same(stored_result, config, fingerprint)``: whether it stands (`same_run`).
-        overwrite: train every config afresh.
-        verbose: Keras verbosity.
+        overwrite: train every config afresh; `verbose`: Keras verbosity.
 
     Yields:
         ``(key, metrics.json content)`` after each run, for the caller to store and publish.
@@ -128,8 +118,8 @@ def run_process(argv: list) -> dict:
 
 
 def run_child(module: str, out: str, *args: str) -> dict:
-    """One measurement in a process of its own, ``python -m <module> <args> --out <out>``: the
-    JSON it wrote to `out`, with its ``seconds`` and ``peak_rss_gib``."""
+    """``python -m <module> <args> --out <out>`` in a process of its own: the JSON it wrote to
+    `out`, with the child's ``seconds`` and ``peak_rss_gib``."""
     measured = run_process([sys.executable, "-m", module, *args, "--out", out])
     with open(out) as f:
         return dict(measured, **json.load(f))

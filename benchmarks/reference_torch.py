@@ -14,7 +14,6 @@ import argparse
 import heapq
 import os
 import random
-import sys
 import time
 
 import numpy as np
@@ -22,20 +21,16 @@ import numpy as np
 from ahns_tf.provenance import describe, provenance
 from benchmarks import paper, report, seeds
 
-DATASETS = ("ml-1m", "phones", "sports", "tools")
 #: The loop's settings as flags: default and help. ``per-draw`` and ``per-user`` keep the
 #: reference's Python loops (their cost, for `benchmarks.speed`); the draws' law is the same.
 FLAGS = {
     "--alpha": (1.0, None), "--beta": (0.1, None), "--p": (-2, None), "--n-negs": (32, "M"),
     "--epochs": (36, None), "--batch-size": (2048, None), "--dim": (64, None),
     "--lr": (1e-3, None), "--l2": (1e-4, None),
-    "--eval-every": (5, "evaluate after 0-based epochs 0, N, 2N, ... (the reference: 5); "
-                        "evaluating draws no random numbers, so N never changes training"),
-    "--threads": (1, "PyTorch threads; above 1 a run is not bit-reproducible (its kernels sum "
-                     "in varying order: see tools-eval-points.md)"),
+    "--eval-every": (5, "after 0-based epochs 0, N, 2N, ... (it draws no random numbers)"),
+    "--threads": (1, "above 1 a run is not bit-reproducible (see tools-eval-points.md)"),
     "--context-hops": (0, "L: 0 = MF; L > 0 = the reference's LightGCN"),
-    "--sampling": ("vectorised", "vectorised or per-draw"),
-    "--evaluation": ("numpy", "numpy or per-user"),
+    "--sampling": ("vectorised", "or per-draw"), "--evaluation": ("numpy", "or per-user"),
 }
 
 
@@ -109,13 +104,9 @@ def normalized_adjacency(users, items, num_users: int, num_items: int):
 
 
 def propagate(adjacency, user_emb, item_emb, hops: int) -> tuple:
-    """LightGCN's layers 0..L, ``[E, A E, ..., A^L E]`` for `hops` = L, `adjacency` A from
-    `normalized_adjacency` and layer-0 tables ``user_emb [U, D]``, ``item_emb [I, D]``.
-
-    Returns:
-        ``(user_layers [U, L+1, D], item_layers [I, L+1, D])``; their mean over axis 1 is
-        LightGCN's embedding. Differentiable in the layer-0 tables.
-    """
+    """LightGCN's layers ``[E, A E, ..., A^L E]`` (L = `hops`, A = `adjacency`) of the layer-0
+    ``user_emb [U, D]`` and ``item_emb [I, D]``: ``([U, L+1, D], [I, L+1, D])``, whose means over
+    axis 1 are LightGCN's embeddings."""
     import torch  # pylint: disable=import-outside-toplevel
     layers = [torch.cat([user_emb, item_emb], dim=0)]                      # [nodes, dim]
     for _ in range(hops):
@@ -128,14 +119,11 @@ class ReferenceLoop:
     """One seed of the reference's training loop (MF, or LightGCN with ``context_hops`` > 0).
 
     Args:
-        args: the settings, as this module's flags (ns, alpha, beta, p, n_negs, batch_size,
-            dim, lr, l2, threads, context_hops, sampling, evaluation).
+        args: the settings, named as this module's flags (ns, alpha, ..., sampling, evaluation).
         seed: seeds the initialisation, the epoch shuffles and the negative sampling.
-        train: ``{user: set(items)}`` training interactions.
-        test: ``{user: set(items)}`` held-out interactions.
+        train: ``{user: set(items)}`` training interactions; `test`: the held-out ones.
 
-    Example: ``loop = ReferenceLoop(args, 2022, train, test); loop.train_epoch();
-    recall, ndcg, seconds = loop.evaluate()``.
+    Example: ``loop = ReferenceLoop(args, 2022, train, test); loop.train_epoch()``.
     """
 
     def __init__(self, args, seed: int, train: dict, test: dict):
@@ -161,19 +149,16 @@ class ReferenceLoop:
                           if args.context_hops else None)
 
     def candidates(self, users):
-        """[B, M] items drawn uniformly among each user's uninteracted items (`--sampling`)."""
+        """[B, M] items drawn uniformly among each user's uninteracted items."""
         if self.args.sampling == "per-draw":  # the reference's Python loop, one draw at a time
             out = []
             for user in users.tolist():
-                seen, row = self.train[user], []
                 for _ in range(self.num_candidates):
-                    while True:
+                    item = self.python_rng.choice(range(self.num_items))
+                    while item in self.train[user]:     # rejection, as the reference's sampler
                         item = self.python_rng.choice(range(self.num_items))
-                        if item not in seen:
-                            break
-                    row.append(item)
-                out.append(row)
-            return np.array(out, dtype=np.int64)
+                    out.append(item)
+            return np.array(out, dtype=np.int64).reshape(len(users), self.num_candidates)
         users = np.repeat(users[:, None], self.num_candidates, 1)
         items = self.sample_rng.integers(0, self.num_items, size=users.shape)
         while True:  # redraw the training pairs (found among the sorted pair keys)
@@ -261,18 +246,15 @@ def run_seed(args, seed: int, train: dict, test: dict) -> dict:
 
 
 def markdown(payload: dict, stem: str) -> str:
-    """The report of a seed study (`main`'s payload): settings, per-seed tables and, for MF,
-    the mean of our own seed study (``<dataset>-<ns>-seeds.json`` beside `stem`) as it is now."""
+    """The report of `main`'s payload; for MF, with our seed study beside `stem` as it is now."""
     hops = payload["settings"].get("context_hops", 0)
     lines = [f"# Seed spread of the reference's training loop (PyTorch): {payload['ns']}"
              + (f" (LightGCN, {hops} hops)" if hops else "") + f" on {payload['dataset']}", "",
              report.produced_by(payload) + ".", "",
-             "What this is: benchmarks/reference_torch.py, the reference code's "
-             f"{'LightGCN' if hops else 'MF'} training semantics re-written in PyTorch "
-             f"(see its docstring), evaluated with a plain numpy full ranking every "
-             f"{payload['settings'].get('eval_every', 5)} epochs (the reference: 5). "
-             "Epochs are the reference's 0-based ones (epoch 0 = after one epoch); "
-             "best evaluation by Recall@20, as the reference does. Values in %.", ""]
+             f"What this is: the reference code's {'LightGCN' if hops else 'MF'} training loop "
+             "re-written in PyTorch (benchmarks/README.md), evaluated with a numpy full ranking "
+             f"every {payload['settings'].get('eval_every', 5)} epochs (the reference: 5; epochs "
+             "0-based, as its); the best evaluation by Recall@20. Values in %.", ""]
     lines += seeds.seed_tables(payload["runs"], payload["summary"])
     name = f"{payload['dataset']}-{payload['ns']}-seeds.json"
     ours = report.load(os.path.join(os.path.dirname(stem), name)) if not hops else None
@@ -286,7 +268,7 @@ def markdown(payload: dict, stem: str) -> str:
 
 def main(argv=None) -> int:
     parser = report.parser(__doc__, "benchmarks.reference_torch")
-    parser.add_argument("--dataset", default="tools", choices=DATASETS)
+    parser.add_argument("--dataset", default="tools")
     parser.add_argument("--ns", default="ahns", choices=["rns", "dns", "ahns"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[2022, 1, 2, 3])
     for flag, (default, text) in FLAGS.items():
@@ -318,4 +300,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

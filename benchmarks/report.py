@@ -53,11 +53,8 @@ def run_origins(runs: dict) -> list:
 
 
 def table(header: list, rows) -> list:
-    """Markdown lines of a table: the `header` cells, then each row's cells.
-
-    >>> table(["a", "b"], [[1, "x"]])
-    ['| a | b |', '|---|---|', '| 1 | x |']
-    """
+    """Markdown lines of a table: the `header` cells, then each row's (``["| a | b |", "|---|---|",
+    "| 1 | x |"]`` for ``table(["a", "b"], [[1, "x"]])``)."""
     def line(cells):
         return "|" + "".join(f" {cell} |" if str(cell) else " |" for cell in cells)
     return [line(header), "|" + "---|" * len(header)] + [line(cells) for cells in rows]
@@ -78,7 +75,6 @@ def publish(stem: str, payload: dict, markdown: Callable, figures: Optional[Call
 
     Args:
         stem: the path without suffix, e.g. ``benchmarks/results/tools-ahns-seeds``.
-        payload: the JSON-serialisable results.
         markdown: ``markdown(payload, stem) -> str``; `figures`: ``figures(payload, stem)``.
     """
     text = write_results(stem, payload, markdown(payload, stem), indent=1)

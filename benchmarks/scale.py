@@ -2,8 +2,8 @@ r"""How cost grows with the catalogue: AHNS from the paper's tools to 10^6 items
 
     python -m benchmarks.scale --data-dir ../scale-data --tools-dir ../shared/data/ahns
 
-Reads, steps (dense Adam, LazyAdam), trains with the README's command and serves tools and
-synthetic sets of 10^4 to 10^6 items (`benchmarks.synthetic`, made in ``--data-dir`` if missing),
+Reads, steps (dense Adam, LazyAdam), trains with the README's command and serves tools and the
+synthetic sets of 10^4 to 10^6 items in ``--data-dir`` (made by `benchmarks.synthetic`: `POINTS`),
 each measurement in a process of its own. Writes ``<output>/<name>.{json,md}``.
 """
 
@@ -21,41 +21,34 @@ from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import provenance
 from benchmarks import lab, report
 
-#: name -> (users, items, interactions asked, training epochs); tools (from --tools-dir) has
-#: its own sizes. The generator drops duplicate draws (8% at 10^6 items, a third at 10^4):
-#: about 37, 46 and 50 interactions per user, 5x10^7 at the largest point.
+#: name -> (users, items, interactions asked, training epochs); tools (from --tools-dir) has its
+#: own sizes. Make a set with ``python -m benchmarks.synthetic --users U --items I
+#: --interactions N --seed 0 --output DATA_DIR/NAME``; it drops duplicate draws (8% at 10^6
+#: items, a third at 10^4): about 37, 46 and 50 per user, 5x10^7 at the largest point.
 POINTS = {"tools": (None, None, None, 5), "synth-1e4": (10_000, 10_000, 545_000, 3),
           "synth-1e5": (100_000, 100_000, 5_450_000, 2),
           "synth-1e6": (1_000_000, 1_000_000, 54_500_000, 1)}
-USERS_CHECKED = 2000
-
-
-def child_read(args) -> dict:
-    """Reads ``--dataset`` as training does; keeps 2,000 seeded users' training items (which the
-    export must never return) beside ``--out`` for `child_serve`."""
-    from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
-    from ahns_tf.data.reader import sorted_unique  # pylint: disable=import-outside-toplevel
-    from ahns_tf.training import load_for  # pylint: disable=import-outside-toplevel
-    start = time.perf_counter()
-    dataset = load_for(TrainConfig(dataset=args.dataset, data_dir=args.data_dir).resolved())
-    seconds = time.perf_counter() - start
-    known, users = dataset.known_interactions(), sorted_unique(dataset.train.users)
-    users = np.random.default_rng(0).choice(users, min(USERS_CHECKED, users.size), replace=False)
-    keep = np.isin(known[0], users)
-    np.savez(args.out + ".served.npz", users=users, known_users=known[0][keep],
-             known_items=known[1][keep])
-    return {"read_seconds": seconds, **dataset.stats()}
 
 
 def child_step(args) -> dict:
-    """Ms per AHNS (M=32) step with ``--optimizer``: ``--steps`` steps, after as many untimed."""
+    """Reads ``--dataset`` as training does (timed; the training items of 2,000 seeded users,
+    which the export must never return, are kept beside ``--out`` for `child_serve`), then
+    times ``--steps`` AHNS (M=32) steps with ``--optimizer``, after as many untimed."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from ahns_tf.config import TrainConfig  # pylint: disable=import-outside-toplevel
+    from ahns_tf.data.reader import sorted_unique  # pylint: disable=import-outside-toplevel
     from ahns_tf.pipeline.input import training_pairs  # pylint: disable=import-outside-toplevel
     from ahns_tf.training import build_model, load_for  # pylint: disable=import-outside-toplevel
     config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, sampler="ahns",
                          optimizer=args.optimizer).resolved()
+    start = time.perf_counter()
     dataset = load_for(config)
+    read = {"read_seconds": time.perf_counter() - start, **dataset.stats()}
+    known, users = dataset.known_interactions(), sorted_unique(dataset.train.users)
+    users = np.random.default_rng(0).choice(users, min(2000, users.size), replace=False)
+    keep = np.isin(known[0], users)
+    np.savez(args.out + ".served.npz", users=users, known_users=known[0][keep],
+             known_items=known[1][keep])
     model, times = build_model(config, dataset), []
 
     class Timer(tf.keras.callbacks.Callback):
@@ -68,7 +61,7 @@ def child_step(args) -> dict:
     pairs = training_pairs(dataset.train.users, dataset.train.items, config.batch_size,
                            config.seed)
     model.fit(pairs, epochs=2, steps_per_epoch=args.steps, callbacks=[Timer()], verbose=0)
-    return {"optimizer": type(model.optimizer).__name__, "steps": args.steps,
+    return {"read": read, "optimizer": type(model.optimizer).__name__, "steps": args.steps,
             "step_ms": 1000 * times[1] / args.steps, "batch_size": config.batch_size,
             "num_candidates": config.num_candidates}
 
@@ -95,10 +88,10 @@ def measure_point(name: str, data_dir: str, work: str, epochs: int, steps: int,
     """All measurements of one dataset, in `work` (see the module docstring)."""
     out, where = os.path.join(work, f"{name}.json"), (f"--dataset={name}", f"--data-dir={data_dir}")
     child = functools.partial(lab.run_child, "benchmarks.scale", out)
-    row = {"dataset": name, "load_before": os.getloadavg()[0],
-           "read": child("--child=read", *where),
-           "step": {o: child("--child=step", *where, f"--optimizer={o}", f"--steps={steps}")
-                    for o in ("adam", "lazy_adam")}}
+    row = {"dataset": name, "load_before": os.getloadavg()[0]}
+    row["step"] = {o: child("--child=step", *where, f"--optimizer={o}", f"--steps={steps}")
+                   for o in ("adam", "lazy_adam")}
+    row["read"] = [step.pop("read") for step in row["step"].values()][0]  # timed in both
     run_dir = os.path.join(work, f"run-{name}")
     argv = [sys.executable, "-m", "pipelines.train", "--dataset", name, "--data-dir", data_dir,
             "--epochs", str(epochs), "--eval-users", "10000", "--output-dir", run_dir,
@@ -157,9 +150,8 @@ def markdown(result: dict, stem: str = "") -> str:
 
 def main(argv=None) -> int:
     parser = report.parser(__doc__, "benchmarks.scale")
-    parser.add_argument("--data-dir", help="where the synthetic sets are, or are generated")
-    parser.add_argument("--tools-dir", default=os.path.join("..", "shared", "data", "ahns"),
-                        help="folder holding tools/{train,test}.txt (the baseline row)")
+    parser.add_argument("--data-dir", help="the folder of the synthetic sets (`POINTS`)")
+    parser.add_argument("--tools-dir", default="../shared/data/ahns", help="folder of tools/")
     parser.add_argument("--points", nargs="+", default=list(POINTS), choices=list(POINTS))
     parser.add_argument("--steps", type=int, default=200, help="timed steps per optimizer")
     parser.add_argument("--name", default="scale", help="results file name (default: scale)")
@@ -167,7 +159,7 @@ def main(argv=None) -> int:
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # one measurement, in this process (`measure_point` started it)
-        result = {"read": child_read, "step": child_step, "serve": child_serve}[args.child](args)
+        result = {"step": child_step, "serve": child_serve}[args.child](args)
         atomic_write_text(args.out, json.dumps(result))
         return 0
     stem = os.path.join(args.output, args.name)
@@ -176,13 +168,6 @@ def main(argv=None) -> int:
     if not args.data_dir:
         parser.error("--data-dir is required")
     result = {"provenance": provenance(argv), "machine": report.machine(), "rows": []}
-    for name in args.points:
-        users, items, interactions, _ = POINTS[name]
-        if users and not os.path.isfile(os.path.join(args.data_dir, name, "train.txt")):
-            result.setdefault("generated", {})[name] = lab.run_process(
-                [sys.executable, "-m", "benchmarks.synthetic", "--users", str(users), "--items",
-                 str(items), "--interactions", str(interactions), "--seed", "0",
-                 "--output", os.path.join(args.data_dir, name)])
     with tempfile.TemporaryDirectory(prefix="ahns-scale-") as work:
         for name in args.points:
             _, items, _, epochs = POINTS[name]
@@ -194,4 +179,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

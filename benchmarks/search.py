@@ -12,14 +12,10 @@ import dataclasses
 import itertools
 import json
 import os
-import sys
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.provenance import command_line, provenance
 from benchmarks import lab, report
-
-FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-
 
 def parse_grid(items) -> dict:
     """``["alpha=0.1,0.5", "top_n=2"]`` -> ``{"alpha": [0.1, 0.5], "top_n": [2]}``; ValueError
@@ -33,7 +29,7 @@ def parse_grid(items) -> dict:
         name, sep, values = item.partition("=")
         if not sep or not values:
             raise ValueError(f"--grid {item!r}: expected name=value1,value2,...")
-        if name not in FIELDS:
+        if name not in {f.name for f in dataclasses.fields(TrainConfig)}:
             raise ValueError(f"--grid {item!r}: {name!r} is not a training setting "
                              f"(TrainConfig field)")
         grid[name] = [json.loads(v) for v in values.split(",")]
@@ -57,8 +53,7 @@ def main(argv=None) -> int:
     parser = report.parser(__doc__, "benchmarks.search")
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--method", required=True, help="a method of --methods-file")
-    parser.add_argument("--grid", action="append", metavar="NAME=V1,V2,...",
-                        help="a setting's values (repeat for more settings)")
+    parser.add_argument("--grid", action="append", metavar="NAME=V1,V2,...", help="repeatable")
     parser.add_argument("--select-on", choices=["test", "valid"], default="test")
     for name in ("epochs", "patience", "seed"):
         parser.add_argument(f"--{name}", type=int)
@@ -97,4 +92,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -9,7 +9,6 @@ tested once (``refit``). Writes ``<dataset>-<sampler>[-refit]-seeds.{json,md}``.
 
 import os
 import statistics
-import sys
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.provenance import command_line, provenance
@@ -106,4 +105,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -8,7 +8,6 @@ library and numpy) for the record and the writes. Writes ``serving.{json,md}`` (
 """
 
 import os
-import sys
 import time
 
 import numpy as np
@@ -18,21 +17,9 @@ from ahns_tf.provenance import provenance
 from benchmarks import report
 
 
-def latest_version(model_dir: str) -> str:
-    """The highest numeric version folder of an export (``<model_dir>/<version>``)."""
-    versions = sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
-    if not versions:
-        raise SystemExit(f"error: no numeric version folder in {model_dir}")
-    return os.path.join(model_dir, str(versions[-1]))
-
-
 def measure(fn, num_users: int, batch_size: int, requests: int, warmup: int, seed: int) -> dict:
-    """Times `requests` calls of the loaded signature `fn`, after `warmup` untimed ones, each on
-    `batch_size` user ids drawn (seeded by `seed`) from ``[0, num_users)``.
-
-    Returns:
-        ``{"batch_size", "requests", "p50_ms", "p99_ms", "mean_ms"}``.
-    """
+    """``{"batch_size", "requests", "p50_ms", "p99_ms", "mean_ms"}`` of `requests` calls of the
+    signature `fn` (after `warmup` untimed ones) on `batch_size` seeded ids below `num_users`."""
     rng = np.random.default_rng(seed)
     batches = [tf.constant(rng.integers(0, num_users, batch_size), tf.int64)
                for _ in range(requests + warmup)]
@@ -70,7 +57,10 @@ def main(argv=None) -> int:
     stem = os.path.join(args.output, "serving")
     if args.report_only:
         return report.rerender(stem, markdown, argv=argv)
-    path = latest_version(args.model_dir)
+    versions = sorted(int(v) for v in os.listdir(args.model_dir) if v.isdigit())
+    if not versions:
+        parser.error(f"no numeric version folder in {args.model_dir}")
+    path = os.path.join(args.model_dir, str(versions[-1]))                 # the latest export
     model = tf.saved_model.load(path)
     fn = model.signatures["serving_default"]
     num_users, dim = model.user_embeddings.shape
@@ -85,4 +75,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -38,25 +38,24 @@ def plan(methods: list, layers: list, references: list, settings: dict) -> dict:
 
 
 def measure_ours(config) -> dict:
-    """Trains `config` (evaluating the test split after every epoch; evaluation draws no random
-    numbers and is not in the epoch seconds): epoch and evaluation seconds, the first
-    evaluation (tracing) left out."""
+    """Epoch and evaluation seconds of `config` evaluated after every epoch (evaluation is not in
+    the epoch seconds and draws no random numbers); the first evaluation (tracing) left out."""
     from ahns_tf.training import train  # pylint: disable=import-outside-toplevel
     result = train(config, export=False, verbose=0, overwrite=True)
     return {"epoch_seconds": result["epoch_seconds"],
             "eval_seconds": [h["eval_seconds"] for h in result["history"]][1:]}
 
 
-def measure_reference(config, how: str, threads: int) -> dict:
+def measure_reference(config, how: str) -> dict:
     """The reference's loop (re-written) on `config`'s settings: its epochs, each followed by
-    a full evaluation (as ours: `measure_ours`)."""
+    a full evaluation (as ours: `measure_ours`), with PyTorch on every core (as TensorFlow)."""
     import torch  # pylint: disable=import-outside-toplevel
     from ahns_tf.data.sources import locate  # pylint: disable=import-outside-toplevel
     from benchmarks import reference_torch as ref  # pylint: disable=import-outside-toplevel
     c, paths = config, locate(config.dataset, config.data_dir)
     loop = ref.ReferenceLoop(argparse.Namespace(
         ns=c.sampler, alpha=c.alpha, beta=c.beta, p=c.p, n_negs=c.num_candidates, dim=c.dim,
-        batch_size=c.batch_size, lr=c.lr, l2=c.l2, threads=threads,
+        batch_size=c.batch_size, lr=c.lr, l2=c.l2, threads=os.cpu_count(),
         context_hops=c.layers if c.backbone == "lightgcn" else 0,
         **dict(zip(("sampling", "evaluation"), REFERENCE[how]))),
         c.seed, ref.read_lines(paths["train"]), ref.read_lines(paths["test"]))
@@ -115,15 +114,11 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default="all", help="'all' or a comma list")
     parser.add_argument("--methods-file", default=lab.METHODS_FILE)
     parser.add_argument("--data-dir")
-    parser.add_argument("--layers", type=int, nargs="+", default=[0],
-                        help="backbones: 0 = MF (the default), L > 0 = LightGCN with L layers")
-    parser.add_argument("--reference", nargs="*", default=[], choices=sorted(REFERENCE),
-                        help="also time the reference's loop, at its own cost and/or vectorised")
+    parser.add_argument("--layers", type=int, nargs="+", default=[0], help="0: MF; L: LightGCN")
+    parser.add_argument("--reference", nargs="*", default=[], choices=sorted(REFERENCE))
     parser.add_argument("--epochs", type=int, default=5, help="epochs per row (>= 3)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
-                        help="PyTorch threads (default: the cores, as TensorFlow's pool)")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
+    for hidden in ("--child", "--out"):    # one row, run by `main` in a process of its own
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     stem = os.path.join(args.output, f"{args.dataset}-speed")
     if args.report_only:
@@ -148,7 +143,7 @@ def main(argv=None) -> int:
                 method, settings[method], args.dataset, data_dir=args.data_dir, select_on="test",
                 epochs=args.epochs, eval_every=1, patience=0, output_dir=work,
                 backbone="lightgcn" if hops else "mf", layers=hops).resolved()
-            row = measure_reference(config, how, args.threads) if how else measure_ours(config)
+            row = measure_reference(config, how) if how else measure_ours(config)
         atomic_write_text(args.out, json.dumps(dict(row, num_candidates=config.num_candidates)))
         return 0
     payload = {"provenance": provenance(argv), "dataset": args.dataset, "epochs": args.epochs,
@@ -167,4 +162,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,17 +1,13 @@
 r"""Synthetic interaction logs at any scale, with structure a model can learn (`generate`).
 
-Usage:
     python -m benchmarks.synthetic --users 1000000 --items 1000000 --interactions 50000000 \
         --seed 0 --output data/synth-1m
 
-writes ``data/synth-1m/train.txt`` and ``test.txt`` in the usual ``user item item ...`` format
-(train with ``python -m pipelines.train --dataset synth-1m --data-dir data``), chunk by chunk
-over users, so memory stays bounded at any size.
+writes ``data/synth-1m/{train,test}.txt`` (``user item item ...``), with bounded memory.
 """
 
 import argparse
 import os
-import sys
 
 import numpy as np
 
@@ -20,12 +16,9 @@ from ahns_tf.atomic import atomic_file
 
 def _sample_within(rng, keys: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
                    groups: np.ndarray) -> np.ndarray:
-    """One position per draw, inside its group's slice, by the group's popularity.
-
-    `keys` holds ``group + cdf within the group`` for items sorted by group, so
-    one global `np.searchsorted` of ``group + u`` finds, for every draw at once,
-    the first item of its group whose cdf reaches ``u``.
-    """
+    """One position per draw in its group's slice, by popularity: `keys` holds ``group + cdf in
+    the group`` of the items sorted by group, so one `np.searchsorted` of ``group + u`` finds,
+    for every draw at once, the first item of its group whose cdf reaches ``u``."""
     u = rng.random(groups.shape[0])                                    # [n]
     pos = np.searchsorted(keys, groups + u, side="left")
     lo = starts[groups]
@@ -102,36 +95,27 @@ def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 
         yield users, train, test
 
 
-def write(path_dir: str, chunks) -> dict:
-    """Writes train.txt and test.txt (atomically) from `generate`'s chunks; returns counts."""
-    counts = {"users": 0, "train": 0, "test": 0}
-    with atomic_file(os.path.join(path_dir, "train.txt")) as train_f, \
-            atomic_file(os.path.join(path_dir, "test.txt")) as test_f:
-        for users, train, test in chunks:
-            counts["users"] += users.size
-            for out, lists, key in ((train_f, train, "train"), (test_f, test, "test")):
-                lines = [f"{u} " + " ".join(map(str, row.tolist()))
-                         for u, row in zip(users.tolist(), lists) if row.size]
-                counts[key] += sum(row.size for row in lists)
-                out.write("\n".join(lines) + "\n")
-    return counts
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.synthetic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, required=True)
-    parser.add_argument("--items", type=int, required=True)
-    parser.add_argument("--interactions", type=int, required=True)
+    for name in ("users", "items", "interactions"):
+        parser.add_argument(f"--{name}", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--topics", type=int, default=64)
     parser.add_argument("--zipf", type=float, default=0.8)
     parser.add_argument("--output", required=True, help="folder DIR/NAME for train.txt, test.txt")
     args = parser.parse_args(argv)
-    try:
-        chunks = generate(args.users, args.items, args.interactions, args.seed,
-                          topics=args.topics, zipf=args.zipf)
-        counts = write(args.output, chunks)
+    counts = {"users": 0, "train": 0, "test": 0}
+    try:    # each file written atomically, chunk by chunk
+        with atomic_file(os.path.join(args.output, "train.txt")) as train_f, \
+                atomic_file(os.path.join(args.output, "test.txt")) as test_f:
+            for users, train, test in generate(args.users, args.items, args.interactions,
+                                               args.seed, topics=args.topics, zipf=args.zipf):
+                counts["users"] += users.size
+                for out, lists, key in ((train_f, train, "train"), (test_f, test, "test")):
+                    counts[key] += sum(row.size for row in lists)
+                    out.write("\n".join(f"{u} " + " ".join(map(str, row.tolist())) for u, row
+                                        in zip(users.tolist(), lists) if row.size) + "\n")
     except ValueError as error:
         parser.error(str(error))
     print(f"wrote {args.output}/train.txt ({counts['train']} interactions) and test.txt "
@@ -140,4 +124,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -43,9 +43,7 @@ def run_benchmark(dataset: str, methods: list, settings: dict, output_dir: str, 
     configs = {m: lab.method_config(m, settings[m], dataset, **overrides,
                                     output_dir=os.path.join(work_dir, f"{dataset}-{protocol}-{m}"))
                for m in methods}
-    render = functools.partial(markdown, settings=settings,
-                               requested=[m for m in paper.METHOD_ORDER
-                                          if m in results or m in methods])
+    render = functools.partial(markdown, settings=settings)
     for method, result in lab.run_missing(configs, results, command, overwrite=overwrite,
                                           verbose=verbose):
         results[method] = result
@@ -71,10 +69,10 @@ def gap_section(dataset: str, results: dict, settings: dict, results_dir: str = 
             if note:
                 notes.append(f"- **{method}** (within 5%): {note}")
             continue
-        used = dict(spec.get("default", {}), **spec.get("datasets", {}).get(dataset, {}))
-        used.pop("sampler", None)
         # What the run actually used (methods.json may have changed since).
-        used = {k: run.get("config", {}).get(k, v) for k, v in used.items()}
+        used = {k: run.get("config", {}).get(k, v) for k, v in dict(
+            spec.get("default", {}), **spec.get("datasets", {}).get(dataset, {})).items()
+            if k != "sampler"}
         searched = {name: grid.get(dataset) if isinstance(grid, dict) else grid
                     for name, grid in spec.get("searched", {}).items()}
         searched = {name: grid for name, grid in searched.items() if grid}
@@ -97,21 +95,16 @@ def gap_section(dataset: str, results: dict, settings: dict, results_dir: str = 
     return lines
 
 
-def _dataset_and_protocol(results: dict) -> tuple:
-    """The runs' dataset and ``select_on`` (the protocol)."""
+def markdown(results: dict, stem: str, settings: dict = None) -> str:
+    """The Table 2 report of ``results = {method: metrics.json}`` stored at `stem`; with
+    methods.json's `settings`, the methods outside the 5% band get a paragraph on what was tried
+    (`gap_section`)."""
     config = next(iter(results.values()))["config"]
-    return config["dataset"], config["select_on"]
-
-
-def markdown(results: dict, stem: str, requested: list = None, settings: dict = None) -> str:
-    """The Table 2 report of ``results = {method: metrics.json}`` stored at `stem`; the header
-    counts the `requested` methods done, and with methods.json's `settings` the methods outside
-    the 5% band get a paragraph on what was tried (`gap_section`)."""
-    dataset, protocol = _dataset_and_protocol(results)
+    dataset, protocol = config["dataset"], config["select_on"]
     label = ("reference protocol: best epoch chosen on the test set" if protocol == "test" else
              "validation protocol: best epoch chosen on a 10% hold-out of train.txt")
     lines = [f"# {dataset}: Table 2 methods ({label})", "",
-             f"{len(results)} of {len(requested or results)} methods done (settings: "
+             f"{len(results)} of {len(paper.METHOD_ORDER)} methods done (settings: "
              f"benchmarks/methods.json). Produced by (recorded with each row):", ""]
     lines += report.run_origins(results) + [
         "", "Paper values: Table 2 of Lai et al. (2024), percent. diff = (ours - paper) / paper.",
@@ -148,7 +141,8 @@ def markdown(results: dict, stem: str, requested: list = None, settings: dict = 
 def figures(results: dict, stem: str) -> None:
     """Fig. 5 and Fig. 7 of the runs, as ``<stem>-fig5.png`` and ``<stem>-fig7.png``."""
     from benchmarks import plots  # pylint: disable=import-outside-toplevel  (matplotlib)
-    dataset, protocol = _dataset_and_protocol(results)
+    config = next(iter(results.values()))["config"]
+    dataset, protocol = config["dataset"], config["select_on"]
     plots.figure5(results, stem + "-fig5.png", f"{dataset} ({protocol} protocol)")
     plots.figure7({m: r["median_epoch_seconds"] for m, r in results.items()},
                   stem + "-fig7.png", f"{dataset}: training time per epoch")

@@ -52,8 +52,7 @@ def main(argv=None) -> int:
         settings = lab.load_method_settings(args.methods_file)
         methods = lab.parse_methods(args.methods, settings)
         if args.report_only:
-            return report.rerender(stem, functools.partial(table2.markdown, requested=methods,
-                                                           settings=settings),
+            return report.rerender(stem, functools.partial(table2.markdown, settings=settings),
                                    table2.figures, argv)
         table2.run_benchmark(args.dataset, methods, settings, args.output_dir, args.work_dir,
                              epochs=args.epochs, select_on=args.select_on,

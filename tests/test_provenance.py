@@ -71,12 +71,12 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
     rows = [line for line in index_lines(str(tmp_path))
             if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| new.json | per run (see the .md) | 1 of 1 | — |",
+        "| new.json | per run (see the .md) | 1 of 1 |",
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | 0 of 1 | — |",
+        "made before provenance was) | 0 of 1 |",
         "| old-speed.json | `python -m benchmarks.speed` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | — | — |",
-        "| toy.json | per run (see the .md) | 1 of 2 | — |"]
+        "made before provenance was) | — |",
+        "| toy.json | per run (see the .md) | 1 of 2 |"]
 
 
 def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
@@ -110,9 +110,9 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
     rows = [line for line in index_lines(str(tmp_path))
             if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| beyond.json | per row (see the .md) | 1 of 2 | `benchmarks/beyond.py` |",
-        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — |",
-        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — |"]
+        "| beyond.json | per row (see the .md) | 1 of 2 |",
+        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — |",
+        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — |"]
 
 
 def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(tmp_path):
@@ -123,11 +123,12 @@ def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(
     for name in ("core-speed.md", "core.md", "tools.md", "tuning-tools.md", "tools-fig5.png"):
         (tmp_path / name).write_text("")
     text = "\n".join(index_lines(str(tmp_path)))
+    # The producer line stays for every file; every file of a retired script, .md and figures
+    # included, is named with its script and the commit holding it, and how to reproduce it.
     assert ("| core-speed.json | `python -m benchmarks.core --speed` at commit abc, TensorFlow "
-            "2.21.0 | — | `benchmarks/core.py` |") in text
-    assert "| tools.json | `python -m benchmarks.core --speed` at commit abc" in text
-    assert text.split("| tools.json |")[1].split("\n")[0].endswith("| — |")   # not retired
-    # How to reproduce, and every file of each retired script, .md and figures included.
+            "2.21.0 | — |") in text
+    assert "| script (in 749a9d7) | results files |" in text
+    assert "tools.json" not in text.split("## Retired studies")[1]             # not retired
     assert "`git worktree add ../ahns-749a9d7 749a9d7`" in text
     assert "| `benchmarks/core.py` | core-speed.json, core-speed.md, core.json, core.md |" in text
     assert "| `benchmarks/tuning_report.py` | tuning-tools.md |" in text

@@ -14,7 +14,7 @@ def test_the_report_names_the_backbone_that_was_trained(monkeypatch, tmp_path, h
     text = reference_torch.markdown({"settings": {"context_hops": hops}, "dataset": "tools",
                                      "ns": "ahns", "runs": {}, "summary": {}},
                                     str(tmp_path / "tools-reference-ahns-seeds"))
-    assert f"the reference code's {backbone} training semantics" in text
+    assert f"the reference code's {backbone} training loop" in text
     assert text.count("MF") == (hops == 0)
 
 
