@@ -217,12 +217,13 @@ class ReferenceLoop:
         """``(recall@20, ndcg@20, seconds)`` over all test users (`--evaluation`), with the
         propagated (mean-pooled) embeddings for LightGCN."""
         start = time.time()
-        with self.torch.no_grad():
+        with self.torch.no_grad():     # (.numpy() of a table that requires grad needs it)
             user_table, item_table = self.tables()
             if self.args.context_hops:
                 user_table, item_table = user_table.mean(1), item_table.mean(1)
-        recall, ndcg = ranking_metrics(user_table.numpy(), item_table.numpy(), self.train,
-                                       self.test, per_user=self.args.evaluation == "per-user")
+            user_table, item_table = user_table.numpy(), item_table.numpy()
+        recall, ndcg = ranking_metrics(user_table, item_table, self.train, self.test,
+                                       per_user=self.args.evaluation == "per-user")
         return recall, ndcg, time.time() - start
 
 
