@@ -10,7 +10,6 @@ benchmarks/README.md lists what is kept), written independently. Writes
 beside it as it is when written (``--report-only`` brings the quote up to date).
 """
 
-import argparse
 import heapq
 import os
 import random

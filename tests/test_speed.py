@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from benchmarks import speed
-from conftest import report_toy_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,6 +41,7 @@ def test_an_older_speed_file_still_renders():
 
 @pytest.mark.slow
 def test_each_row_runs_in_its_own_process_and_reports_medians(tmp_path):
+    from conftest import report_toy_data
     data_dir = report_toy_data(tmp_path)
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.speed", "--dataset", "toy", "--methods", "rns,ahns_p2",
