@@ -10,7 +10,9 @@ setup(
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",  # TensorFlow 2.21 needs it
-    packages=find_packages(include=["ahns_tf", "ahns_tf.*", "pipelines", "tuning"]),
+    packages=find_packages(include=["ahns_tf", "ahns_tf.*", "pipelines", "tuning", "benchmarks"]),
+    # The lab's data, found beside its modules whether installed or run from a checkout.
+    package_data={"benchmarks": ["methods.json", "paper.json"]},
     # CI installs the newest versions these ranges allow into a fresh virtual environment on
     # every run (it prints what it resolved), as a new user's pip does; the lower bounds are the
     # oldest versions earlier machines ran, not re-tested. Upper bounds stop at the next release

@@ -1,0 +1,1 @@
+"""The benchmarks lab (benchmarks/README.md), e.g. ``python -m benchmarks.index``."""

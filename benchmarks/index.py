@@ -1,101 +1,76 @@
-"""Index of the committed results: which command and commit produced each file.
+r"""Index of the committed results: the command and commit of each file, and for a retired
+study's file, its script and the commit that still holds it.
 
-Usage:
     python -m benchmarks.index            # writes benchmarks/results/INDEX.md
-
-For each ``benchmarks/results/*.json`` the index lists the recorded provenance
-(`ahns_tf.provenance`): of the file, and of each training run inside it (a
-Table 2 file holds one run per method, a seeds file one per seed). A run made
-before provenance was recorded is counted as "not recorded"; for a file holding
-such runs (and only for those: a recorded run names its own commit) the index
-names the commit that last committed the file, so it can at least be checked
-out. Such results are the ones still to re-run.
 """
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+from ahns_tf.atomic import atomic_write_text
+from ahns_tf.provenance import payload_origin
+from benchmarks import report
 
-
-def runs_in(payload: dict) -> dict:
-    """``{name: run}`` for the training runs a results file holds (may be empty)."""
-    if isinstance(payload.get("runs"), dict):
-        return payload["runs"]
-    if payload.get("provenance_per_row"):
-        return payload["rows"]          # benchmarks.beyond: {dataset/backbone/protocol: row}
-    if payload and all(isinstance(v, dict) and "config" in v for v in payload.values()):
-        return payload  # a pipelines.benchmark table: {method: metrics.json}
-    return {}
-
-
-def last_commit(path: str) -> str:
-    """Short hash and date of the commit that last changed `path` ("uncommitted" if none)."""
-    try:
-        out = subprocess.run(["git", "-C", os.path.dirname(path), "log", "-1",
-                              "--format=%h %ad", "--date=short", "--", os.path.basename(path)],
-                             capture_output=True, text=True, timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.strip() or "uncommitted"
+#: The commit (on main) holding every retired script.
+RETIRED_AT = "749a9d7"
+#: Scripts of closed studies (benchmarks/README.md gives each one's answer) -> the stems of
+#: their results files (``<stem>.*``, ``<stem>-fig*``).
+RETIRED = {"beyond": ("beyond",), "core": ("core", "core-speed"), "distributed": ("distributed",),
+           "eval_points": ("tools-eval-points",), "learnable": ("learnable-synth-1e5",),
+           "lightgcn_speed": ("lightgcn-speed",), "memory_floor": ("memory-floor",),
+           "profile_step": (), "read_log": ("read-log",),
+           "tuning_report": ("tuning-tools", "tuning-tools-best")}
 
 
 def index_lines(results_dir: str) -> list:
-    """Markdown lines: one row per results file."""
-    sys.path.insert(0, os.path.dirname(HERE))
-    from ahns_tf.provenance import payload_origin  # pylint: disable=import-outside-toplevel
+    """INDEX.md's lines: one row per results .json, then the retired studies' files."""
+    names = sorted(os.listdir(results_dir))
     lines = ["# Committed results and where they came from", "",
              "Made by `python -m benchmarks.index`. `runs recorded` counts the training runs in "
-             "a file whose own command and commit are recorded with them; the rest were made "
-             "before provenance was recorded and are to be re-run; for such a file, the last "
-             "commit of the file is where they can be checked out.", "",
-             "| file | produced by | runs recorded | last committed (if runs unrecorded) |",
-             "|---|---|---|---|"]
-    for name in sorted(os.listdir(results_dir)):
-        if not name.endswith(".json"):
-            continue
-        path = os.path.join(results_dir, name)
-        with open(path) as f:
-            payload = json.load(f)
-        runs = runs_in(payload)
-        # The file's own record covers runs nested under one command (benchmarks.seeds); a
-        # beyond row may come from another invocation, so it counts only with its own record.
-        per_row = bool(payload.get("provenance_per_row"))
+             "a file whose command and commit are recorded (each run's, or the file's for runs "
+             "nested under its one command).", "",
+             "| file | produced by | runs recorded |", "|---|---|---|"]
+    for name in (n for n in names if n.endswith(".json")):
+        payload = report.load(os.path.join(results_dir, name))
+        # The file's record covers runs nested under its one command (benchmarks.seeds); rows
+        # kept across invocations (provenance_per_row) count only with their own record.
+        per_row, runs = payload.get("provenance_per_row"), payload.get("runs")  # the runs held
+        if per_row:
+            runs = payload["rows"]                      # benchmarks.beyond: one per row
+        elif not isinstance(runs, dict):                # a Table 2 file: {method: metrics.json}
+            runs = payload if all(isinstance(v, dict) and "config" in v
+                                  for v in payload.values()) else {}
         whole = "commit" in (payload.get("provenance") or {}) and not per_row
-        recorded = sum(1 for run in runs.values() if isinstance(run, dict) and (
-            "commit" in (run.get("provenance") or {})
-            or (whole and run.get("provenance") is None and "config" not in run)))
-        if per_row:                     # rows kept across invocations: each cites its own
-            origin = "per row (see the .md)"
-        elif runs and "provenance" not in payload and "command" not in payload:
-            origin = "per run (see the .md)"
-        else:
-            origin = payload_origin(payload)
-        # Asked of git only where needed (runs, or a file without runs, whose commit is not
-        # recorded): a results commit would otherwise date its own index.
-        unrecorded = (recorded < len(runs) if runs
-                      else "commit" not in (payload.get("provenance") or {}))
-        checkout = last_commit(path) if unrecorded else "—"
-        lines.append(f"| {name} | {origin} | "
-                     f"{f'{recorded} of {len(runs)}' if runs else '—'} | {checkout} |")
+        recorded = sum(1 for run in runs.values() if "commit" in (run.get("provenance") or {})
+                       or (whole and run.get("provenance") is None and "config" not in run))
+        origin = ("per row (see the .md)" if per_row else "per run (see the .md)"
+                  if runs and not payload.keys() & {"provenance", "command"}
+                  else payload_origin(payload))
+        lines.append(f"| {name} | {origin} | {f'{recorded} of {len(runs)}' if runs else '—'} |")
+    lines += ["", "## Retired studies", "",
+              "Their question is closed (benchmarks/README.md gives each one's answer), so their "
+              f"scripts left the tree; commit {RETIRED_AT} (on main) holds every one. To "
+              f"reproduce a number: `git worktree add ../ahns-{RETIRED_AT} {RETIRED_AT}`, then "
+              "run there the command its file records (the table above, or the .md).", "",
+              f"| script (in {RETIRED_AT}) | results files |", "|---|---|"]
+    for script, stems in RETIRED.items():
+        files = [n for n in names
+                 if any(n.split(".")[0] == s or n.startswith(s + "-fig") for s in stems)]
+        lines.append(f"| `benchmarks/{script}.py` | "
+                     f"{', '.join(files) or 'none (it printed its timings)'} |")
     return lines
 
 
 def main(argv=None) -> int:
-    from ahns_tf.atomic import atomic_write_text  # pylint: disable=import-outside-toplevel
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.index", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", default=RESULTS)
+    parser.add_argument("--results", default=report.RESULTS)
     args = parser.parse_args(argv)
     text = "\n".join(index_lines(args.results)) + "\n"
     atomic_write_text(os.path.join(args.results, "INDEX.md"), text)
-    print(text)
+    print(text, end="")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

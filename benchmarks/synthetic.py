@@ -1,53 +1,24 @@
-r"""Synthetic interaction logs at any scale, with structure a model can learn.
+r"""Synthetic interaction logs at any scale, with structure a model can learn (`generate`).
 
-Usage:
     python -m benchmarks.synthetic --users 1000000 --items 1000000 --interactions 50000000 \
         --seed 0 --output data/synth-1m
 
-writes ``data/synth-1m/train.txt`` and ``test.txt`` in the usual
-``user item item ...`` format (train with
-``python -m pipelines.train --dataset synth-1m --data-dir data``).
-
-How the data is drawn (all from one seeded numpy generator, chunk by chunk over
-users so memory stays bounded at any size):
-
-* **Topics** (latent factors): each item belongs to one of ``topics`` groups;
-  each user likes ``topics_per_user`` of them with Dirichlet weights. An
-  interaction picks a liked topic, then an item of it; with probability
-  ``noise`` it picks an item of the whole catalogue instead. A model that
-  learns the user-topic and item-topic factors ranks a user's held-out items
-  high; items of the same topic are the hard negatives.
-* **Popularity** (power law): item ``i``'s weight is ``rank_i ** -zipf`` for a
-  random rank, within its topic and overall, so a few items get most
-  interactions, as in real logs.
-* **Activity**: user degrees are log-normal, scaled to ``interactions`` in
-  total (at least 2 each); duplicates are dropped, so the file holds a little
-  fewer pairs than asked.
-* **Split**: per user, ``test_ratio`` of the distinct items go to test.txt (at
-  least one stays in train), like the paper's random per-user split.
+writes ``data/synth-1m/{train,test}.txt`` (``user item item ...``), with bounded memory.
 """
 
 import argparse
 import os
-import sys
 
 import numpy as np
 
-
-def _popularity(rng, num_items: int, zipf: float) -> np.ndarray:
-    """float64 [num_items] weights ``rank ** -zipf`` over a random ranking."""
-    rank = rng.permutation(num_items) + 1
-    return rank.astype(np.float64) ** -zipf
+from ahns_tf.atomic import atomic_file
 
 
 def _sample_within(rng, keys: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
                    groups: np.ndarray) -> np.ndarray:
-    """One position per draw, inside its group's slice, by the group's popularity.
-
-    `keys` holds ``group + cdf within the group`` for items sorted by group, so
-    one global `np.searchsorted` of ``group + u`` finds, for every draw at once,
-    the first item of its group whose cdf reaches ``u``.
-    """
+    """One position per draw in its group's slice, by popularity: `keys` holds ``group + cdf in
+    the group`` of the items sorted by group, so one `np.searchsorted` of ``group + u`` finds,
+    for every draw at once, the first item of its group whose cdf reaches ``u``."""
     u = rng.random(groups.shape[0])                                    # [n]
     pos = np.searchsorted(keys, groups + u, side="left")
     lo = starts[groups]
@@ -57,24 +28,15 @@ def _sample_within(rng, keys: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
 def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 0,
              topics: int = 64, topics_per_user: int = 3, zipf: float = 0.8,
              noise: float = 0.1, test_ratio: float = 0.2, chunk_users: int = 100_000):
-    """Yields ``(users, train_items_per_user, test_items_per_user)`` chunks.
+    """Yields ``(user_ids [c], train [c] item arrays, test [c] item arrays)`` chunks of a log.
 
-    Args:
-        num_users: user ids 0..num_users-1 (every one gets interactions).
-        num_items: item ids 0..num_items-1.
-        num_interactions: total interactions to draw before de-duplication.
-        seed: the generator's seed.
-        topics: number of latent item groups.
-        topics_per_user: groups each user likes.
-        zipf: exponent of the popularity power law.
-        noise: share of interactions drawn from the whole catalogue.
-        test_ratio: share of each user's items held out for test.
-        chunk_users: users drawn at a time (bounds memory).
-
-    Yields:
-        ``(user_ids [c], train [c] list of int arrays, test [c] list of int arrays)``.
-
-    Example:
+    Each item belongs to one of `topics` groups and weighs ``rank ** -zipf`` (a power law over a
+    random ranking); each user likes `topics_per_user` of them (Dirichlet weights) and draws a
+    log-normal number of interactions (scaled to `num_interactions`, at least 2; duplicates are
+    dropped): a liked topic, then one of its items, or with probability `noise` any item. Items
+    of a user's topics are the hard negatives. Per user, `test_ratio` of the distinct items go
+    to test (at least one stays in train). One numpy generator (`seed`) draws everything,
+    `chunk_users` users at a time, so memory stays bounded at any size.
 
     >>> users, train, test = next(generate(100, 50, 1000, seed=1))
     >>> len(users), len(train), len(test)
@@ -91,7 +53,7 @@ def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 
         raise ValueError("test_ratio must be in (0, 1) and noise in [0, 1]")
     rng = np.random.default_rng(seed)
     topics = min(topics, num_items)
-    weight = _popularity(rng, num_items, zipf)                         # [I]
+    weight = (rng.permutation(num_items) + 1.0) ** -zipf               # [I] by a random rank
     topic_of = rng.integers(0, topics, num_items)                      # [I]
     order = np.lexsort((rng.random(num_items), topic_of))              # items grouped by topic
     sizes = np.bincount(topic_of, minlength=topics)                    # [T]
@@ -133,39 +95,27 @@ def generate(num_users: int, num_items: int, num_interactions: int, seed: int = 
         yield users, train, test
 
 
-def write(path_dir: str, chunks) -> dict:
-    """Writes train.txt and test.txt (atomically) from `generate`'s chunks; returns counts."""
-    os.makedirs(path_dir, exist_ok=True)
-    counts = {"users": 0, "train": 0, "test": 0}
-    files = {name: os.path.join(path_dir, f".{name}.txt.tmp") for name in ("train", "test")}
-    with open(files["train"], "w") as train_f, open(files["test"], "w") as test_f:
-        for users, train, test in chunks:
-            counts["users"] += users.size
-            for out, lists, key in ((train_f, train, "train"), (test_f, test, "test")):
-                lines = [f"{u} " + " ".join(map(str, row.tolist()))
-                         for u, row in zip(users.tolist(), lists) if row.size]
-                counts[key] += sum(row.size for row in lists)
-                out.write("\n".join(lines) + "\n")
-    for name, tmp in files.items():
-        os.replace(tmp, os.path.join(path_dir, f"{name}.txt"))
-    return counts
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.synthetic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, required=True)
-    parser.add_argument("--items", type=int, required=True)
-    parser.add_argument("--interactions", type=int, required=True)
+    for name in ("users", "items", "interactions"):
+        parser.add_argument(f"--{name}", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--topics", type=int, default=64)
     parser.add_argument("--zipf", type=float, default=0.8)
     parser.add_argument("--output", required=True, help="folder DIR/NAME for train.txt, test.txt")
     args = parser.parse_args(argv)
-    try:
-        chunks = generate(args.users, args.items, args.interactions, args.seed,
-                          topics=args.topics, zipf=args.zipf)
-        counts = write(args.output, chunks)
+    counts = {"users": 0, "train": 0, "test": 0}
+    try:    # each file written atomically, chunk by chunk
+        with atomic_file(os.path.join(args.output, "train.txt")) as train_f, \
+                atomic_file(os.path.join(args.output, "test.txt")) as test_f:
+            for users, train, test in generate(args.users, args.items, args.interactions,
+                                               args.seed, topics=args.topics, zipf=args.zipf):
+                counts["users"] += users.size
+                for out, lists, key in ((train_f, train, "train"), (test_f, test, "test")):
+                    counts[key] += sum(row.size for row in lists)
+                    out.write("\n".join(f"{u} " + " ".join(map(str, row.tolist())) for u, row
+                                        in zip(users.tolist(), lists) if row.size) + "\n")
     except ValueError as error:
         parser.error(str(error))
     print(f"wrote {args.output}/train.txt ({counts['train']} interactions) and test.txt "
@@ -174,4 +124,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

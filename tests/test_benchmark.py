@@ -1,4 +1,5 @@
-"""`python -m pipelines.benchmark` end to end on a tiny synthetic dataset."""
+"""The Table 2 tools: `python -m pipelines.benchmark` (benchmarks.table2), benchmarks.seeds and
+benchmarks.search on tiny synthetic data, and the runner they share (benchmarks.lab)."""
 
 import json
 import os
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from ahns_tf import paper
+from benchmarks import paper
 from conftest import report_toy_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +21,7 @@ def test_table2_constants_match_the_shared_copy(shared_data):
     assert shared["results"] == paper.TABLE2
 
 
+@pytest.mark.slow
 def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
     out = subprocess.run(
@@ -52,7 +54,8 @@ def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_pa
         assert f"at commit {head[:10]}" in table
 
     # New settings for one method: refused until --overwrite, then only that method re-trains.
-    with open(os.path.join(REPO, "benchmarks", "methods.json")) as f:
+    from benchmarks.lab import METHODS_FILE
+    with open(METHODS_FILE) as f:
         methods = json.load(f)
     methods["methods"]["ahns_p2"]["default"]["beta"] = 0.3
     (tmp_path / "methods.json").write_text(json.dumps(methods))
@@ -86,6 +89,7 @@ def test_benchmark_command_writes_json_markdown_and_figures(toy_data_dir, tmp_pa
     assert stored["rns"] == results["rns"]
 
 
+@pytest.mark.slow
 def test_unknown_method_is_rejected(tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
     out = subprocess.run([sys.executable, "-m", "pipelines.benchmark", "--dataset", "tools",
@@ -116,12 +120,13 @@ def test_seeds_refuses_to_mix_settings_in_one_results_file(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         seeds.main(base + ["--epochs", "5", "--num-candidates", "16"])
     assert stop.value.code == 2
-    assert "--num-candidates 8, not 16" in capsys.readouterr().err
+    assert "runs with --num-candidates 8, not 16" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         seeds.main(base + ["--epochs", "6", "--num-candidates", "8"])
-    assert "runs of 5 epochs, not 6" in capsys.readouterr().err
+    assert "runs with --epochs 5, not 6" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_seeds_under_the_refit_protocol_report_each_seeds_refit_run(tmp_path):
     from benchmarks import seeds
     toy_data_dir = report_toy_data(tmp_path)
@@ -147,7 +152,7 @@ def test_seeds_under_the_refit_protocol_report_each_seeds_refit_run(tmp_path):
 
 
 def test_gap_section_lists_only_methods_outside_the_band():
-    from ahns_tf.benchmark import gap_section
+    from benchmarks.table2 import gap_section
     results = {"ahns_p2": {"test": {"recall@20": 0.0700, "ndcg@20": 0.0400}},   # -5.7%, -1.2%
                "rns": {"test": {"recall@20": 0.0550, "ndcg@20": 0.0290}}}       # -0.5%, -3.0%
     settings = {"ahns_p2": {"default": {"sampler": "ahns", "p": -2}, "source": "readme",
@@ -172,12 +177,12 @@ def test_gap_section_lists_only_methods_outside_the_band():
 def test_reference_loop_evaluator_by_hand():
     """benchmarks/reference_torch.py's numpy evaluator, on a case worked out by hand."""
     import numpy as np
-    from benchmarks.reference_torch import full_ranking_metrics
+    from benchmarks.reference_torch import ranking_metrics
     users = np.array([[1.0], [1.0]])                       # 2 users, dim 1
     items = np.array([[3.0], [2.0], [1.0], [0.5]])         # scores 3, 2, 1, 0.5 for both
     train = {0: {0}, 1: set()}
     test = {0: {2}, 1: {1, 3}}
-    recall, ndcg = full_ranking_metrics(users, items, train, test, k=2)
+    recall, ndcg = ranking_metrics(users, items, train, test, k=2)
     # user 0: top-2 of {1, 2, 3} = [1, 2]; hit at rank 2 -> recall 1, NDCG (1/log2 3) / 1.
     # user 1: top-2 = [0, 1]; hit at rank 2 of 2 held-out -> recall 1/2,
     #         NDCG (1/log2 3) / (1 + 1/log2 3).
@@ -186,9 +191,10 @@ def test_reference_loop_evaluator_by_hand():
     assert abs(ndcg - (d2 + d2 / (1 + d2)) / 2) < 1e-12
 
 
+@pytest.mark.slow
 def test_search_records_each_grid_point_with_its_provenance(toy_data_dir, tmp_path, capsys):
-    from ahns_tf.benchmark import gap_section
     from benchmarks import search
+    from benchmarks.table2 import gap_section
     argv = ["--dataset", "toy", "--method", "dns_mn", "--grid", "top_n=1,3", "--epochs", "2",
             "--ks", "5", "20", "--data-dir", toy_data_dir, "--output", str(tmp_path / "results"),
             "--work-dir", str(tmp_path / "work")]
@@ -209,7 +215,6 @@ def test_search_records_each_grid_point_with_its_provenance(toy_data_dir, tmp_pa
     # The Table 2 report links the search once it exists.
     settings = {"dns_mn": {"default": {"sampler": "dns_mn"}, "searched": {"top_n": {"toy": [1, 3]}}}}
     paper_row = {"dns_mn": {"test": {"recall@20": 0.0, "ndcg@20": 0.0}}}
-    from ahns_tf import paper
     paper.TABLE2["toy"] = {"dns_mn": [5.0, 3.0, 4.0]}
     try:
         text = "\n".join(gap_section("toy", paper_row, settings, str(tmp_path / "results")))
@@ -226,28 +231,12 @@ def test_search_records_each_grid_point_with_its_provenance(toy_data_dir, tmp_pa
     ({"code_fingerprints": ["CURRENT"]}, False)])
 def test_a_run_folder_begun_by_other_code_is_discarded_before_training(tmp_path, monkeypatch,
                                                                        stored, overwrite):
-    import ahns_tf.benchmark as benchmark
+    from ahns_tf import training
     from ahns_tf.config import TrainConfig
+    from benchmarks import lab
     calls = []
-    monkeypatch.setattr(benchmark, "train", lambda config, **kw: calls.append(kw) or {})
+    monkeypatch.setattr(training, "train", lambda config, **kw: calls.append(kw) or {})
     if stored is not None:
         (tmp_path / "progress.json").write_text(json.dumps(dict(stored, epoch=3, config={})))
-    benchmark.train_current(TrainConfig(output_dir=str(tmp_path)), "CURRENT", verbose=0)
+    lab.train_current(TrainConfig(output_dir=str(tmp_path)), "CURRENT", verbose=0)
     assert calls == [dict(verbose=0, **({"overwrite": True} if overwrite else {}))]
-
-
-def test_core_speed_report_only_says_how_many_epochs_the_runs_trained(tmp_path):
-    """--speed --report-only rewrites core-speed.md from the stored runs, not from flags."""
-    from benchmarks import core
-    record = {"command": "python -m benchmarks.core --speed", "commit": "abc", "dirty": False,
-              "versions": {"tensorflow": "2.21.0"}, "date": "d"}
-    row = {"train_s_per_epoch": 0.5, "eval_s": 0.25, "epoch_seconds": [1.0, 0.5, 0.5],
-           "num_candidates": 32, "optimizer": "adam"}
-    (tmp_path / "core-speed.json").write_text(json.dumps(
-        {"provenance": record, "machine": {"cpus": 2, "date": "2026-01-02"},
-         "speed": {"tools/ahns": row}, "reference": {"tools": {"ahns": {
-             "train_s_per_epoch": 2.35, "eval_s": 18.3}}}}))
-    assert core.main(["--speed", "--report-only", "--output", str(tmp_path)]) == 0
-    text = (tmp_path / "core-speed.md").read_text()
-    assert "(3 epochs per run;" in text and '"date": "2026-01-02"' in text
-    assert "| tools | ahns (M=32) | adam | 0.500 | 2.35 | 0.250 | 18.3 |" in text

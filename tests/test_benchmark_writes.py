@@ -4,6 +4,7 @@ import builtins
 import errno
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -42,22 +43,20 @@ def model_dir(tmp_path_factory):
     return str(folder)
 
 
-def _run_serving(monkeypatch, model_dir, output):
-    monkeypatch.setattr(sys, "argv", ["serving.py", "--model-dir", model_dir, "--batch-sizes",
-                                      "1", "--requests", "2", "--warmup", "1",
-                                      "--output", str(output)])
-    serving.main()
+def _run_serving(model_dir, output):
+    assert serving.main(["--model-dir", model_dir, "--batch-sizes", "1", "--requests", "2",
+                         "--warmup", "1", "--output", str(output)]) == 0
 
 
 @pytest.mark.parametrize("nth, replaced", [(1, set()), (2, {"serving.json"})])
 def test_serving_benchmark_keeps_its_old_results_when_a_write_fails(monkeypatch, tmp_path,
                                                                     model_dir, nth, replaced):
     out = tmp_path / "results"
-    _run_serving(monkeypatch, model_dir, out)
+    _run_serving(model_dir, out)
     old = {name: (out / name).read_text() for name in ("serving.json", "serving.md")}
     _disk_full_from(monkeypatch, out, nth)      # nth=1: serving.json's write; 2: serving.md's
     with pytest.raises(OSError, match="No space left"):
-        _run_serving(monkeypatch, model_dir, out)
+        _run_serving(model_dir, out)
     monkeypatch.undo()
     assert sorted(os.listdir(out)) == ["serving.json", "serving.md"]   # no temporary left
     for name, text in old.items():
@@ -65,3 +64,16 @@ def test_serving_benchmark_keeps_its_old_results_when_a_write_fails(monkeypatch,
             assert json.loads((out / name).read_text())["results"][0]["batch_size"] == 1
         else:
             assert (out / name).read_text() == text, name
+
+
+@pytest.mark.slow
+def test_the_serving_benchmark_loads_no_model_code():
+    """It loads the export as TF Serving would: ahns_tf's records and writes, nothing else."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    probe = ("import sys, benchmarks.serving; print(sorted(m for m in sys.modules "
+             "if m.startswith(('ahns_tf', 'tensorflow_recommenders'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=repo, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[-2] == str(
+        ["ahns_tf", "ahns_tf._keras_setup", "ahns_tf.atomic", "ahns_tf.provenance"])

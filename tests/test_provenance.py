@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 
 from ahns_tf.provenance import code_fingerprint, describe, payload_origin
 
@@ -70,15 +69,14 @@ def test_results_index_counts_recorded_runs_per_file(tmp_path):
     # No runs and no recorded commit (an old speed file): only git can say where it came from.
     (tmp_path / "old-speed.json").write_text(json.dumps({"command": "python -m benchmarks.speed"}))
     rows = [line for line in index_lines(str(tmp_path))
-            if line.startswith("| ") and ".json" in line]
-    # Only a file with unrecorded runs needs a commit to check out (git knows none here).
+            if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| new.json | per run (see the .md) | 1 of 1 | — |",
+        "| new.json | per run (see the .md) | 1 of 1 |",
         "| old-seeds.json | `python -m benchmarks.seeds` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | 0 of 1 | unknown |",
+        "made before provenance was) | 0 of 1 |",
         "| old-speed.json | `python -m benchmarks.speed` (as rebuilt then; commit not recorded: "
-        "made before provenance was) | — | unknown |",
-        "| toy.json | per run (see the .md) | 1 of 2 | unknown |"]
+        "made before provenance was) | — |",
+        "| toy.json | per run (see the .md) | 1 of 2 |"]
 
 
 def test_no_commit_is_recorded_for_a_copy_inside_another_repository(tmp_path):
@@ -109,59 +107,40 @@ def test_results_index_counts_the_rows_of_a_beyond_table(tmp_path):
          "rows": {"ours": {"train_s": 1.0}, "reference": {"train_s": 7.0}}}))
     (tmp_path / "floor.json").write_text(json.dumps(
         {"provenance": dict(record, command="python -m benchmarks.floor"), "rows": [{"ms": 1}]}))
-    rows = [line for line in index_lines(str(tmp_path)) if line.startswith("| ")][1:]
+    rows = [line for line in index_lines(str(tmp_path))
+            if line.startswith("| ") and line.split(" | ")[0].endswith(".json")]
     assert rows == [
-        "| beyond.json | per row (see the .md) | 1 of 2 | unknown |",
-        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — | — |",
-        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — | — |"]
+        "| beyond.json | per row (see the .md) | 1 of 2 |",
+        "| floor.json | `python -m benchmarks.floor` at commit abc, TensorFlow 2.21.0 | — |",
+        "| speed.json | `python -m benchmarks.speed` at commit abc, TensorFlow 2.21.0 | — |"]
 
 
-def test_distributed_benchmark_records_its_own_exact_command(monkeypatch, tmp_path):
-    from benchmarks import distributed
-    record = recorded("python -m pipelines.train")
-    metrics = {"dataset": {"name": "toy"}, "provenance": record, "protocol": "p",
-               "config": {"epochs": 3}, "test": {"recall@20": 0.1, "ndcg@20": 0.05},
-               "best_epoch": 2, "median_epoch_seconds": 1.0}
-    monkeypatch.setattr(distributed, "RESULTS", str(tmp_path))
-    monkeypatch.setattr(distributed, "run", lambda strategy, args, root: {
-        "command": f"python -m pipelines.train --output-dir {root}/{strategy}", "metrics": metrics})
-    loads = iter([0.5, 2.0, 2.0, 2.5, 2.5, 3.0, 3.0, 3.5])      # before/after each strategy
-    monkeypatch.setattr(distributed.os, "getloadavg", lambda: (next(loads), 0.0, 0.0))
-    # As `python -m benchmarks.distributed` runs it (under pytest, __main__ is pytest).
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__",
-                        types.SimpleNamespace(name="benchmarks.distributed"))
-    argv = ["--dataset", "toy", "--epochs", "3", "--work-dir", str(tmp_path / "w")]
-    assert distributed.main(argv) == 0
-    payload = json.loads((tmp_path / "distributed.json").read_text())
-    expected = f"python -m benchmarks.distributed --dataset toy --epochs 3 --work-dir {tmp_path}/w"
-    assert payload["provenance"]["command"] == expected
-    text = (tmp_path / "distributed.md").read_text()
-    assert f"Made by `{expected}` at commit" in text
-    # A busy machine shows in the seconds: the load average around each run is reported.
-    assert "| none | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 0.5 / 2.0 |" in text
-    assert "| parameter_server | 10.00 | 5.00 | 2 | 1.00 | 1.0x | 3.0 / 3.5 |" in text
-    # Re-rendered from the .json alone, the report says the same.
-    assert distributed.rewrite(str(tmp_path / "distributed.json")) == text
-
-
-def test_tuning_report_commits_the_searchs_own_best_json_and_cites_its_command(monkeypatch,
-                                                                               tmp_path):
-    from benchmarks import tuning_report
-    record = recorded("python -m tuning.search --dataset tools")
-    best = {"hyperparameters": {"alpha": 0.8, "beta": 0.1, "num_candidates": 64, "p": -2.0},
-            "objective": {"name": "ndcg@20", "value": 0.03, "split": "valid"},
-            "completed_trials": 24, "failed_trials": 0, "provenance": record}
-    run = {"config": {"alpha": 1.0, "beta": 0.1, "num_candidates": 32}, "best_epoch": 30,
-           "test": {"recall@20": 0.06, "ndcg@20": 0.03}, "provenance": record}
-    for name, payload in (("search/best.json", best), ("tuned/metrics.json", run),
-                          ("here/results/core.json", {"runs": {"tools/ahns/valid": run}})):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(json.dumps(payload))
-    monkeypatch.setattr(tuning_report, "HERE", str(tmp_path / "here"))
-    monkeypatch.setattr(sys, "argv", ["tuning_report.py", str(tmp_path / "search"),
-                                      str(tmp_path / "tuned")])
-    tuning_report.main()
-    results = tmp_path / "here" / "results"
-    assert json.loads((results / "tuning-tools-best.json").read_text()) == best
-    assert ("Search: `python -m tuning.search --dataset tools` at commit abc"
-            in (results / "tuning-tools.md").read_text())
+def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(tmp_path):
+    from benchmarks.index import index_lines
+    record = recorded("python -m benchmarks.core --speed")
+    for name in ("core-speed.json", "core.json", "tools.json"):
+        (tmp_path / name).write_text(json.dumps({"provenance": record}))
+    for name in ("core-speed.md", "core.md", "tools.md", "tuning-tools.md", "tools-fig5.png"):
+        (tmp_path / name).write_text("")
+    text = "\n".join(index_lines(str(tmp_path)))
+    # The producer line stays for every file; every file of a retired script, .md and figures
+    # included, is named with its script and the commit holding it, and how to reproduce it.
+    assert ("| core-speed.json | `python -m benchmarks.core --speed` at commit abc, TensorFlow "
+            "2.21.0 | — |") in text
+    assert "| script (in 749a9d7) | results files |" in text
+    assert "tools.json" not in text.split("## Retired studies")[1]             # not retired
+    assert "`git worktree add ../ahns-749a9d7 749a9d7`" in text
+    assert "| `benchmarks/core.py` | core-speed.json, core-speed.md, core.json, core.md |" in text
+    assert "| `benchmarks/tuning_report.py` | tuning-tools.md |" in text
+    assert "| `benchmarks/profile_step.py` | none (it printed its timings) |" in text
+    for script in ("beyond", "distributed", "eval_points", "learnable", "lightgcn_speed",
+                   "memory_floor", "read_log"):
+        assert f"| `benchmarks/{script}.py` |" in text
+    # The commit named really holds every retired script (a shallow clone may lack it).
+    listed = subprocess.run(["git", "-C", REPO, "ls-tree", "--name-only", "749a9d7",
+                             "benchmarks/"], capture_output=True, text=True)
+    if listed.returncode == 0:
+        for script in ("beyond", "core", "distributed", "eval_points", "learnable",
+                       "lightgcn_speed", "memory_floor", "profile_step", "read_log",
+                       "tuning_report"):
+            assert f"benchmarks/{script}.py" in listed.stdout.split()
