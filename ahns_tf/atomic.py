@@ -1,7 +1,7 @@
 """Durable, atomic file writes that respect the umask.
 
 Every file the project writes (metrics.json, progress.json, embeddings.npz,
-best-<epoch>.npz, models.config, benchmark results, downloads) goes through
+best-<epoch>.npz, models.config, downloads) goes through
 `atomic_file`: the content is written to a hidden temporary file beside the
 target, flushed and fsync'ed, given the mode a plain ``open()`` would have
 given it (``0666 & ~umask``, so 0644 under the usual umask 022, not
@@ -11,7 +11,6 @@ complete new one, never a partial one.
 """
 
 import contextlib
-import json
 import os
 import tempfile
 
@@ -125,31 +124,6 @@ def atomic_write_text(path: str, text: str) -> None:
     """
     with atomic_file(path, "w") as f:
         f.write(text)
-
-
-def write_results(stem: str, payload: dict, report: str, indent: int = 2) -> str:
-    """Writes a benchmark's ``<stem>.json`` and then ``<stem>.md``, each atomically.
-
-    A failed write keeps the old file.
-
-    Args:
-        stem: the path without suffix, e.g. ``benchmarks/results/scale``.
-        payload: the JSON-serialisable results.
-        report: the Markdown text.
-        indent: JSON indentation.
-
-    Returns:
-        `report`, for the caller to print.
-
-    Example:
-
-    ```python
-    print(write_results("benchmarks/results/scale", payload, markdown(payload)), end="")
-    ```
-    """
-    atomic_write_text(stem + ".json", json.dumps(payload, indent=indent))
-    atomic_write_text(stem + ".md", report)
-    return report
 
 
 def atomic_savez(path: str, **arrays) -> str:

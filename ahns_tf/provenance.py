@@ -102,8 +102,7 @@ def provenance(argv: Optional[Sequence[str]] = None, command: Optional[str] = No
     payload = {"provenance": provenance(), "results": ...}
     ```
     """
-    status = _git("status", "--porcelain", "--untracked-files=all", "--", "ahns_tf",
-                  "pipelines", "tuning", "benchmarks/*.py", "setup.py")
+    status = _git("status", "--porcelain", "--untracked-files=all", "--", "*.py", "setup.py")
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:

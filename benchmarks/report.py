@@ -12,7 +12,7 @@ import platform
 import sys
 from typing import Callable, Optional, Sequence
 
-from ahns_tf.atomic import atomic_write_text, write_results
+from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import describe, payload_origin, provenance
 
 #: The committed results folder, beside this module.
@@ -70,14 +70,16 @@ def load(path: str, default=None):
 
 def publish(stem: str, payload: dict, markdown: Callable, figures: Optional[Callable] = None,
             echo: bool = True) -> str:
-    """Writes ``<stem>.json`` then ``<stem>.md`` (`ahns_tf.atomic.write_results`: a failed
-    write keeps the old file), draws the `figures`, prints the report if `echo`, returns it.
+    """Writes ``<stem>.json`` then ``<stem>.md`` (each atomically: a failed write keeps the old
+    file), draws the `figures`, prints the report if `echo`, returns it.
 
     Args:
         stem: the path without suffix, e.g. ``benchmarks/results/tools-ahns-seeds``.
         markdown: ``markdown(payload, stem) -> str``; `figures`: ``figures(payload, stem)``.
     """
-    text = write_results(stem, payload, markdown(payload, stem), indent=1)
+    text = markdown(payload, stem)
+    atomic_write_text(stem + ".json", json.dumps(payload, indent=1))
+    atomic_write_text(stem + ".md", text)
     if figures:
         figures(payload, stem)
     if echo:

@@ -100,11 +100,12 @@ def main(argv=None) -> int:
     from ahns_tf.data.checks import DataSettingsError  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import (CorruptRunError, NonFiniteLossError,  # pylint: disable=g-import-not-at-top
                               RunConflictError, RunLockedError, UnwritableDirError)
+    from ahns_tf.training.cluster import ClusterConfigError  # pylint: disable=g-import-not-at-top
     try:
         result = train(config, export=not args.no_export, overwrite=args.overwrite,
                        command=command_line(argv))
     except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError, RunLockedError,
-            CorruptRunError, UnwritableDirError, DataSettingsError) as e:
+            CorruptRunError, UnwritableDirError, DataSettingsError, ClusterConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except NonFiniteLossError as e:

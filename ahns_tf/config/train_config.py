@@ -123,7 +123,9 @@ class TrainConfig:
                             "servers; TF_CONFIG or --local-cluster)", "training",
                             choices=STRATEGIES)
     cpu_devices: Optional[int] = setting(None, "--strategy mirrored: split the CPU into N "
-                                         "logical devices (no GPU)", "training")
+                                         "logical devices (no GPU; each brings its own "
+                                         "threads and memory, so at most 64)", "training",
+                                         minimum=1, maximum=64)
     local_cluster: Optional[str] = setting(None, "--strategy parameter_server: start W workers "
                                            "and P parameter servers in this process on "
                                            "127.0.0.1, as 'W,P' (trials and tests)", "training")

@@ -147,6 +147,14 @@ def check_cut_offs(ks, num_items: int) -> None:
             f"recall@{max(1, num_items // 4)}")
 
 
+def check_top_k(top_k: int, num_items: int) -> None:
+    """Raises `DataSettingsError` if the served K exceeds the number of items."""
+    if top_k > num_items:
+        raise DataSettingsError(
+            f"--top-k {top_k} exceeds the catalogue's {num_items} items: the exported model "
+            f"cannot return more; pass --top-k {num_items} or less")
+
+
 def check_no_full_users(dataset) -> None:
     """Raises `DataFormatError` naming a user who interacted with every training item."""
     counts = np.bincount(dataset.train.users, minlength=dataset.num_users)
@@ -164,7 +172,8 @@ def check_no_full_users(dataset) -> None:
         raise DataFormatError(path, line, f"user {user} {what}")
 
 
-def check_dataset(dataset, ks, dim: int, memory_budget_gb: float, declared=None) -> None:
+def check_dataset(dataset, ks, dim: int, memory_budget_gb: float, declared=None,
+                  top_k: int = None) -> None:
     """Every check above, cheapest first.
 
     Example:
@@ -176,3 +185,5 @@ def check_dataset(dataset, ks, dim: int, memory_budget_gb: float, declared=None)
     check_memory_budget(dataset, dim, memory_budget_gb, declared)
     check_cut_offs(ks, dataset.num_items)
     check_no_full_users(dataset)
+    if top_k is not None:
+        check_top_k(top_k, dataset.num_items)

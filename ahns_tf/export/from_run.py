@@ -1,5 +1,6 @@
 """Exports a run's embeddings as a versioned SavedModel that never serves a training item."""
 
+from ahns_tf.data.checks import check_top_k
 from ahns_tf.export.raw_ids import RawIdServingModule
 from ahns_tf.export.saved_model import export_retrieval_model
 from ahns_tf.export.serving import RetrievalServingModule
@@ -18,8 +19,8 @@ def export_run(config, dataset, user_table, item_table, export_dir: str = None,
         user_table: float [num_users, dim] user embeddings.
         item_table: float [num_items, dim] item embeddings.
         export_dir: the model's base path (default: ``config.export_dir``).
-        top_k: K of ``serving_default`` (default: ``config.top_k``, at most the
-            number of items).
+        top_k: K of ``serving_default`` (default: ``config.top_k``); at most the
+            number of items (`DataSettingsError` otherwise).
         version: the version number (default: the highest + 1).
 
     Returns:
@@ -32,8 +33,9 @@ def export_run(config, dataset, user_table, item_table, export_dir: str = None,
     ```
     """
     k = config.top_k if top_k is None else top_k  # 0 is an error, never "the run's K"
+    check_top_k(k, dataset.num_items)
     module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
-                                    k=min(k, dataset.num_items),
+                                    k=k,
                                     trained_users=dataset.train.users)
     if dataset.vocabulary is not None:  # --data-file / tfds: serve the log's own ids
         module = RawIdServingModule(module, dataset.vocabulary)

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from ahns_tf.atomic import atomic_write_text, fsync_dir, make_readable_dir
 from ahns_tf.export.serving import RetrievalServingModule
+from ahns_tf.runs.errors import UnwritableDirError
 
 _VERSION = re.compile(r"^\d+$")
 
@@ -88,6 +89,12 @@ def export_retrieval_model(module: RetrievalServingModule, export_dir: str,
         tf.saved_model.save(module, tmp, signatures=module.signatures())
         os.rename(tmp, final)
         fsync_dir(export_dir)
+    except (OSError, tf.errors.OpError) as e:  # a full disk, a folder gone read-only
+        reason = getattr(e, "message", None) or e
+        raise UnwritableDirError(
+            f"--export-dir {export_dir}: cannot write the SavedModel ({reason}); earlier "
+            f"versions are kept: free space and export again with python -m pipelines.export"
+        ) from None
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)

@@ -75,8 +75,7 @@ class FusedAdam(tf.keras.optimizers.Adam):
     gradient of an indexed parameter is dense): rows absent from the batch
     still move by their decaying momentum. Keras' own Adam performs that dense
     update as about ten separate full-table element-wise ops per step; the
-    fused kernel does it in one pass over each table
-    (benchmarks/profile_step.py times a step with each). Sparse gradients are
+    fused kernel does it in one pass over each table. Sparse gradients are
     densified first. The kernel
     exists for CPU and GPU. `amsgrad` is not supported.
 
@@ -136,7 +135,7 @@ class LazyAdam(FusedAdam):
     batch keep their moments and do not move. The cost per step is
     proportional to the batch, not to the tables. Dense gradients take the
     `FusedAdam` path. This is *not* the reference code's (dense) update, so
-    results can differ slightly; see benchmarks/ for the measured effect.
+    results can differ slightly (measured: docs/results.md).
 
     Example:
 

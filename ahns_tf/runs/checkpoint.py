@@ -40,7 +40,8 @@ import tensorflow as tf  # noqa: E402
 
 from ahns_tf.atomic import atomic_savez  # noqa: E402
 from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, changed_settings, warn  # noqa: E402
-from ahns_tf.runs.errors import CorruptRunError, RunConflictError  # noqa: E402
+from ahns_tf.runs.errors import (CorruptRunError, RunConflictError,  # noqa: E402
+                                 UnwritableDirError)
 
 #: A checkpoint's own files (`tf.train.CheckpointManager` names them ckpt-<epoch>.*).
 _CHECKPOINT_FILE = re.compile(r"^checkpoints/ckpt-(\d+)\.")
@@ -228,6 +229,18 @@ class ResumableRun(tf.keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.guard is not None and self.guard.failure:
             return  # never checkpoint the weights of a failed epoch
+        try:
+            self._save(epoch)
+        except (OSError, tf.errors.OpError) as e:  # a full disk, a folder gone read-only
+            self.progress.files.remove_temporary()  # the half-written checkpoint, nothing kept
+            reason = getattr(e, "message", None) or e
+            raise UnwritableDirError(
+                f"--output-dir {self.run_dir}: cannot write the checkpoint of epoch {epoch + 1} "
+                f"({reason}); the last good checkpoint (epoch {self._last_epoch}) is kept: free "
+                f"space and re-run the same command") from None
+
+    def _save(self, epoch: int) -> None:
+        """Writes the epoch's best weights (if new), checkpoint and progress files."""
         start = time.perf_counter()
         if self.evaluation.best_weights_changed:
             self._best_file = f"best-{epoch + 1}.npz"

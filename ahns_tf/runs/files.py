@@ -110,15 +110,17 @@ class RunFiles:
                 shutil.rmtree(path, ignore_errors=True)
             elif os.path.isfile(path):
                 os.remove(path)
-        checkpoints = os.path.join(self.run_dir, "checkpoints")
-        for name in os.listdir(checkpoints) if os.path.isdir(checkpoints) else []:
-            if _CHECKPOINT_TEMP.match(f"checkpoints/{name}/"):
-                shutil.rmtree(os.path.join(checkpoints, name), ignore_errors=True)
+        self.remove_temporary()
         self._write(set())
 
     def remove_temporary(self) -> None:
-        """Deletes temporary files (not folders) an interrupted write left in the folder."""
+        """Deletes what an interrupted write left: the library's temporary files (never a
+        folder of that name) and TensorFlow's temporary checkpoint folders."""
         for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
             path = os.path.join(self.run_dir, name)
             if name.startswith(TEMP_PREFIX) and os.path.isfile(path):
                 os.remove(path)
+        checkpoints = os.path.join(self.run_dir, "checkpoints")
+        for name in os.listdir(checkpoints) if os.path.isdir(checkpoints) else []:
+            if _CHECKPOINT_TEMP.match(f"checkpoints/{name}/"):
+                shutil.rmtree(os.path.join(checkpoints, name), ignore_errors=True)

@@ -26,6 +26,10 @@ def check_writable(path: str, flag: str) -> None:
     """
     existing = os.path.abspath(path)
     while not os.path.exists(existing):
+        if os.path.islink(existing):
+            raise UnwritableDirError(
+                f"{flag} {path}: {existing} is a broken symbolic link (to "
+                f"{os.readlink(existing)}); remove it, create its target, or choose another {flag}")
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         raise UnwritableDirError(

@@ -61,7 +61,8 @@ def run_once(config: TrainConfig, dataset: RecDataset = None, export: bool = Tru
         check_writable(config.export_dir, "--export-dir")
     dataset = dataset or load_for(config)
     check_dataset(dataset, config.ks, config.dim, config.memory_budget_gb,
-                  declared={"user": config.num_users, "item": config.num_items})
+                  declared={"user": config.num_users, "item": config.num_items},
+                  top_k=config.top_k)
     with strategy.scope():
         model = build_model(config, dataset)
     if config.warm_start:  # before the lock: a bad RUN_DIR stops with nothing written

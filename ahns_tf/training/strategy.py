@@ -7,18 +7,14 @@ expected update under each of them (see `ahns_tf.models.task.BPRTask` and
 `ahns_tf.samplers.mining.replica_draw`).
 """
 
-import json
-import os
-import socket
-
 import tensorflow as tf
 
 from ahns_tf.config import STRATEGIES
+from ahns_tf.training.cluster import local_cluster, parse_local_cluster, read_tf_config
 #: Smallest shard of a table sharded over parameter servers (TF's tutorial value):
 #: a table is split into min(#PS, bytes // MIN_SHARD_BYTES) shards, at least 1.
 MIN_SHARD_BYTES = 256 << 10
 
-_LOCAL_SERVERS = []  # the in-process cluster's servers, kept alive for the process's life
 
 
 def split_cpu(num_devices: int) -> list:
@@ -55,65 +51,6 @@ def split_cpu(num_devices: int) -> list:
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1 (bound and released at once)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def local_cluster(num_workers: int, num_ps: int):
-    """Starts an in-process cluster of workers and parameter servers on 127.0.0.1.
-
-    TensorFlow's own recipe for trying parameter-server training on one
-    machine (`tf.distribute.Server` per task, `SimpleClusterResolver`); this
-    process is the coordinator. Real clusters use ``TF_CONFIG`` instead.
-
-    Args:
-        num_workers: W >= 1.
-        num_ps: P >= 1.
-
-    Returns:
-        A `tf.distribute.cluster_resolver.SimpleClusterResolver`.
-
-    Example:
-
-    ```python
-    strategy = tf.distribute.ParameterServerStrategy(local_cluster(2, 2))
-    ```
-    """
-    spec = tf.train.ClusterSpec({
-        "worker": [f"127.0.0.1:{free_port()}" for _ in range(num_workers)],
-        "ps": [f"127.0.0.1:{free_port()}" for _ in range(num_ps)]})
-    config = tf.compat.v1.ConfigProto()
-    # A worker needs a thread per concurrent step and one to receive: with fewer
-    # cores than workers + 1, TensorFlow's tutorial raises the inter-op pool.
-    config.inter_op_parallelism_threads = num_workers + 1
-    for job, count in (("worker", num_workers), ("ps", num_ps)):
-        for index in range(count):
-            _LOCAL_SERVERS.append(tf.distribute.Server(
-                spec, job_name=job, task_index=index, protocol="grpc",
-                config=config if job == "worker" else None, start=True))
-    return tf.distribute.cluster_resolver.SimpleClusterResolver(spec, rpc_layer="grpc")
-
-
-def parse_local_cluster(value: str):
-    """``"W,P"`` -> ``(W, P)``, both >= 1.
-
-    Raises:
-        ValueError: naming ``--local-cluster`` and the value.
-    """
-    try:
-        workers, ps = (int(v) for v in str(value).split(","))
-    except ValueError:
-        raise ValueError(f"--local-cluster must be 'W,P' (workers, parameter servers), "
-                         f"e.g. 2,2; got {value!r}") from None
-    if workers < 1 or ps < 1:
-        raise ValueError(f"--local-cluster needs at least 1 worker and 1 parameter server, "
-                         f"got {value!r}")
-    return workers, ps
-
-
 def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spec: str = None,
                   min_shard_bytes: int = None) -> tf.distribute.Strategy:
     """The `tf.distribute.Strategy` for ``--strategy``.
@@ -142,6 +79,7 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
 
     Raises:
         ValueError: an unknown name, or a flag that does not go with it.
+        ClusterConfigError: ``TF_CONFIG`` is missing or malformed (named).
 
     Example:
 
@@ -171,14 +109,12 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
         return tf.distribute.MirroredStrategy(
             split_cpu(cpu_devices), cross_device_ops=tf.distribute.ReductionToOneDevice())
     if name == "multi_worker":
-        if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy multi_worker reads the cluster from the TF_CONFIG "
-                             "environment variable, which is not set; see the README's "
-                             "'Several GPUs or machines' section")
+        read_tf_config(name)  # checked: TensorFlow's own errors would not name it
         return tf.distribute.MultiWorkerMirroredStrategy()
     if local_cluster_spec is not None:
         resolver = local_cluster(*parse_local_cluster(local_cluster_spec))
-    elif "TF_CONFIG" in os.environ:
+    else:
+        read_tf_config(name)
         resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
         if resolver.task_type in ("worker", "ps"):
             # TensorFlow's recipe: workers and parameter servers only serve; the chief
@@ -186,9 +122,6 @@ def make_strategy(name: str = "none", cpu_devices: int = None, local_cluster_spe
             tf.distribute.Server(resolver.cluster_spec(), job_name=resolver.task_type,
                                  task_index=resolver.task_id,
                                  protocol=resolver.rpc_layer or "grpc", start=True).join()
-    else:
-        raise ValueError("--strategy parameter_server needs --local-cluster W,P or a "
-                         "TF_CONFIG environment variable describing the cluster")
     num_ps = resolver.cluster_spec().num_tasks("ps")
     partitioner = tf.distribute.experimental.partitioners.MinSizePartitioner(
         min_shard_bytes=min_shard_bytes or MIN_SHARD_BYTES, max_shards=num_ps)
@@ -219,14 +152,3 @@ def task_name(strategy: tf.distribute.Strategy) -> str:
     if resolver is None or resolver.task_type is None:
         return ""
     return f"{resolver.task_type}-{resolver.task_id}"
-
-
-def tf_config(cluster: dict, task_type: str, task_id: int) -> str:
-    """The ``TF_CONFIG`` JSON of one task.
-
-    Example:
-
-    >>> tf_config({"worker": ["127.0.0.1:2222"]}, "worker", 0)
-    '{"cluster": {"worker": ["127.0.0.1:2222"]}, "task": {"type": "worker", "index": 0}}'
-    """
-    return json.dumps({"cluster": cluster, "task": {"type": task_type, "index": task_id}})
