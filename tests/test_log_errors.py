@@ -66,7 +66,7 @@ def test_corrupt_csv_gz_names_the_file(tmp_path, damage):
 
 @pytest.mark.parametrize("values, type_name", [
     (pa.array([datetime.time(1), datetime.time(2)], pa.time64("us")), "time64[us]"),
-    (pa.array([datetime.time(1), datetime.time(2)], pa.time32("s")), "time32[s]"),
+    (pa.array([datetime.time(1), datetime.time(2)], pa.time32("ms")), "time32[ms]"),
     (pa.array([1, 2], pa.duration("s")), "duration[s]"),
 ])
 def test_parquet_time_of_day_or_duration_time_column_is_refused(tmp_path, values, type_name):
