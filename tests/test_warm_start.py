@@ -7,6 +7,7 @@ import pytest
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import DataFormatError
+from ahns_tf.data.checks import DataSettingsError
 from ahns_tf.data.vocabulary import Vocabulary
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.runs.warm_start import warm_start
@@ -70,7 +71,8 @@ def test_warm_start_from_a_lightgcn_run_into_mf_is_refused(tmp_path):
     new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
     backbone = MatrixFactorization(1, 1, 4)
     before = backbone.user_embeddings.numpy()
-    with pytest.raises(DataFormatError, match=r"metrics\.json.*--backbone lightgcn.*--backbone mf"):
+    with pytest.raises(DataSettingsError,
+                       match=r"--warm-start .*old: .*--backbone lightgcn.*--backbone mf"):
         warm_start(backbone, new, old)
     np.testing.assert_array_equal(backbone.user_embeddings.numpy(), before)
 
@@ -89,6 +91,14 @@ def test_a_run_folder_without_a_readable_metrics_json_is_refused(tmp_path, conte
         (tmp_path / "old" / "metrics.json").write_text(content)
     new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
     with pytest.raises(error, match=match):
+        warm_start(MatrixFactorization(1, 1, 4), new, old)
+
+
+def test_a_damaged_vocabulary_json_names_the_file(tmp_path):
+    old = _old_run(tmp_path / "old", ["a"], ["x"])
+    (tmp_path / "old" / "vocabulary.json").write_text("{cut")
+    new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
+    with pytest.raises(DataFormatError, match=r"old/vocabulary\.json: is unreadable"):
         warm_start(MatrixFactorization(1, 1, 4), new, old)
 
 
