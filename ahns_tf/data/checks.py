@@ -18,7 +18,7 @@ user never sees, it names the raw id and the line of its first interaction.
 import numpy as np
 import pyarrow.compute as pc
 
-from ahns_tf.data.interactions import DataFormatError, DataSettingsError  # noqa: F401
+from ahns_tf.data.interactions import DataFormatError, DataSettingsError
 from ahns_tf.data.read_table import data_position
 
 #: Default of ``--memory-budget-gb``: the embedding tables and Adam slots may use this much.
