@@ -146,7 +146,8 @@ SAMPLERS.register("ahns", "ahns_tf.samplers.ahns:AdaptiveHardnessSelector",
 
 #: Backbones (`ahns_tf.models.backbones.Backbone` subclasses). Info, each a function of the
 #: resolved config returning None (fine) or the reason it is refused:
-#: ``refuse_sharding`` (--strategy parameter_server), ``refuse_warm_start`` (--warm-start).
+#: ``refuse_sharding`` (--strategy parameter_server), ``refuse_warm_start`` (--warm-start: asked
+#: of this run's config and of the earlier run's, read from its metrics.json).
 BACKBONES = Registry("backbone", "--backbone")
 BACKBONES.register("mf", "ahns_tf.models.backbones:MatrixFactorization", params=("dim",))
 BACKBONES.register(

@@ -7,15 +7,18 @@ import pytest
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import DataFormatError
+from ahns_tf.data.checks import DataSettingsError
 from ahns_tf.data.vocabulary import Vocabulary
 from ahns_tf.models.backbones import MatrixFactorization
 from ahns_tf.runs.warm_start import warm_start
 from ahns_tf.training import train
 
 
-def _old_run(path, users, items, dim=4):
+def _old_run(path, users, items, dim=4, backbone="mf"):
     """A run folder whose row r of each table is filled with 100 * (r + 1) (+ 0.5 for items)."""
     path.mkdir()
+    config = TrainConfig(dataset="old", data_file="old.csv", backbone=backbone).to_json()
+    (path / "metrics.json").write_text(json.dumps({"config": config}))
     Vocabulary(np.asarray(users, object), np.asarray(items, object)).save(str(path))
     np.savez(path / "embeddings.npz",
              user_embeddings=np.repeat(100.0 * np.arange(1, len(users) + 1), dim).reshape(-1, dim),
@@ -51,6 +54,52 @@ def test_a_folder_without_a_vocabulary_is_refused(tmp_path):
     new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
     with pytest.raises(FileNotFoundError, match="vocabulary.json"):
         warm_start(MatrixFactorization(1, 1, 4), new, str(tmp_path))
+
+
+@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 cut short", b"not a zip file"])
+def test_corrupt_embeddings_npz_names_the_file(tmp_path, damage):
+    old = _old_run(tmp_path / "old", ["a"], ["x"])
+    (tmp_path / "old" / "embeddings.npz").write_bytes(damage)
+    new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
+    with pytest.raises(DataFormatError, match=r"old/embeddings\.npz: not a readable"):
+        warm_start(MatrixFactorization(1, 1, 4), new, old)
+
+
+def test_warm_start_from_a_lightgcn_run_into_mf_is_refused(tmp_path):
+    # LightGCN saves propagated tables: copied as MF weights they would be another model.
+    old = _old_run(tmp_path / "old", ["a"], ["x"], backbone="lightgcn")
+    new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
+    backbone = MatrixFactorization(1, 1, 4)
+    before = backbone.user_embeddings.numpy()
+    with pytest.raises(DataSettingsError,
+                       match=r"--warm-start .*old: .*--backbone lightgcn.*--backbone mf"):
+        warm_start(backbone, new, old)
+    np.testing.assert_array_equal(backbone.user_embeddings.numpy(), before)
+
+
+@pytest.mark.parametrize("content, error, match", [
+    (None, FileNotFoundError, r"old/metrics\.json"),
+    ("{not json", DataFormatError, r"old/metrics\.json: not a readable"),
+    ('{"history": []}', DataFormatError, r"old/metrics\.json: not a readable"),
+])
+def test_a_run_folder_without_a_readable_metrics_json_is_refused(tmp_path, content, error,
+                                                                 match):
+    old = _old_run(tmp_path / "old", ["a"], ["x"])
+    if content is None:
+        (tmp_path / "old" / "metrics.json").unlink()
+    else:
+        (tmp_path / "old" / "metrics.json").write_text(content)
+    new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
+    with pytest.raises(error, match=match):
+        warm_start(MatrixFactorization(1, 1, 4), new, old)
+
+
+def test_a_damaged_vocabulary_json_names_the_file(tmp_path):
+    old = _old_run(tmp_path / "old", ["a"], ["x"])
+    (tmp_path / "old" / "vocabulary.json").write_text("{cut")
+    new = Vocabulary(np.asarray(["a"], object), np.asarray(["x"], object))
+    with pytest.raises(DataFormatError, match=r"old/vocabulary\.json: is unreadable"):
+        warm_start(MatrixFactorization(1, 1, 4), new, old)
 
 
 def test_warm_start_needs_raw_ids():

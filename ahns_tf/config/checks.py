@@ -7,6 +7,7 @@ can exit 2 with it before any data is read.
 import dataclasses
 
 from ahns_tf.config.settings import check_value, compare, flag
+from ahns_tf.data.read_columns import distinct_columns
 from ahns_tf.registry import BACKBONES, SAMPLERS, source_of
 
 #: The metrics ``--select-metric`` may name.
@@ -94,6 +95,7 @@ def _check_log_settings(c) -> None:
     if c.dataset.startswith("tfds:") and (c.data_file or len(c.dataset) == len("tfds:")):
         raise ValueError(f"--dataset {c.dataset!r}: give a TFDS name after 'tfds:' (e.g. "
                          f"tfds:movielens/1m-ratings), without --data-file")
+    distinct_columns(c.user_col, c.item_col, c.time_col, c.rating_col)
     source = source_of(c)
     if c.split == "given" and not source.info.get("given_split"):
         raise ValueError(f"--split given: a {source.name} source comes without a split of its "

@@ -3,7 +3,8 @@
 The data path of a run, the same for every source (`ahns_tf.data.load.load_data`):
 
 * read (`sources`: the text format `read_text`, CSV/TSV/Parquet `read_table`, TFDS
-  `read_tfds`; the paper's files located and verified by `paper_files`) -> a `Log`;
+  `read_tfds`, whose columns `read_columns` types and checks with `read_values` and
+  `read_time`; the paper's files located and verified by `paper_files`) -> a `Log`;
 * filter (`filter`): ``--min-rating``, duplicates, k-core;
 * rows (`vocabulary` for raw ids) and split (`split`);
 * the `RecDataset` (`dataset`), checked against the settings (`checks`), and,

@@ -18,17 +18,13 @@ user never sees, it names the raw id and the line of its first interaction.
 import numpy as np
 import pyarrow.compute as pc
 
+from ahns_tf.data.interactions import DataFormatError, DataSettingsError
 from ahns_tf.data.read_table import data_position
-from ahns_tf.data.interactions import DataFormatError
 
 #: Default of ``--memory-budget-gb``: the embedding tables and Adam slots may use this much.
 DEFAULT_MEMORY_BUDGET_GB = 16.0
 #: Float32 copies of each table: the weights and Adam's two slots (m and v).
 _TABLE_COPIES = 1 + 2
-
-
-class DataSettingsError(ValueError):
-    """The data and the settings do not fit together; the message says what to change."""
 
 
 def table_bytes(num_users: int, num_items: int, dim: int) -> int:

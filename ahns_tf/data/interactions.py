@@ -24,6 +24,10 @@ class DataFormatError(ValueError):
         super().__init__(f"{where}: {message}{what}")
 
 
+class DataSettingsError(ValueError):
+    """The data and the settings do not fit together; the message says what to change."""
+
+
 class DuplicateInteractionsWarning(UserWarning):
     """Some (user, item) pairs appear more than once; duplicates were dropped."""
 

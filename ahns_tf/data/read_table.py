@@ -5,37 +5,21 @@ rating column (``user_id,item_id,timestamp,rating``), as RecBole's atomic files,
 Merlin's Parquet and the TFRS tutorials' MovieLens have them. Files are read
 with pyarrow (multithreaded, columnar); ids of any type are kept as strings.
 Every problem is a `DataFormatError` naming the file, the line (CSV, the header
-being line 1) or row (Parquet, 1-based), the column and the value.
+being line 1) or row (Parquet, 1-based), the column and the value. This module
+reads the file; `ahns_tf.data.read_columns` types and checks each role's column.
 """
 
 import os
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ahns_tf.data.interactions import DataFormatError
+from ahns_tf.data.read_columns import column_roles, distinct_columns, typed_column
+from ahns_tf.data.read_values import position
 
-#: Column name used when ``--time-col`` is not given and the file has it.
-DEFAULT_TIME_COL = "timestamp"
-
-
-def column_roles(available, user_col: str, item_col: str, time_col, rating_col):
-    """The time column to use and each role's ``(role, column, flag)``, for files and TFDS.
-
-    ``time_col`` None becomes `DEFAULT_TIME_COL` when `available` has it.
-
-    Example:
-
-    >>> column_roles(["u", "i", "timestamp"], "u", "i", None, None)[0]
-    'timestamp'
-    """
-    if time_col is None and DEFAULT_TIME_COL in available:
-        time_col = DEFAULT_TIME_COL
-    return time_col, [("user", user_col, "--user-col"), ("item", item_col, "--item-col"),
-                      ("time", time_col, "--time-col"), ("rating", rating_col, "--rating-col")]
 _DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 _PARQUET = (".parquet", ".pq")
 
@@ -58,13 +42,6 @@ def file_kind(path: str) -> str:
                           "followed by .gz), .parquet or .pq", os.path.basename(path))
 
 
-def _where(kind: str, index: int):
-    """Where 0-based data row `index` is: CSV line (header = line 1), Parquet row, TFDS example."""
-    if kind == "parquet":
-        return f"row {index + 1}"
-    return f"example {index + 1}" if kind == "tfds" else index + 2
-
-
 def data_position(source: str, index: int):
     """Where 0-based data row `index` of a log is, as `DataFormatError` names it.
 
@@ -81,22 +58,27 @@ def data_position(source: str, index: int):
     >>> data_position("clicks.csv", 0), data_position("clicks.parquet", 0)
     (2, 'row 1')
     """
-    return _where("tfds" if source.startswith("tfds:") else file_kind(source), index)
+    return position("tfds" if source.startswith("tfds:") else file_kind(source), index)
 
 
-def _read_table(path: str, kind: str, columns: list) -> pa.Table:
-    """The named columns of the file; ids are read as strings, the others inferred."""
-    if kind == "parquet":
-        try:
-            return pq.read_table(path, columns=columns)
-        except (pa.ArrowInvalid, OSError) as e:
-            raise DataFormatError(path, None, f"not a readable Parquet file: {e}") from None
+def _unreadable(path: str, kind: str, error: Exception) -> DataFormatError:
+    """The error of a file pyarrow cannot decompress or parse (a damaged .gz, an I/O error)."""
+    what = "Parquet" if kind == "parquet" else kind.upper()
+    gz = "gzip-compressed " if path.endswith(".gz") else ""
+    return DataFormatError(path, None, f"not a readable {gz}{what} file "
+                           f"({type(error).__name__}: {error})")
+
+
+def _read_csv(path: str, kind: str, columns: list, id_type=pa.string()) -> pa.Table:
+    """The named columns of a CSV/TSV file; ids are read as `id_type`, the others inferred."""
     # pyarrow finds the .gz compression from the file name.
     parse = pacsv.ParseOptions(delimiter=_DELIMITERS["." + kind])
     convert = pacsv.ConvertOptions(include_columns=columns,
-                                   column_types={c: pa.string() for c in columns[:2]})
+                                   column_types={c: id_type for c in columns[:2]})
     try:
         return pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except OSError as e:
+        raise _unreadable(path, kind, e) from None
     except pa.ArrowInvalid as e:
         # Threaded reading does not know line numbers; re-read serially to name the line.
         bad = []
@@ -105,13 +87,26 @@ def _read_table(path: str, kind: str, columns: list) -> pa.Table:
         try:
             pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=False),
                            parse_options=serial, convert_options=convert)
-        except pa.ArrowInvalid:
+        except (pa.ArrowInvalid, OSError):
             pass
         if bad:
             row = bad[0]
             raise DataFormatError(path, row.number, f"expected {row.expected_columns} "
                                   f"fields, got {row.actual_columns}", row.text[:80]) from None
+        if id_type == pa.string():
+            # Ids that are not UTF-8 text: read them as bytes, `typed_column` names the line.
+            return _read_csv(path, kind, columns, id_type=pa.binary())
         raise DataFormatError(path, None, f"unreadable {kind.upper()} file: {e}") from None
+
+
+def _read_table(path: str, kind: str, columns: list) -> pa.Table:
+    """The named columns of the file; ids are read as strings, the others inferred."""
+    if kind != "parquet":
+        return _read_csv(path, kind, columns)
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise _unreadable(path, kind, e) from None
 
 
 def _header(path: str, kind: str) -> list:
@@ -120,63 +115,23 @@ def _header(path: str, kind: str) -> list:
         try:
             return pq.read_schema(path).names
         except (pa.ArrowInvalid, OSError) as e:
-            raise DataFormatError(path, None, f"not a readable Parquet file: {e}") from None
+            raise _unreadable(path, kind, e) from None
     try:
         # Malformed rows are skipped here (only the header is wanted); the full read names them.
         with pacsv.open_csv(path, parse_options=pacsv.ParseOptions(
                 delimiter=_DELIMITERS["." + kind],
                 invalid_row_handler=lambda row: "skip")) as stream:
             return stream.schema.names
+    except UnicodeDecodeError as e:
+        raise DataFormatError(path, 1, "the header is not UTF-8 text; the file must be UTF-8",
+                              e.object[:80]) from None
+    except OSError as e:
+        raise _unreadable(path, kind, e) from None
     except pa.ArrowInvalid as e:
         if "Empty CSV file" in str(e):
             raise DataFormatError(path, None, "file is empty: expected a header line and one "
                                   "line per interaction") from None
         raise DataFormatError(path, None, f"unreadable {kind.upper()} file: {e}") from None
-
-
-def _first_failure(values: pa.Array, target) -> int:
-    """Index of the first value that cannot be cast to `target`, by bisection.
-
-    pyarrow's cast names the value but not its position; halving the range with
-    casts finds it in O(n) work (the casts of each half total n).
-    """
-    lo, hi = 0, len(values)                                   # a failure lies in [lo, hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        try:
-            pc.cast(values.slice(lo, mid - lo), target)
-            lo = mid
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            hi = mid
-    return lo
-
-
-def check_present(path, kind, name, role, values: pa.Array) -> None:
-    """Raises naming the first row whose `role` value is missing (null or empty)."""
-    missing = pc.is_null(values)
-    if pa.types.is_string(values.type):
-        missing = pc.or_(missing, pc.equal(values, ""))
-    if pc.any(missing).as_py():
-        index = int(np.flatnonzero(missing.to_numpy(zero_copy_only=False))[0])
-        raise DataFormatError(path, _where(kind, index),
-                              f"{role} column '{name}' has no value", "")
-
-
-def as_type(path, kind, name, role, values: pa.Array, targets) -> pa.Array:
-    """`values` cast to the first of `targets` that fits every row, or an error naming the row."""
-    if any(values.type == t or (t == pa.float64() and pa.types.is_integer(values.type))
-           or (t == pa.timestamp("ns") and pa.types.is_temporal(values.type)) for t in targets):
-        return values
-    failures = []
-    for target in targets:
-        try:
-            return pc.cast(values, target)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            failures.append(_first_failure(values, target))
-    index = max(failures)                                     # the cast that got furthest
-    what = "a number" if len(targets) == 1 else "a number or a date/time (ISO 8601)"
-    raise DataFormatError(path, _where(kind, index), f"{role} column '{name}' is not {what}",
-                          values[index].as_py())
 
 
 def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
@@ -198,8 +153,12 @@ def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
 
     Raises:
         FileNotFoundError: no such file.
-        DataFormatError: a missing column (the existing ones are listed), an
-            empty file, a missing id, an unparsable time or a non-numeric rating.
+        DataSettingsError: two roles name one column (naming both flags).
+        DataFormatError: an unreadable (e.g. damaged .gz) or empty file, a
+            missing column (the existing ones are listed), text that is not
+            UTF-8, a missing id, a time that is unparsable, of mixed kinds, of
+            no point in time, NaN, infinite or out of range, or a rating that is
+            not a finite number.
 
     Example:
 
@@ -208,6 +167,7 @@ def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
     <pyarrow.StringScalar: 'alice'>
     """
     path = os.fspath(path)
+    distinct_columns(user_col, item_col, time_col, rating_col)    # a setting: before any read
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--data-file {path}: no such file")
     kind = file_kind(path)
@@ -224,14 +184,6 @@ def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
         raise DataFormatError(path, None, "file has a header but no interactions")
     out = {"row": pa.array(np.arange(table.num_rows, dtype=np.int64))}
     for role, name in roles:
-        values = table.column(name).combine_chunks()
-        check_present(path, kind, name, role, values)
-        if role in ("user", "item"):
-            out[f"{role}_id"] = as_type(path, kind, name, role, values, [pa.string()])
-        elif role == "time":
-            out["timestamp"] = as_type(path, kind, name, role, values,
-                                        [pa.float64(), pa.timestamp("ns")])
-        else:
-            out["rating"] = pc.cast(as_type(path, kind, name, role, values, [pa.float64()]),
-                                    pa.float64())
+        column, values = typed_column(path, kind, name, role, table.column(name).combine_chunks())
+        out[column] = values
     return pa.table(out)

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import tensorflow_datasets as tfds
 
-from ahns_tf.data.read_table import as_type, check_present, column_roles
+from ahns_tf.data.read_columns import column_roles, typed_column
 from ahns_tf.data.interactions import DataFormatError
 
 #: Examples per batch when converting a TFDS dataset to columns.
@@ -34,7 +34,9 @@ def read_tfds(name: str, data_dir=None, user_col: str = "user_id", item_col: str
 
     Raises:
         DataFormatError: the dataset is not prepared in `data_dir` (nothing is
-            downloaded), or a feature is missing (the existing ones are listed).
+            downloaded), a feature is missing (the existing ones are listed), or
+            a value fails `ahns_tf.data.read_columns.typed_column`'s checks.
+        DataSettingsError: two roles name one feature (naming both flags).
 
     Example:
 
@@ -72,13 +74,8 @@ def read_tfds(name: str, data_dir=None, user_col: str = "user_id", item_col: str
     out = {"row": pa.array(np.arange(num_rows, dtype=np.int64))}
     for role, column in roles:
         array = values[column]
-        if array.dtype.kind in "SO":                  # tf.string features arrive as bytes
-            array = np.char.decode(array.astype(bytes), "utf-8")
-        array = pa.array(array)
-        check_present(source, "tfds", column, role, array)
-        target = {"user": [pa.string()], "item": [pa.string()],
-                  "time": [pa.float64(), pa.timestamp("ns")], "rating": [pa.float64()]}[role]
-        name_out = {"user": "user_id", "item": "item_id", "time": "timestamp",
-                    "rating": "rating"}[role]
-        out[name_out] = as_type(source, "tfds", column, role, array, target)
+        if array.dtype.kind in "SO":  # tf.string features arrive as bytes; read as UTF-8 text
+            array = array.astype(bytes)
+        name_out, typed = typed_column(source, "tfds", column, role, pa.array(array))
+        out[name_out] = typed
     return pa.table(out)

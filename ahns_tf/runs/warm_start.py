@@ -4,15 +4,27 @@ Rows are matched by raw id through both runs' vocabularies: a user or item the
 earlier run knew starts from its embedding there (the best epoch's,
 ``RUN_DIR/embeddings.npz``); a new id keeps its fresh Glorot-initialised row.
 Ids that disappeared from the log are not carried over. Only the weights are
-carried: Adam's moments start at zero, as in any new run.
+carried: Adam's moments start at zero, as in any new run. The earlier run's
+``metrics.json`` says which backbone saved the tables; a backbone whose registry
+entry refuses warm starts (``refuse_warm_start``: LightGCN saves propagated
+tables, not its layer-0 weights) cannot start another run.
 """
 
+import json
 import os
+import sys
+import zipfile
+import zlib
 
 import numpy as np
 
-from ahns_tf.data.interactions import DataFormatError
+from ahns_tf.config import TrainConfig
+from ahns_tf.data.interactions import DataFormatError, DataSettingsError
 from ahns_tf.data.vocabulary import Vocabulary, index_of
+from ahns_tf.registry import BACKBONES
+
+#: What reading a damaged ``.npz`` raises (an empty, cut or overwritten file).
+_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
 
 
 def _carry(new_ids: np.ndarray, old_vocab: np.ndarray, old_table: np.ndarray, table):
@@ -29,6 +41,69 @@ def _carry(new_ids: np.ndarray, old_vocab: np.ndarray, old_table: np.ndarray, ta
     return int(seen.size)
 
 
+def _registered_name(backbone) -> str:
+    """The `BACKBONES` name of `backbone`'s class (its class name if none is registered)."""
+    for name in BACKBONES.names():
+        target = BACKBONES[name].target
+        if isinstance(target, str):  # the class is imported already: `backbone` is one
+            module, _, attribute = target.partition(":")
+            target = getattr(sys.modules.get(module), attribute, None)
+        if type(backbone) is target:
+            return name
+    return type(backbone).__name__
+
+
+def check_earlier_run(run_dir: str, backbone: str) -> None:
+    """Refuses an earlier run whose backbone's tables cannot start a `backbone` run.
+
+    Args:
+        run_dir: the earlier run's ``--output-dir``.
+        backbone: this run's ``--backbone``.
+
+    Raises:
+        FileNotFoundError: `run_dir` has no ``metrics.json`` (not a finished run).
+        DataFormatError: ``metrics.json`` is unreadable or names no known backbone.
+        DataSettingsError: that backbone's ``refuse_warm_start`` refuses its config.
+
+    Example:
+
+    ```python
+    check_earlier_run("runs/clicks-lightgcn", "mf")  # DataSettingsError
+    ```
+    """
+    path = os.path.join(run_dir, "metrics.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found: --warm-start takes the --output-dir of a "
+                                f"finished run")
+    try:
+        with open(path) as f:
+            config = TrainConfig.from_json(json.load(f)["config"])
+        refuse = BACKBONES[config.backbone].info.get("refuse_warm_start")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise DataFormatError(path, None, f"not a readable metrics.json ({type(e).__name__}: "
+                              f"{e}); --warm-start reads the earlier run's settings from "
+                              f"it") from None
+    reason = refuse(config) if refuse else None
+    if reason:
+        raise DataSettingsError(f"--warm-start {run_dir}: that run trained --backbone "
+                                f"{config.backbone} ({path}), so this run's --backbone "
+                                f"{backbone} cannot start from its tables: {reason}")
+
+
+def _load_tables(path: str) -> tuple:
+    """``(user_table, item_table)`` of an ``embeddings.npz``, or an error naming the file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found: --warm-start takes the --output-dir of a "
+                                f"finished run")
+    try:
+        with np.load(path) as saved:
+            return saved["user_embeddings"], saved["item_embeddings"]
+    except _NPZ_ERRORS as e:
+        raise DataFormatError(path, None, f"not a readable embeddings file ({type(e).__name__}: "
+                              f"{e}); --warm-start needs the earlier run's saved tables: "
+                              f"re-run it or start without --warm-start") from None
+
+
 def warm_start(backbone, vocabulary: Vocabulary, run_dir: str) -> dict:
     """Initialises `backbone`'s embedding tables from the run in `run_dir`.
 
@@ -42,9 +117,12 @@ def warm_start(backbone, vocabulary: Vocabulary, run_dir: str) -> dict:
         ``{"users": carried, "items": carried}`` row counts (also printed).
 
     Raises:
-        FileNotFoundError: `run_dir` has no ``vocabulary.json`` or ``embeddings.npz``.
-        DataFormatError: the earlier run's tables do not fit its vocabulary or
-            this run's embedding size (named).
+        FileNotFoundError: `run_dir` has no ``vocabulary.json``, ``metrics.json``
+            or ``embeddings.npz``.
+        DataFormatError: one of those files is unreadable, or the earlier run's
+            tables do not fit its vocabulary or this run's embedding size (named).
+        DataSettingsError: the earlier run's backbone refuses warm starts
+            (`check_earlier_run`).
 
     Example:
 
@@ -52,13 +130,15 @@ def warm_start(backbone, vocabulary: Vocabulary, run_dir: str) -> dict:
     warm_start(model.backbone, dataset.vocabulary, "runs/clicks-2026-11-26")
     ```
     """
-    old_vocab = Vocabulary.load(run_dir)
+    try:
+        old_vocab = Vocabulary.load(run_dir)
+    except ValueError as e:  # damaged: "<path> is unreadable (...)"
+        vocabulary_path = os.path.join(run_dir, "vocabulary.json")
+        raise DataFormatError(vocabulary_path, None,
+                              str(e).removeprefix(f"{vocabulary_path} ")) from None
+    check_earlier_run(run_dir, _registered_name(backbone))
     path = os.path.join(run_dir, "embeddings.npz")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} not found: --warm-start takes the --output-dir of a "
-                                f"finished run")
-    with np.load(path) as saved:
-        old_users, old_items = saved["user_embeddings"], saved["item_embeddings"]
+    old_users, old_items = _load_tables(path)
     user_variable, item_variable = backbone.embedding_variables()
     dim = int(user_variable.shape[1])
     for kind, table, ids in (("user", old_users, old_vocab.users),
