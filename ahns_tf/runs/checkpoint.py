@@ -40,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 
 from ahns_tf.atomic import atomic_savez  # noqa: E402
 from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, changed_settings, warn  # noqa: E402
+from ahns_tf.runs.optimizer_slots import create_slots, restore_sharded_slots  # noqa: E402
 from ahns_tf.runs.errors import (CorruptRunError, RunConflictError,  # noqa: E402
                                  UnwritableDirError)
 
@@ -96,6 +97,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self.evaluation = evaluation
         self.guard = guard
         self.progress = ProgressFiles(run_dir)
+        self.files = self.progress.files  # what the run wrote (`ahns_tf.runs.files.RunFiles`)
         self.progress_path = self.progress.path
         self.checkpoint_dir = os.path.join(run_dir, "checkpoints")
         self._best_file = None
@@ -130,31 +132,6 @@ class ResumableRun(tf.keras.callbacks.Callback):
                 f"pass --overwrite to start it afresh, or choose another --output-dir")
         return progress
 
-    def clear(self) -> None:
-        """Deletes what earlier runs wrote in the folder (for --overwrite), and only that.
-
-        Raises:
-            RunConflictError: the folder holds files no run wrote (named); nothing is
-                deleted.
-        """
-        foreign = self.progress.files.foreign()
-        if foreign:
-            raise RunConflictError(
-                f"--overwrite would delete the run in {self.run_dir}, which also holds files no "
-                f"run wrote: {', '.join(foreign[:10])}"
-                + (f" (and {len(foreign) - 10} more)" if len(foreign) > 10 else "")
-                + "; move them away or choose another --output-dir")
-        self.progress.files.remove()
-
-    def remove_stale_temp_files(self) -> None:
-        """Deletes the temporary files a write killed midway left (`ahns_tf.atomic.TEMP_PREFIX`;
-        never folders, never other files).
-
-        Call it only while holding the run's `RunLock`: then no other process
-        is writing in the folder.
-        """
-        self.progress.files.remove_temporary()
-
     def _checkpoint_manager(self, model):
         if self._manager is None:
             checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
@@ -167,6 +144,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
         manager = self._checkpoint_manager(model)
         path = os.path.join(manager.directory, f"ckpt-{int(progress['epoch'])}")
         manager.checkpoint.restore(path).assert_existing_objects_matched()
+        restore_sharded_slots(model, path)  # no-op unless tables are sharded over PS
         best = None
         if progress.get("best_file"):
             with np.load(os.path.join(self.run_dir, progress["best_file"])) as saved:
@@ -185,7 +163,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self.model = model
         if self.load_progress() is None:
             return 0
-        model.optimizer.build(model.trainable_variables)  # create slots before restoring
+        create_slots(model)
         failed = []
         for source, progress in self.progress.readable():
             epoch = int(progress["epoch"])
@@ -232,7 +210,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
         try:
             self._save(epoch)
         except (OSError, tf.errors.OpError) as e:  # a full disk, a folder gone read-only
-            self.progress.files.remove_temporary()  # the half-written checkpoint, nothing kept
+            self.files.remove_temporary()  # the half-written checkpoint, nothing kept
             reason = getattr(e, "message", None) or e
             raise UnwritableDirError(
                 f"--output-dir {self.run_dir}: cannot write the checkpoint of epoch {epoch + 1} "
@@ -244,12 +222,12 @@ class ResumableRun(tf.keras.callbacks.Callback):
         start = time.perf_counter()
         if self.evaluation.best_weights_changed:
             self._best_file = f"best-{epoch + 1}.npz"
-            self.progress.files.record(self._best_file)
+            self.files.record(self._best_file)
             atomic_savez(os.path.join(self.run_dir, self._best_file),
                          **{f"w{i}": w for i, w in enumerate(self.evaluation.best_weights)})
         manager = self._checkpoint_manager(self.model)
         saved = manager.save(checkpoint_number=epoch + 1)
-        self.progress.files.record(os.path.join(self.checkpoint_dir, "checkpoint"), *(
+        self.files.record(os.path.join(self.checkpoint_dir, "checkpoint"), *(
             os.path.join(self.checkpoint_dir, name) for name in os.listdir(self.checkpoint_dir)
             if name.startswith(os.path.basename(saved) + ".")))
         self.progress.write({"config": self.config, "epoch": epoch + 1,
@@ -258,7 +236,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
         self._last_epoch = epoch + 1
         kept = {int(p.rsplit("-", 1)[1]) for p in manager.checkpoints}
         self.progress.prune(kept, self._best_file)
-        self.progress.files.forget(*(  # the checkpoints the manager deleted
-            name for name in self.progress.files.names()
+        self.files.forget(*(  # the checkpoints the manager deleted
+            name for name in self.files.names()
             if (m := _CHECKPOINT_FILE.match(name)) and int(m.group(1)) not in kept))
         self.checkpoint_seconds.append(time.perf_counter() - start)

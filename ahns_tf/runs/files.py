@@ -13,6 +13,7 @@ import re
 import shutil
 
 from ahns_tf.atomic import TEMP_PREFIX, atomic_write_text
+from ahns_tf.runs.errors import RunConflictError
 
 #: The record of what the run wrote, in the run folder.
 MANIFEST = "run-files.json"
@@ -102,6 +103,22 @@ class RunFiles:
             found += [prefix + f for f in files if not self.is_ours(prefix + f, names)]
         return sorted(found)
 
+    def clear(self) -> None:
+        """Deletes what runs wrote in the folder (``--overwrite``), if that is all it holds.
+
+        Raises:
+            RunConflictError: the folder holds files no run wrote (named); nothing
+                is deleted.
+        """
+        foreign = self.foreign()
+        if foreign:
+            more = f" (and {len(foreign) - 10} more)" if len(foreign) > 10 else ""
+            raise RunConflictError(
+                f"--overwrite would delete the run in {self.run_dir}, which also holds files no "
+                f"run wrote: {', '.join(foreign[:10])}{more}; move them away or choose another "
+                f"--output-dir")
+        self.remove()
+
     def remove(self) -> None:
         """Deletes every recorded file and folder (call `foreign` first: what it lists stays)."""
         for name in self.names():
@@ -115,7 +132,8 @@ class RunFiles:
 
     def remove_temporary(self) -> None:
         """Deletes what an interrupted write left: the library's temporary files (never a
-        folder of that name) and TensorFlow's temporary checkpoint folders."""
+        folder of that name) and TensorFlow's temporary checkpoint folders. Call it only while
+        holding the run's `ahns_tf.runs.lock.RunLock` (no other process writes then)."""
         for name in os.listdir(self.run_dir) if os.path.isdir(self.run_dir) else []:
             path = os.path.join(self.run_dir, name)
             if name.startswith(TEMP_PREFIX) and os.path.isfile(path):

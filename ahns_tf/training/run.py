@@ -98,8 +98,8 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
     """
     metrics_path = os.path.join(config.output_dir, "metrics.json")
     if overwrite:
-        run.clear()
-    run.remove_stale_temp_files()  # of a write killed midway; no other writer holds the lock
+        run.files.clear()  # what runs wrote there, or an error naming what else is there
+    run.files.remove_temporary()  # of a write killed midway; no other writer holds the lock
     progress = run.load_progress()  # raises before any output if the dir holds another run
     finished = bool(progress and progress.get("finished"))
     if finished and os.path.isfile(metrics_path):
@@ -113,7 +113,7 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
                 f"split saved in {config.output_dir}: {changed} (the log changed since the "
                 f"run began); use another --output-dir, or --overwrite to start afresh")
         if not (progress and os.path.isfile(os.path.join(config.output_dir, SPLIT_FILE))):
-            run.progress.files.record(SPLIT_FILE, VOCABULARY_FILE)
+            run.files.record(SPLIT_FILE, VOCABULARY_FILE)
             save_run_data(config.output_dir, dataset)  # a resumed run keeps its record as is
     first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     evaluation.set_model(model)  # also needed when a finished run skips fit()
@@ -130,7 +130,7 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
         return result
     # Whole tables, whatever the strategy: a sharded table's shards are concatenated.
     users, items = (tf.convert_to_tensor(t).numpy() for t in model.backbone.tables())
-    run.progress.files.record("embeddings.npz", "metrics.json")
+    run.files.record("embeddings.npz", "metrics.json")
     save_embeddings(config.output_dir, users, items)
     if export:
         result["export_path"] = _export_once(run, config, dataset, users, items)
@@ -143,8 +143,8 @@ def _fit(config, dataset, model, evaluation, guard, run, first_epoch, verbose, c
     """`Model.fit` from `first_epoch`; raises `NonFiniteLossError` if the guard stopped it."""
     if chief:
         logs = os.path.join(config.output_dir, "tensorboard")
-        if not os.path.exists(logs) or "tensorboard/" in run.progress.files.names():
-            run.progress.files.record("tensorboard/")  # TensorFlow names the event files
+        if not os.path.exists(logs) or "tensorboard/" in run.files.names():
+            run.files.record("tensorboard/")  # TensorFlow names the event files
         callbacks.append(tf.keras.callbacks.TensorBoard(
             logs, write_graph=False, profile_batch=0))
     if verbose is None:
