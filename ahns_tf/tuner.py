@@ -16,8 +16,7 @@ import keras_tuner  # noqa: E402
 from ahns_tf.atomic import atomic_write_text  # noqa: E402
 from ahns_tf.config import TrainConfig  # noqa: E402
 from ahns_tf.registry import SAMPLERS  # noqa: E402
-from ahns_tf.runs import NonFiniteLossError, RunConflictError  # noqa: E402
-from ahns_tf.runs.progress import changed_settings  # noqa: E402
+from ahns_tf.runs import NonFiniteLossError  # noqa: E402
 from ahns_tf.training import build_model, load_for, train  # noqa: E402
 
 #: AHNS's powers searched with ``search_p`` (the paper's p in {-1, -2}).
@@ -95,52 +94,6 @@ def clean_value(value):
     (0.3, 8)
     """
     return round(value, 6) if isinstance(value, float) else value
-
-
-#: Search flags that may change between runs on one --directory: more trials extend a search.
-RESUMABLE_SETTINGS = ("max_trials", "data_dir")
-#: Values of search flags added since a search directory was written (its saved settings
-#: lack them).
-SETTING_DEFAULTS = {"sampler": "ahns", "backbone": "mf"}
-
-
-def check_search_settings(path: str, settings: dict) -> None:
-    """Refuses to resume a search whose settings changed.
-
-    A search directory's trials are ranked together, so trials trained with
-    other settings (another ``--epochs-per-trial``, objective, seed, ...) must
-    not be mixed. `save_search_settings` stores them on every run; a later
-    run with different values (`RESUMABLE_SETTINGS` aside) is refused.
-
-    Args:
-        path: the settings file, ``<directory>/<dataset>/search_settings.json``.
-        settings: the flags of this run, ``{"epochs_per_trial": 30, ...}``.
-
-    Raises:
-        RunConflictError: the stored settings differ; names them as flags.
-
-    Example:
-
-    ```python
-    check_search_settings("tuning_runs/tools/tools/search_settings.json", vars(args))
-    ```
-    """
-    if os.path.isfile(path):
-        with open(path) as f:
-            saved = json.load(f)
-        changed = changed_settings(saved, settings, SETTING_DEFAULTS, ignore=RESUMABLE_SETTINGS)
-        if changed:
-            flags = ", ".join("--" + k.replace("_", "-") + f" ({saved.get(k)!r} -> "
-                              f"{json.loads(json.dumps(settings.get(k)))!r})" for k in changed)
-            raise RunConflictError(
-                f"{os.path.dirname(path)} holds a search with other settings: {flags}; its "
-                f"trials would be ranked together with the new ones. Pass --overwrite to start "
-                f"afresh, or choose another --directory")
-
-
-def save_search_settings(path: str, settings: dict) -> None:
-    """Stores a search's settings for `check_search_settings`."""
-    atomic_write_text(path, json.dumps(settings, indent=2, sort_keys=True))
 
 
 class AHNSTuner(keras_tuner.engine.base_tuner.BaseTuner):

@@ -39,7 +39,7 @@ def _trial_files(directory):
 def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, tmp_path):
     out = _search(toy_data_dir, tmp_path / "s")
     assert out.returncode == 0, out.stderr[-3000:]
-    best = json.loads((tmp_path / "s" / "best.json").read_text())
+    best = json.loads((tmp_path / "s" / "toy" / "best.json").read_text())
     hp = best["hyperparameters"]
     assert 0.1 <= hp["alpha"] <= 1.0 and 0.1 <= hp["beta"] <= 1.0
     assert round(hp["alpha"] * 10, 6) == round(hp["alpha"] * 10) and hp["num_candidates"] in (4, 8, 16, 32, 64)
@@ -64,17 +64,17 @@ def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, 
     assert sorted(os.path.getmtime(p) for p in glob.glob(
         str(tmp_path / "s" / "toy" / "trial_*" / "run" / "metrics.json"))) == sorted(stamps)
 
-    rewritten = json.loads((tmp_path / "s" / "best.json").read_text())
+    rewritten = json.loads((tmp_path / "s" / "toy" / "best.json").read_text())
     assert rewritten.pop("provenance")["command"] == best.pop("provenance")["command"]
     assert rewritten == best  # ties broken by id
 
     # the winner feeds straight into training
     from pipelines.train import config_from_args
-    config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "s" / "best.json")])
+    config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "s" / "toy" / "best.json")])
     assert (config.alpha, config.beta, config.num_candidates) == (hp["alpha"], hp["beta"],
                                                                   hp["num_candidates"])
 
-    report = subprocess.run([sys.executable, "-m", "tuning.report", str(tmp_path / "s"), "--k", "5"],
+    report = subprocess.run([sys.executable, "-m", "tuning.report", str(tmp_path / "s" / "toy"), "--k", "5"],
                             capture_output=True, text=True, env=_env(), timeout=300, cwd=REPO)
     assert report.returncode == 0, report.stderr[-2000:]
     assert (tmp_path / "s" / "figure6.png").read_bytes()[:4] == b"\x89PNG"
@@ -144,7 +144,7 @@ def test_chief_and_two_workers_run_every_trial_once(toy_data_dir, tmp_path):
     for path in runs:
         history = json.load(open(path))["history"]
         assert [h["epoch"] for h in history] == [1, 2]
-    assert json.loads((tmp_path / "d" / "best.json").read_text())["completed_trials"] == 4
+    assert json.loads((tmp_path / "d" / "toy" / "best.json").read_text())["completed_trials"] == 4
 
 
 @pytest.mark.slow
@@ -159,11 +159,11 @@ def test_search_over_lightgcn_layers_trains_each_trial_with_its_layers(toy_data_
         assert run["config"]["backbone"] == "lightgcn" and run["config"]["layers"] == layers
         seen.add(layers)
     assert seen <= {1, 2} and seen
-    best = json.loads((tmp_path / "g" / "best.json").read_text())
+    best = json.loads((tmp_path / "g" / "toy" / "best.json").read_text())
     assert best["hyperparameters"]["backbone"] == "lightgcn"
     assert best["hyperparameters"]["layers"] in seen
     from pipelines.train import config_from_args
-    config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "g" / "best.json")])
+    config, _ = config_from_args(["--dataset", "toy", "--config", str(tmp_path / "g" / "toy" / "best.json")])
     assert (config.backbone, config.layers) == ("lightgcn", best["hyperparameters"]["layers"])
 
     refused = _search(toy_data_dir, tmp_path / "bad", "--layers", "-1")

@@ -4,7 +4,8 @@ Usage:
     python -m tuning.report tuning_runs/tools            # writes tuning_runs/tools/figure6.png
     python -m tuning.report tuning_runs/tools --k 50 --output fig6.png
 
-Reads every completed trial's ``trial.json`` under the directory (KerasTuner's own records).
+Takes a search's dataset folder (``<--directory>/<dataset>``) and reads every completed
+trial's ``trial.json`` in it (KerasTuner's own records); an unreadable one is skipped, named.
 Needs matplotlib (a dependency of ahns-tf), not the repository's ``benchmarks`` folder.
 """
 
@@ -16,11 +17,18 @@ import sys
 
 
 def load_trials(directory: str) -> list:
-    """Completed trials under `directory` as {hyperparameter..., metric...} dicts."""
+    """Completed trials in a search's dataset folder (or in its sub-folders, as searches wrote
+    them before) as {hyperparameter..., metric...} dicts; unreadable files are named, skipped."""
     trials = []
-    for path in sorted(glob.glob(os.path.join(directory, "*", "trial_*", "trial.json"))):
-        with open(path) as f:
-            trial = json.load(f)
+    paths = sorted(glob.glob(os.path.join(directory, "trial_*", "trial.json")) +
+                   glob.glob(os.path.join(directory, "*", "trial_*", "trial.json")))
+    for path in paths:
+        try:
+            with open(path) as f:
+                trial = json.load(f)
+        except ValueError as e:
+            print(f"warning: skipping {path}: unreadable ({e})", file=sys.stderr)
+            continue
         if trial.get("status") != "COMPLETED":
             continue
         row = dict(trial["hyperparameters"]["values"], trial_id=trial["trial_id"])
@@ -80,7 +88,8 @@ def figure6(trials: list, path: str, k: int = 20, title: str = "") -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuning.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("directory", help="the --directory of `python -m tuning.search`")
+    parser.add_argument("directory", help="a search's dataset folder: <--directory>/<dataset> "
+                                          "of `python -m tuning.search`")
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--output", help="PNG path (default DIRECTORY/figure6.png)")
     args = parser.parse_args(argv)

@@ -1,14 +1,17 @@
-"""KerasTuner search of AHNS's alpha, beta and M (and p) on the validation split.
+r"""KerasTuner search of AHNS's alpha, beta and M (and p) on the validation split.
 
 Usage:
-    python -m tuning.search --dataset tools --tuner bayesian --max-trials 30 \\
-        --epochs-per-trial 30 --directory tuning_runs/tools --data-dir ../shared/data/ahns
+    python -m tuning.search --dataset tools --tuner bayesian --max-trials 30 \
+        --epochs-per-trial 30 --directory tuning_runs --data-dir ../shared/data/ahns
     python -m pipelines.train --dataset tools --config tuning_runs/tools/best.json
 
-Re-running the same command resumes the search (finished trials are kept; an interrupted
-trial resumes from its last epoch; only --max-trials may change, to extend it: other changed
-settings are refused, naming them); --overwrite starts afresh. Writes DIR/best.json and prints
-a table of the trials. Distributed search uses KerasTuner's own mechanism: start one chief
+Everything of a search lives in DIR/DATASET/ (the trials, search_settings.json, best.json), so
+two datasets can share a DIR; a second search of the same DIR/DATASET exits at once. Re-running
+the same command resumes the search (finished trials are kept; an interrupted trial resumes
+from its last epoch; a trial whose trial.json a kill left unreadable is set aside and runs
+again; only --max-trials may change, to extend it: other changed settings are refused, naming
+them); --overwrite starts afresh. Writes DIR/DATASET/best.json and prints a table of the
+trials. Distributed search uses KerasTuner's own mechanism: start one chief
 and any number of workers with the same arguments and these environment variables:
 
     KERASTUNER_TUNER_ID=chief   KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
@@ -56,17 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Runs the search; returns the exit status (2: bad input)."""
+    """Runs the search; returns the exit status (2: bad input, or the search is in use)."""
     args = build_parser().parse_args(argv)
 
+    from ahns_tf import search_dir  # pylint: disable=g-import-not-at-top
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
-    from ahns_tf.provenance import provenance  # pylint: disable=g-import-not-at-top
-    from ahns_tf.runs import RunConflictError  # pylint: disable=g-import-not-at-top
-    from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner, check_search_settings,  # pylint: disable=g-import-not-at-top
-                               completed_trials, keras_tuner, make_oracle, save_search_settings,
-                               write_best)
+    from ahns_tf.runs import RunConflictError, RunLockedError  # pylint: disable=g-import-not-at-top
     settings = {k: v for k, v in vars(args).items() if k not in ("directory", "overwrite")}
-    settings_path = os.path.join(args.directory, args.dataset, "search_settings.json")
+    project = search_dir.project_dir(args.directory, args.dataset)
+    settings_path = os.path.join(project, "search_settings.json")
+    worker = os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief"  # KerasTuner's workers
+    lock = search_dir.search_lock(args.directory, args.dataset)
     try:
         if args.max_trials < 1 or args.epochs_per_trial < 1:
             raise ValueError("--max-trials and --epochs-per-trial must be >= 1")
@@ -75,24 +78,38 @@ def main(argv=None) -> int:
                            batch_size=args.batch_size, ks=tuple(args.ks),
                            select_metric=args.objective, sampler=args.sampler,
                            backbone=args.backbone, alpha=1.0, beta=0.1).resolved()
-        oracle = make_oracle(args.tuner, args.objective, args.max_trials, args.seed)
+        if not worker:
+            lock.acquire()  # one chief per search: a second exits here, naming the first
         if not args.overwrite:
-            check_search_settings(settings_path, settings)
-    except (ValueError, RunConflictError) as e:
+            search_dir.check_search_settings(settings_path, settings)
+            search_dir.set_aside_unreadable_trials(project)
+    except (ValueError, RunConflictError, RunLockedError) as e:
+        lock.release()
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        hypermodel = AHNSHyperModel(base, search_p=args.search_p, layers=args.layers)
+        return _search(args, argv, base, project, settings, settings_path, worker)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        lock.release()
+
+
+def _search(args, argv, base, project, settings, settings_path, worker) -> int:
+    """The search itself, holding the directory's lock; prints the trials, writes best.json."""
+    from ahns_tf import search_dir  # pylint: disable=g-import-not-at-top
+    from ahns_tf.provenance import provenance  # pylint: disable=g-import-not-at-top
+    from ahns_tf.tuner import (AHNSHyperModel, AHNSTuner,  # pylint: disable=g-import-not-at-top
+                               completed_trials, keras_tuner, make_oracle, write_best)
+    hypermodel = AHNSHyperModel(base, search_p=args.search_p, layers=args.layers)
+    oracle = make_oracle(args.tuner, args.objective, args.max_trials, args.seed)
     tuner = AHNSTuner(hypermodel, oracle,
                       directory=args.directory, project_name=args.dataset, overwrite=args.overwrite)
-    save_search_settings(settings_path, settings)  # after --overwrite cleared the folder
+    search_dir.save_search_settings(settings_path, settings)  # after --overwrite cleared it
     tuner.search_space_summary()
     tuner.search(verbose=1)
-    if os.environ.get("KERASTUNER_TUNER_ID", "chief") not in ("chief",) and \
-            os.environ.get("KERASTUNER_ORACLE_IP"):
+    if worker and os.environ.get("KERASTUNER_ORACLE_IP"):
         return 0  # a worker: the chief reports
     rows = completed_trials(tuner)
     names = (["trial_id", *hypermodel.declare(keras_tuner.HyperParameters())]
@@ -102,10 +119,10 @@ def main(argv=None) -> int:
     for row in rows:
         print("  ".join(f"{row.get(n, float('nan')):>14.4f}" if isinstance(row.get(n), float)
                         else f"{str(row.get(n)):>14}" for n in names))
-    best = write_best(tuner, os.path.join(args.directory, "best.json"), args.dataset,
-                      origin=provenance(argv))
+    path = os.path.join(project, "best.json")
+    best = write_best(tuner, path, args.dataset, origin=provenance(argv))
     print(f"\nbest ({args.objective} on valid = {best['objective']['value']:.4f}): "
-          f"{best['hyperparameters']} -> {os.path.join(args.directory, 'best.json')}")
+          f"{best['hyperparameters']} -> {path}")
     return 0
 
 

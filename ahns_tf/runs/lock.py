@@ -18,6 +18,7 @@ class RunLock:
 
     Args:
         run_dir: the run's output directory (created if missing).
+        name: the lock file's name in it. Defaults to ``.lock``.
 
     Example:
 
@@ -27,9 +28,9 @@ class RunLock:
     ```
     """
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, name: str = ".lock"):
         self.run_dir = run_dir
-        self.path = os.path.join(run_dir, ".lock")
+        self.path = os.path.join(run_dir, name)
         self._file = None
 
     def acquire(self) -> None:
