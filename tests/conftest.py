@@ -140,7 +140,7 @@ def assert_entries_close(actual: dict, expected: dict, rel=1e-4, abs=1e-6):
 def toy_train_config(data_dir, out, **kw):
     """A short AHNS run on the 'toy' dataset, evaluated every 2 epochs."""
     base = dict(dataset="toy", data_dir=data_dir, sampler="ahns", epochs=12, eval_every=2,
-                ks=(5, 10), select_metric="ndcg@5", batch_size=32, patience=0,
+                ks=(5, 10), select_metric="ndcg@5", top_k=10, batch_size=32, patience=0,
                 output_dir=str(out), num_candidates=4, steps_per_execution=2)
     base.update(kw)
     return TrainConfig(**base)

@@ -77,7 +77,7 @@ def test_search_writes_best_json_in_range_and_rerun_adds_no_trial(toy_data_dir, 
     report = subprocess.run([sys.executable, "-m", "tuning.report", str(tmp_path / "s" / "toy"), "--k", "5"],
                             capture_output=True, text=True, env=_env(), timeout=300, cwd=REPO)
     assert report.returncode == 0, report.stderr[-2000:]
-    assert (tmp_path / "s" / "figure6.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "s" / "toy" / "figure6.png").read_bytes()[:4] == b"\x89PNG"
 
 
 class _PoisonedTuner(AHNSTuner):

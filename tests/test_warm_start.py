@@ -120,7 +120,7 @@ def test_daily_retraining_starts_from_yesterdays_embeddings(tmp_path):
     # day 2: users u5..u14 (u10..u14 new), items i0..i15 (i12..i15 new)
     day2 = [(f"u{u}", f"i{i}", t) for u in range(5, 15)
             for t, i in enumerate(rng.choice(16, 5, replace=False))]
-    settings = dict(epochs=1, ks=(3,), select_metric="recall@3", batch_size=16, dim=8,
+    settings = dict(epochs=1, ks=(3,), select_metric="recall@3", top_k=3, batch_size=16, dim=8,
                     num_candidates=4)
     first = train(TrainConfig(dataset="day1", data_file=_write_log(tmp_path / "d1.csv", day1),
                               output_dir=str(tmp_path / "day1"), **settings),
