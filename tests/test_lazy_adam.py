@@ -144,3 +144,32 @@ def test_shardable_lazy_adam_makes_lazy_adams_update_with_repeated_rows():
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(a.numpy()[[0, 3]], np.array([[0.0, 0.1], [0.6, 0.7]],
                                                               np.float32))  # untouched rows
+
+
+def test_shardable_adam_on_sparse_gradients_equals_fused_adam():
+    # ShardableAdam (the optimizer of tables sharded over parameter servers) applies one fused
+    # update per table, as FusedAdam does: the same numbers for the same row-sparse gradients.
+    from ahns_tf.models.optimizers import FusedAdam, ShardableAdam
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(6, 3)).astype(np.float32)
+    tables = [tf.Variable(start), tf.Variable(start)]
+    optimizers = [FusedAdam(0.01), ShardableAdam(0.01)]
+    for step in range(4):
+        rows = tf.constant(rng.choice(6, 3, replace=False), tf.int64)
+        grad = tf.IndexedSlices(tf.constant(rng.normal(size=(3, 3)), tf.float32), rows, [6, 3])
+        for optimizer, table in zip(optimizers, tables):
+            optimizer.apply_gradients([(grad, table)])
+    np.testing.assert_allclose(tables[0].numpy(), tables[1].numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_a_shard_of_a_table_draws_from_the_whole_tables_range():
+    # Under ParameterServerStrategy a table is initialised shard by shard; the range must be
+    # the whole table's, sqrt(6 / (rows + dim)), not each shard's (wider by sqrt(#shards)).
+    from ahns_tf.models.backbones import WholeTableGlorotUniform
+    init = WholeTableGlorotUniform(seed=1)
+    shard = init([20000, 64], partition_shape=(5000, 64), partition_offset=(5000, 0)).numpy()
+    limit = (6 / (20000 + 64)) ** 0.5
+    assert shard.shape == (5000, 64) and np.abs(shard).max() <= limit
+    assert np.abs(shard).max() > 0.99 * limit                     # the whole range is used
+    whole = init([300, 8]).numpy()                                # one device: Glorot as is
+    np.testing.assert_array_equal(whole, tf.keras.initializers.GlorotUniform(seed=1)([300, 8]))

@@ -210,6 +210,14 @@ class ShardableAdam(tf.keras.optimizers.legacy.Adam):
         coefficients["epsilon"] = coefficients["epsilon"] * tf.sqrt(
             1.0 - coefficients["beta_2_power"])
 
+    def _resource_apply_sparse(self, grad, var, indices, apply_state=None):
+        # One fused, locked ResourceApplyAdam per shard, as FusedAdam does on one device: the
+        # legacy sparse path is five ops over the whole shard, which the updates of workers
+        # running at once interleave. The dense gradient is built beside the shard (on its PS).
+        with tf.device(var.device):
+            dense = tf.math.unsorted_segment_sum(grad, indices, tf.shape(var)[0])
+        return self._resource_apply_dense(dense, var, apply_state)
+
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")
 class ShardableLazyAdam(ShardableAdam):
