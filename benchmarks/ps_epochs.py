@@ -37,18 +37,21 @@ def _child(kind: str, data_dir: str, run_dir: str, out: str) -> None:
 
 
 def markdown(payload: dict, stem: str) -> str:
-    lines = [f"# {STEM}: an epoch under parameter servers against one device", "",
-             report.produced_by(payload) + ".", "",
+    lines = [f"# {STEM}: an epoch under parameter servers against one device", ""]
+    lines += [f"- {label}: {report.produced_by(entry)}." for label, entry in
+              payload["labels"].items()]
+    lines += ["",
              "Test Recall@20 (%) of AHNS on tools after 5 and 10 epochs (reference protocol, "
              "seed 2024). ps = 2 workers + 2 parameter servers in one process; busy = two "
              "busy-looping processes beside it on the 2-core machine.", ""]
     rows = []
-    for label, runs in payload["labels"].items():
-        for name, run in runs.items():
+    for label, entry in payload["labels"].items():
+        for name, run in entry["runs"].items():
             rows.append([label, name] + [f"{100 * run['recall@20'][e]:.2f}" for e in ("5", "10")]
                         + [f"{run['epoch_seconds']:.2f}"])
+    finding = ["", payload["finding"]] if payload.get("finding") else []
     return "\n".join(lines + report.table(["code", "run", "R@20 after 5", "R@20 after 10",
-                                           "s/epoch"], rows)) + "\n"
+                                           "s/epoch"], rows) + finding) + "\n"
 
 
 def main(argv=None) -> int:
@@ -81,7 +84,8 @@ def main(argv=None) -> int:
         finally:
             for hog in hogs:
                 hog.kill()
-    payload["labels"][args.label] = runs
+    payload["labels"][args.label] = {"provenance": report.provenance(argv), "runs": runs,
+                                     "machine": report.machine()}
     payload.update(provenance=report.provenance(argv), machine=report.machine())
     os.makedirs(args.output, exist_ok=True)
     report.publish(stem, payload, markdown)

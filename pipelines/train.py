@@ -100,12 +100,14 @@ def main(argv=None) -> int:
     from ahns_tf.data.checks import DataSettingsError  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import (CorruptRunError, NonFiniteLossError,  # pylint: disable=g-import-not-at-top
                               RunConflictError, RunLockedError, UnwritableDirError)
-    from ahns_tf.training.cluster import ClusterConfigError  # pylint: disable=g-import-not-at-top
+    from ahns_tf.training.cluster import (ClusterConfigError,  # pylint: disable=g-import-not-at-top
+                                         ClusterUnavailableError)
     try:
         result = train(config, export=not args.no_export, overwrite=args.overwrite,
                        command=command_line(argv))
     except (DataFormatError, ChecksumError, FileNotFoundError, RunConflictError, RunLockedError,
-            CorruptRunError, UnwritableDirError, DataSettingsError, ClusterConfigError) as e:
+            CorruptRunError, UnwritableDirError, DataSettingsError, ClusterConfigError,
+            ClusterUnavailableError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except NonFiniteLossError as e:

@@ -151,11 +151,16 @@ class ResumableRun(tf.keras.callbacks.Callback):
                 best = [saved[f"w{i}"] for i in range(len(saved.files))]
         self.evaluation.load_state(progress["evaluation"], best)
 
-    def restore(self, model) -> int:
+    def restore(self, model, at_most: int = None) -> int:
         """Restores the last completed epoch into `model`; returns it (0 if new).
 
         Falls back to the older kept checkpoint when the newest one (or its
         progress file, or its best weights) cannot be read.
+
+        Args:
+            model: the built model.
+            at_most: restore no epoch after this one (the workers of a
+                multi-worker run resume from the same epoch).
 
         Raises:
             CorruptRunError: no kept checkpoint can be restored.
@@ -167,6 +172,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
         failed = []
         for source, progress in self.progress.readable():
             epoch = int(progress["epoch"])
+            if at_most is not None and epoch > at_most:
+                continue
             try:
                 self._restore_one(model, progress)
             except CHECKPOINT_READ_ERRORS as e:

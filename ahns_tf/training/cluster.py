@@ -22,6 +22,10 @@ class ClusterConfigError(ValueError):
     """``TF_CONFIG`` is missing or does not describe this process's cluster; names it."""
 
 
+class ClusterUnavailableError(RuntimeError):
+    """A parameter server or worker stopped answering during training; says how to resume."""
+
+
 def read_tf_config(strategy: str) -> dict:
     """This process's ``TF_CONFIG``, checked for `strategy` (``multi_worker``/``parameter_server``).
 

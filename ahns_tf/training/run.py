@@ -20,14 +20,16 @@ from ahns_tf.export import export_run
 from ahns_tf.models.optimizers import resolve_optimizer_setting
 from ahns_tf.pipeline.input import steps_per_epoch
 from ahns_tf.provenance import provenance
-from ahns_tf.runs import NonFiniteLossError, RunConflictError, RunLock, check_writable
+from ahns_tf.runs import (CorruptRunError, NonFiniteLossError, RunConflictError, RunLock,
+                          check_writable)
 from ahns_tf.runs.checkpoint import ResumableRun
 from ahns_tf.runs.guard import NumericGuard
 from ahns_tf.runs.warm_start import warm_start
 from ahns_tf.training.build import build_evaluators, build_model
+from ahns_tf.training.cluster import ClusterUnavailableError
 from ahns_tf.training.inputs import distributed_pairs, load_for
 from ahns_tf.training.result import run_result, save_embeddings
-from ahns_tf.training.strategy import is_chief, make_strategy, task_name
+from ahns_tf.training.strategy import agreed_epoch, is_chief, make_strategy, task_name
 
 
 def run_once(config: TrainConfig, dataset: RecDataset = None, export: bool = True,
@@ -116,6 +118,13 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
             run.files.record(SPLIT_FILE, VOCABULARY_FILE)
             save_run_data(config.output_dir, dataset)  # a resumed run keeps its record as is
     first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
+    agreed = agreed_epoch(model.distribute_strategy, first_epoch)
+    if agreed < first_epoch:  # multi-worker: another worker's last checkpoint is older
+        first_epoch = run.restore(model, at_most=agreed)
+        if first_epoch != agreed:
+            raise CorruptRunError(
+                f"{config.output_dir}: another worker resumes after epoch {agreed}, whose "
+                f"checkpoint this worker no longer keeps; re-run every worker with --overwrite")
     evaluation.set_model(model)  # also needed when a finished run skips fit()
     start = time.perf_counter()
     if not finished:
@@ -153,9 +162,15 @@ def _fit(config, dataset, model, evaluation, guard, run, first_epoch, verbose, c
         verbose = 2  # Keras refuses the progress bar under ParameterServerStrategy
     if first_epoch:
         print(f"Resuming {config.output_dir} after epoch {first_epoch}.")
-    model.fit(distributed_pairs(config, dataset, first_epoch), epochs=config.epochs,
-              initial_epoch=first_epoch, callbacks=callbacks, verbose=verbose,
-              steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size))
+    try:
+        model.fit(distributed_pairs(config, dataset, first_epoch), epochs=config.epochs,
+                  initial_epoch=first_epoch, callbacks=callbacks, verbose=verbose,
+                  steps_per_epoch=steps_per_epoch(len(dataset.train), config.batch_size))
+    except (tf.errors.UnavailableError, tf.errors.AbortedError) as e:  # a task of the cluster
+        raise ClusterUnavailableError(
+            f"--strategy {config.strategy}: a task of the cluster is unreachable "
+            f"({str(e.message).splitlines()[0][:300]}); restart it and re-run the same command: "
+            f"it resumes after the last checkpointed epoch ({run.last_epoch})") from None
     if guard.failure:
         kept = (f"The checkpoint of the last good epoch ({run.last_epoch}) is kept in "
                 f"{config.output_dir}" if run.last_epoch else

@@ -152,3 +152,24 @@ def task_name(strategy: tf.distribute.Strategy) -> str:
     if resolver is None or resolver.task_type is None:
         return ""
     return f"{resolver.task_type}-{resolver.task_id}"
+
+
+def agreed_epoch(strategy: tf.distribute.Strategy, epoch: int) -> int:
+    """The smallest `epoch` over the workers of a multi-worker run (else `epoch` itself).
+
+    Each worker of a `MultiWorkerMirroredStrategy` resumes from its own
+    checkpoints; a worker killed between two workers' checkpoints of one epoch
+    leaves them one epoch apart, so they agree on the earliest (an all-gather:
+    the strategy reduces by sum and mean only).
+
+    Example:
+
+    ```python
+    first_epoch = agreed_epoch(model.distribute_strategy, run.restore(model))
+    ```
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return epoch
+    mine = strategy.run(lambda: tf.constant([epoch], tf.int64))
+    return int(tf.reduce_min(strategy.gather(mine, axis=0)))
+
