@@ -11,15 +11,19 @@ from ahns_tf.atomic import atomic_write_text
 from ahns_tf.provenance import payload_origin
 from benchmarks import report
 
-#: The commit (on main) holding every retired script.
+#: The commit (on main) holding every script retired with the lab's reorganisation.
 RETIRED_AT = "749a9d7"
-#: Scripts of closed studies (benchmarks/README.md gives each one's answer) -> the stems of
-#: their results files (``<stem>.*``, ``<stem>-fig*``).
-RETIRED = {"beyond": ("beyond",), "core": ("core", "core-speed"), "distributed": ("distributed",),
-           "eval_points": ("tools-eval-points",), "learnable": ("learnable-synth-1e5",),
-           "lightgcn_speed": ("lightgcn-speed",), "memory_floor": ("memory-floor",),
-           "profile_step": (), "read_log": ("read-log",),
-           "tuning_report": ("tuning-tools", "tuning-tools-best")}
+#: Scripts of closed studies (benchmarks/README.md gives each one's answer) -> the commit that
+#: last holds them and the stems of their results files (``<stem>.*``, ``<stem>-fig*``).
+RETIRED = {"beyond": (RETIRED_AT, ("beyond",)), "core": (RETIRED_AT, ("core", "core-speed")),
+           "distributed": (RETIRED_AT, ("distributed",)),
+           "eval_points": (RETIRED_AT, ("tools-eval-points",)),
+           "learnable": (RETIRED_AT, ("learnable-synth-1e5",)),
+           "lightgcn_speed": (RETIRED_AT, ("lightgcn-speed",)),
+           "memory_floor": (RETIRED_AT, ("memory-floor",)), "profile_step": (RETIRED_AT, ()),
+           "read_log": (RETIRED_AT, ("read-log",)),
+           "tuning_report": (RETIRED_AT, ("tuning-tools", "tuning-tools-best")),
+           "ps_epochs": ("31f174e", ("ps-epochs",))}
 
 
 def index_lines(results_dir: str) -> list:
@@ -49,14 +53,14 @@ def index_lines(results_dir: str) -> list:
         lines.append(f"| {name} | {origin} | {f'{recorded} of {len(runs)}' if runs else '—'} |")
     lines += ["", "## Retired studies", "",
               "Their question is closed (benchmarks/README.md gives each one's answer), so their "
-              f"scripts left the tree; commit {RETIRED_AT} (on main) holds every one. To "
-              f"reproduce a number: `git worktree add ../ahns-{RETIRED_AT} {RETIRED_AT}`, then "
-              "run there the command its file records (the table above, or the .md).", "",
-              f"| script (in {RETIRED_AT}) | results files |", "|---|---|"]
-    for script, stems in RETIRED.items():
+              "scripts left the tree; the commit named holds each. To reproduce a number: `git "
+              "worktree add ../ahns-COMMIT COMMIT`, then run there the command its file records "
+              "(the table above, or the .md).", "",
+              "| script | last in commit | results files |", "|---|---|---|"]
+    for script, (commit, stems) in RETIRED.items():
         files = [n for n in names
                  if any(n.split(".")[0] == s or n.startswith(s + "-fig") for s in stems)]
-        lines.append(f"| `benchmarks/{script}.py` | "
+        lines.append(f"| `benchmarks/{script}.py` | {commit} | "
                      f"{', '.join(files) or 'none (it printed its timings)'} |")
     return lines
 
