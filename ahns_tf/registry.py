@@ -159,7 +159,15 @@ BACKBONES.register(
           "refuse_warm_start": lambda c: (
               "--warm-start initialises MF embeddings; --backbone lightgcn saves propagated "
               "tables, which are not its layer-0 weights")})
-
+BACKBONES.register(
+    "towers", "ahns_tf.models.towers:FeatureTowers", params={"dim": "dim", "tower_dense": "dense"},
+    info={"refuse_sharding": lambda c: (c.item_features or c.user_features) and (
+              "--backbone towers computes its tables from whole feature tables every step, so "
+              "sharding them over parameter servers saves nothing; use --strategy mirrored or "
+              "multi_worker with feature towers"),
+          "refuse_warm_start": lambda c: (c.item_features or c.user_features) and (
+              "--warm-start copies id embeddings; a run with feature files saves embeddings "
+              "that include its features, which are not its id weights")})
 
 #: Data sources: functions ``config -> ahns_tf.data.log.Log`` (`ahns_tf.data.sources`). Info:
 #: ``claims(config)``: whether the config names this source (the one with ``fallback`` is

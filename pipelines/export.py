@@ -3,6 +3,7 @@
 Usage:
     python -m pipelines.export --run-dir runs/tools-ahns --export-dir saved_models/tools
     python -m pipelines.export --run-dir runs/tools-ahns --top-k 50 --version 7
+    python -m pipelines.export --run-dir runs/ml100k-ahns --item-features new_items.csv
 
 Reads ``<run-dir>/metrics.json`` (the run's config) and ``<run-dir>/embeddings.npz`` (the best
 epoch's embeddings), reloads the dataset to know each user's training items, writes
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="version number >= 1, the folder TF Serving loads (default: "
                              "highest + 1)")
     parser.add_argument("--data-dir", help="override the run's --data-dir")
+    parser.add_argument("--item-features", metavar="FILE",
+                        help="feature file of new items (a --backbone towers run): the ids the "
+                             "run does not know join the catalogue, embedded from their features")
+    parser.add_argument("--user-features", metavar="FILE",
+                        help="feature file of new users, answered from their features")
     return parser
 
 
@@ -60,6 +66,7 @@ def main(argv=None) -> int:
     from ahns_tf.data.run_data import load_run_dataset  # pylint: disable=g-import-not-at-top
     from ahns_tf.registry import source_of  # pylint: disable=g-import-not-at-top
     from ahns_tf.training import export_run, load_for  # pylint: disable=g-import-not-at-top
+    from ahns_tf.export.new_rows import add_new_rows  # pylint: disable=g-import-not-at-top
 
     metrics_path = os.path.join(args.run_dir, "metrics.json")
     weights_path = os.path.join(args.run_dir, "embeddings.npz")
@@ -82,11 +89,18 @@ def main(argv=None) -> int:
         dataset = load_run_dataset(args.run_dir, config.dataset)
     else:
         dataset = load_for(config)
-    tables = np.load(weights_path)
+    with np.load(weights_path) as tables:
+        users, items = tables["user_embeddings"], tables["item_embeddings"]
+    state_path = os.path.join(args.run_dir, "backbone.npz")
+    state = dict(np.load(state_path)) if os.path.isfile(state_path) else {}
     try:
-        path = export_run(config, dataset, tables["user_embeddings"], tables["item_embeddings"],
-                          args.export_dir, args.top_k, args.version)
-    except (ValueError, FileExistsError) as e:
+        if args.item_features or args.user_features:
+            dataset, users, items, state = add_new_rows(
+                args.run_dir, dataset, users, items, state, args.item_features,
+                args.user_features)
+        path = export_run(config, dataset, users, items, args.export_dir, args.top_k,
+                          args.version, backbone_state=state)
+    except (ValueError, FileExistsError, FileNotFoundError, UnwritableDirError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"SavedModel: {path}")

@@ -106,6 +106,12 @@ def _check_log_settings(c) -> None:
     if c.warm_start and c.strategy == "parameter_server":
         raise ValueError("--warm-start with --strategy parameter_server is not supported "
                          "(sharded tables); warm-start with --strategy none or mirrored")
+    for side in ("item", "user"):
+        raw = source.info.get("raw_ids")
+        if getattr(c, f"{side}_features") and (c.backbone != "towers" or not raw):
+            raise ValueError(f"--{side}-features goes with --backbone towers and a log with raw "
+                             f"ids (--data-file or --dataset tfds:NAME), got --backbone "
+                             f"{c.backbone}" + ("" if raw else " and the text format"))
     refuse = BACKBONES[c.backbone].info.get("refuse_warm_start")
     reason = refuse(c) if refuse and c.warm_start else None
     if reason:

@@ -15,6 +15,7 @@ SECTIONS = {
     "data": "Data sources: the paper's text format, your own logs, TFDS",
     "logs": "Columns of a log with raw ids",
     "split": "Filtering and splitting (every source)",
+    "features": "Feature files and feature towers (--backbone towers)",
     "sampler": "Negative sampler",
     "model": "Model and optimizer",
     "training": "Training",

@@ -74,6 +74,21 @@ class TrainConfig:
                                  "valid", "split")
     tfds_data_dir: Optional[str] = setting(None, "--dataset tfds:NAME: the TFDS data folder "
                                            "(read offline)", "data")
+    # -- feature files (a log with raw ids; --backbone towers)
+    item_features: Optional[str] = setting(None, "a CSV/TSV/Parquet file of item features, one "
+                                           "row per item, keyed by the log's item id column",
+                                           "features")
+    user_features: Optional[str] = setting(None, "a CSV/TSV/Parquet file of user features, one "
+                                           "row per user, keyed by the log's user id column",
+                                           "features")
+    item_feature_kinds: Optional[str] = setting(None, "kinds of item feature columns, e.g. "
+                                                "title=text,genres=multi:|,year=number:10,"
+                                                "zip=skip (category, multi, number, text, "
+                                                "skip); the others are inferred", "features")
+    user_feature_kinds: Optional[str] = setting(None, "kinds of user feature columns, as "
+                                                "--item-feature-kinds", "features")
+    tower_dense: bool = setting(False, "pass each tower's sum through a dense layer of --dim "
+                                "units", "features")
     # -- negative sampler
     sampler: str = setting("ahns", "negative sampler", "sampler", choices=SAMPLERS.names)
     alpha: Optional[float] = setting(None, "AHNS alpha > 0 (default: the reference setting for "

@@ -41,6 +41,8 @@ class RecDataset:
             `ahns_tf.data.vocabulary.Vocabulary` of the dense ids; else None.
         assignments: for such logs, the pyarrow table of which interaction
             went to which part (saved with the run as ``split.parquet``).
+        features: ``{"item": (FeatureSpec, FeatureMatrix), "user": ...}`` for the
+            sides given feature files (`ahns_tf.data.features`), else None.
     """
 
     name: str
@@ -51,6 +53,7 @@ class RecDataset:
     test: reader.Interactions
     vocabulary: Optional[object] = None
     assignments: Optional[object] = None
+    features: Optional[dict] = None
 
     def known_interactions(self):
         """``(users, items)`` of every training-file interaction: train plus validation.

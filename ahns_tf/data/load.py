@@ -4,10 +4,14 @@
 folder in the paper's text format with its own split, for use in code.
 """
 
+import dataclasses
 from typing import Optional
+
+import numpy as np
 
 from ahns_tf.data.checks import DataSettingsError
 from ahns_tf.data.dataset import RecDataset, make_dataset
+from ahns_tf.data.features import encode_features, fit_features
 from ahns_tf.data.filter import implicit_positives
 from ahns_tf.data.interactions import DataFormatError
 from ahns_tf.data.sources import read_text
@@ -58,15 +62,34 @@ def load_data(config, train_on_valid_file: bool = False) -> RecDataset:
                               "the k-core filter (--min-user-interactions, "
                               "--min-item-interactions)")
     try:
-        return make_dataset(config.dataset, log, config.split,
-                            validation=config.select_on == "valid",
-                            validation_fraction=config.validation_fraction,
-                            test_ratio=config.test_ratio, valid_ratio=config.valid_ratio,
-                            seed=config.seed, train_on_valid_file=train_on_valid_file)
+        dataset = make_dataset(config.dataset, log, config.split,
+                               validation=config.select_on == "valid",
+                               validation_fraction=config.validation_fraction,
+                               test_ratio=config.test_ratio, valid_ratio=config.valid_ratio,
+                               seed=config.seed, train_on_valid_file=train_on_valid_file)
+        return with_features(dataset, config)
     except ValueError as e:
         if isinstance(e, DataFormatError):
             raise
         raise DataSettingsError(f"{log.source}: {e}") from None
+
+
+def with_features(dataset: RecDataset, config) -> RecDataset:
+    """`dataset` with the feature files of `config` fitted on its training split and encoded
+    for every row (``dataset.features``); unchanged without feature files."""
+    features = {}
+    for side, ids, trained in (("item", dataset.vocabulary and dataset.vocabulary.items,
+                                dataset.train.items),
+                               ("user", dataset.vocabulary and dataset.vocabulary.users,
+                                dataset.train.users)):
+        path = getattr(config, f"{side}_features")
+        if not path:
+            continue
+        key = config.item_col if side == "item" else config.user_col
+        spec, table = fit_features(path, key, side, ids[np.unique(trained)],
+                                   getattr(config, f"{side}_feature_kinds"))
+        features[side] = (spec, encode_features(spec, table, ids))
+    return dataclasses.replace(dataset, features=features) if features else dataset
 
 
 def load_dataset(name: str, data_dir=None, validation_fraction: Optional[float] = 0.1,

@@ -69,12 +69,14 @@ def _unreadable(path: str, kind: str, error: Exception) -> DataFormatError:
                            f"({type(error).__name__}: {error})")
 
 
-def _read_csv(path: str, kind: str, columns: list, id_type=pa.string()) -> pa.Table:
-    """The named columns of a CSV/TSV file; ids are read as `id_type`, the others inferred."""
+def _read_csv(path: str, kind: str, columns: list, id_type=pa.string(),
+              id_columns: int = 2) -> pa.Table:
+    """The named columns of a CSV/TSV file; the first `id_columns` (ids) are read as
+    `id_type`, the others inferred."""
     # pyarrow finds the .gz compression from the file name.
     parse = pacsv.ParseOptions(delimiter=_DELIMITERS["." + kind])
     convert = pacsv.ConvertOptions(include_columns=columns,
-                                   column_types={c: id_type for c in columns[:2]})
+                                   column_types={c: id_type for c in columns[:id_columns]})
     try:
         return pacsv.read_csv(path, parse_options=parse, convert_options=convert)
     except OSError as e:
@@ -95,21 +97,22 @@ def _read_csv(path: str, kind: str, columns: list, id_type=pa.string()) -> pa.Ta
                                   f"fields, got {row.actual_columns}", row.text[:80]) from None
         if id_type == pa.string():
             # Ids that are not UTF-8 text: read them as bytes, `typed_column` names the line.
-            return _read_csv(path, kind, columns, id_type=pa.binary())
+            return _read_csv(path, kind, columns, pa.binary(), id_columns)
         raise DataFormatError(path, None, f"unreadable {kind.upper()} file: {e}") from None
 
 
-def _read_table(path: str, kind: str, columns: list) -> pa.Table:
-    """The named columns of the file; ids are read as strings, the others inferred."""
+def read_file_columns(path: str, kind: str, columns: list, id_columns: int = 2) -> pa.Table:
+    """The named columns of a file; the first `id_columns` (ids) are read as strings in a
+    CSV/TSV, the others inferred (a Parquet file keeps its types)."""
     if kind != "parquet":
-        return _read_csv(path, kind, columns)
+        return _read_csv(path, kind, columns, id_columns=id_columns)
     try:
         return pq.read_table(path, columns=columns)
     except (pa.ArrowInvalid, OSError) as e:
         raise _unreadable(path, kind, e) from None
 
 
-def _header(path: str, kind: str) -> list:
+def header(path: str, kind: str) -> list:
     """Column names, read from the schema (Parquet) or the first block (CSV)."""
     if kind == "parquet":
         try:
@@ -171,7 +174,7 @@ def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--data-file {path}: no such file")
     kind = file_kind(path)
-    names = _header(path, kind)
+    names = header(path, kind)
     time_col, roles = column_roles(names, user_col, item_col, time_col, rating_col)
     for role, name, flag in roles:
         if name is not None and name not in names:
@@ -179,7 +182,7 @@ def read_log(path: str, user_col: str = "user_id", item_col: str = "item_id",
                                   f"no {role} column '{name}' ({flag}); the file's columns "
                                   f"are: {', '.join(names)}", name)
     roles = [(role, name) for role, name, _ in roles if name is not None]
-    table = _read_table(path, kind, [name for _, name in roles])
+    table = read_file_columns(path, kind, [name for _, name in roles])
     if table.num_rows == 0:
         raise DataFormatError(path, None, "file has a header but no interactions")
     out = {"row": pa.array(np.arange(table.num_rows, dtype=np.int64))}

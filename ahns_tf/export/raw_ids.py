@@ -28,7 +28,8 @@ class RawIdServingModule(tf.Module):
     Signatures (K fixed at export):
 
     * ``serving_default``: ``user_id`` string [batch] -> ``item_ids`` string
-      [batch, K], ``scores`` float32 [batch, K], ``known_user`` bool [batch].
+      [batch, K], ``scores`` float32 [batch, K], ``known_user`` bool [batch],
+      ``from_features`` bool [batch] (a user never trained, answered from its features).
       Training items are never returned; an unknown or cold user id gets the K
       most popular training items (their share of training interactions as
       scores) and ``known_user = False``; fewer than K unseen items pads with
@@ -78,7 +79,7 @@ class RawIdServingModule(tf.Module):
 
     def _answer(self, result):
         return {"item_ids": self._raw_items(result["item_ids"]), "scores": result["scores"],
-                "known_user": result["known_user"]}
+                "known_user": result["known_user"], "from_features": result["from_features"]}
 
     @tf.function(input_signature=[_STRING])
     def top_k(self, user_id):
@@ -96,10 +97,11 @@ class RawIdServingModule(tf.Module):
         scores, ids = streaming_top_k(tf.ones([batch, 1]), self.popularity, extra, self.k,
                                       self.inner.chunk_for(batch))       # [B, K] each
         ids = tf.where(tf.math.is_inf(scores), tf.constant(-1, tf.int64), ids)
-        known = result["known_user"][:, None]
+        known = tf.logical_or(result["known_user"], result["from_features"])[:, None]
         return self._answer({"item_ids": tf.where(known, result["item_ids"], ids),
                              "scores": tf.where(known, result["scores"], scores),
-                             "known_user": result["known_user"]})
+                             "known_user": result["known_user"],
+                             "from_features": result["from_features"]})
 
     @tf.function(input_signature=[_STRING, tf.TensorSpec([None, None], tf.string,
                                                          name="item_ids")])

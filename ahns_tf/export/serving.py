@@ -18,13 +18,16 @@ class RetrievalServingModule(tf.Module):
 
     * ``serving_default``: ``user_id`` int64 [batch] -> ``item_ids`` int64
       [batch, K], ``scores`` float32 [batch, K] (inner products), ``known_user``
-      bool [batch]. A user's training items are never returned. A user id
-      outside ``[0, num_users)``, or a cold one (in range but not in
-      `trained_users`, so its embedding was never trained), gets the K most
-      popular training items with their share of training
-      interactions as ``scores`` and ``known_user = False``. A user with
-      fewer than K unseen items gets item id -1 with score -inf in the
-      remaining slots.
+      bool [batch], ``from_features`` bool [batch]. A user's training items are
+      never returned, nor an item that is not servable (no training
+      interaction and no features). A trained user is answered from its
+      embedding (``known_user``); so is a user never trained whose embedding
+      comes from its features (`feature_users`; ``from_features``). Any other
+      user id (outside ``[0, num_users)``, or cold: only in a held-out part,
+      or a gap in the id range) gets the K most popular training items with
+      their share of training interactions as ``scores``. A user with fewer
+      than K unseen items gets item id -1 with score -inf in the remaining
+      slots.
     * ``score``: ``user_id`` [batch], ``item_ids`` int64 [batch, n] -> ``scores``
       [batch, n]; unknown or cold users and unknown items score NaN.
     * ``user_embedding``: ``user_id`` [batch] -> ``embedding`` [batch, dim]
@@ -58,6 +61,10 @@ class RetrievalServingModule(tf.Module):
             request is ``batch x item_chunk`` scores, whatever the catalogue
             size). None (default): ``SCORE_BUDGET / batch`` for each request's
             own batch (at least k), so small requests take few, large blocks.
+        feature_users: bool [num_users]: users answered from their embedding
+            though never trained (it comes from their features). Defaults to none.
+        servable_items: bool [num_items]: items that may be returned (a trained
+            item, or one with features). Defaults to all.
 
     Example:
 
@@ -68,7 +75,8 @@ class RetrievalServingModule(tf.Module):
     """
 
     def __init__(self, user_table, item_table, exclude, k: int = 20, trained_users=None,
-                 max_batch_size: int = MAX_BATCH_SIZE, item_chunk: int = None):
+                 max_batch_size: int = MAX_BATCH_SIZE, item_chunk: int = None,
+                 feature_users=None, servable_items=None):
         super().__init__(name="ahns_retrieval")
         user_table = np.asarray(user_table, np.float32)
         item_table = np.asarray(item_table, np.float32)
@@ -98,21 +106,39 @@ class RetrievalServingModule(tf.Module):
         trained = np.zeros(self.num_users, bool)                           # [num_users]
         trained[np.asarray(exclude[0] if trained_users is None else trained_users, np.int64)] = True
         self.trained_users = tf.Variable(trained, trainable=False, name="trained_users")
+        featured = (np.zeros(self.num_users, bool) if feature_users is None
+                    else np.asarray(feature_users, bool) & ~trained)       # [num_users]
+        self.feature_users = tf.Variable(featured, trainable=False, name="feature_users")
+        servable = (np.ones(self.num_items, bool) if servable_items is None
+                    else np.asarray(servable_items, bool))                 # [num_items]
+        self.servable_items = tf.Variable(servable, trainable=False, name="servable_items")
+        self.unservable_items = tf.Variable(np.flatnonzero(~servable).astype(np.int64),
+                                            trainable=False, name="unservable_items")
 
     def _known(self, ids, size):
         known = tf.logical_and(ids >= 0, ids < size)
         return known, tf.where(known, ids, tf.zeros_like(ids))
 
     def _known_user(self, user_id):
-        """A user is known when in range and trained (in `trained_users`).
+        """``(answered, safe ids, from_features)``: a user is answered from its embedding when
+        in range and trained (in `trained_users`), or, never trained, has features
+        (`feature_users`: its embedding comes from the user tower).
 
-        A cold user (in range, never trained: only in test.txt or a validation
-        file, or a gap in the id range) has an embedding row training never
-        moved from its random initialisation, so it is answered like an
-        unknown id.
+        A cold user without features (in range, never trained: only in test.txt
+        or a validation file, or a gap in the id range) has an embedding row
+        training never moved from its random initialisation, so it is answered
+        like an unknown id.
         """
         in_range, safe = self._known(user_id, self.num_users)            # [B], [B]
-        known = tf.logical_and(in_range, tf.gather(self.trained_users, safe))
+        trained = tf.logical_and(in_range, tf.gather(self.trained_users, safe))
+        featured = tf.logical_and(in_range, tf.gather(self.feature_users, safe))
+        answered = tf.logical_or(trained, featured)
+        return answered, tf.where(answered, safe, tf.zeros_like(safe)), featured
+
+    def _known_item(self, item_id):
+        """An item is known when in range and servable (trained, or with features)."""
+        in_range, safe = self._known(item_id, self.num_items)
+        known = tf.logical_and(in_range, tf.gather(self.servable_items, safe))
         return known, tf.where(known, safe, tf.zeros_like(safe))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
@@ -139,15 +165,20 @@ class RetrievalServingModule(tf.Module):
                 history), or None.
 
         Returns:
-            ``{"item_ids": [B, K], "scores": [B, K], "known_user": [B]}``.
+            ``{"item_ids": [B, K], "scores": [B, K], "known_user": [B], "from_features": [B]}``:
+            ``known_user`` for a trained user; ``from_features`` for one answered from its
+            features alone; neither: the popular items.
         """
         tf.debugging.assert_less_equal(
             tf.size(user_id), self.max_batch_size,
             message=f"serving_default takes at most max_batch_size {self.max_batch_size} "
                     f"user ids per request; split the request")
-        known, safe = self._known_user(user_id)
+        known, safe, featured = self._known_user(user_id)
         excluded = tf.cast(tf.gather(tf.RaggedTensor.from_row_splits(
             self.exclude_items, self.exclude_row_splits), safe), tf.int64)    # [B, None]
+        batch = tf.shape(user_id)[0]
+        never = tf.RaggedTensor.from_tensor(tf.tile(self.unservable_items[None], [batch, 1]))
+        excluded = tf.concat([excluded, never], axis=1)                       # [B, None]
         if extra_excluded is not None:
             excluded = tf.concat([excluded, extra_excluded], axis=1)          # [B, None]
         # Scored chunk_for(B) items at a time with a running top-K: memory per request is
@@ -157,20 +188,20 @@ class RetrievalServingModule(tf.Module):
             self.chunk_for(tf.size(user_id)))                                # [B, K] each
         # -inf marks an excluded item: a user with fewer than K unseen items gets -1 there.
         top_ids = tf.where(tf.math.is_inf(top_scores), tf.constant(-1, tf.int64), top_ids)
-        batch = tf.shape(user_id)[0]
         fallback_ids = tf.tile(self.popular_items[None], [batch, 1])
         fallback_scores = tf.tile(self.popular_scores[None], [batch, 1])
         return {
             "item_ids": tf.where(known[:, None], top_ids, fallback_ids),
             "scores": tf.where(known[:, None], top_scores, fallback_scores),
-            "known_user": known,
+            "known_user": tf.logical_and(known, tf.logical_not(featured)),
+            "from_features": featured,
         }
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id"),
                                   tf.TensorSpec([None, None], tf.int64, name="item_ids")])
     def score(self, user_id, item_ids):
-        known_user, safe_user = self._known_user(user_id)
-        known_item, safe_item = self._known(item_ids, self.num_items)
+        known_user, safe_user, _ = self._known_user(user_id)
+        known_item, safe_item = self._known_item(item_ids)
         scores = tf.einsum("bd,bnd->bn", tf.gather(self.user_embeddings, safe_user),
                            tf.gather(self.item_embeddings, safe_item))       # [B, n]
         valid = tf.logical_and(known_user[:, None], known_item)
@@ -178,13 +209,15 @@ class RetrievalServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="user_id")])
     def user_embedding(self, user_id):
-        known, safe = self._known_user(user_id)
+        known, safe, featured = self._known_user(user_id)
         emb = tf.gather(self.user_embeddings, safe)
-        return {"embedding": emb * tf.cast(known, emb.dtype)[:, None], "known_user": known}
+        return {"embedding": emb * tf.cast(known, emb.dtype)[:, None],
+                "known_user": tf.logical_and(known, tf.logical_not(featured)),
+                "from_features": featured}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="item_id")])
     def item_embedding(self, item_id):
-        known, safe = self._known(item_id, self.num_items)
+        known, safe = self._known_item(item_id)
         emb = tf.gather(self.item_embeddings, safe)
         return {"embedding": emb * tf.cast(known, emb.dtype)[:, None], "known_item": known}
 

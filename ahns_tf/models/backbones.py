@@ -52,6 +52,8 @@ class Backbone(tf.keras.layers.Layer):
     * `embedding_variables`: the ``(user, item)`` variables whose row ``i`` is
       id ``i``'s own weights (`ahns_tf.runs.warm_start` copies rows into them
       by raw id).
+    * `export_state`: arrays the export needs beyond the tables (feature towers:
+      their token tables, to embed items that arrive after training).
 
     Args:
         **kwargs: passed to `tf.keras.layers.Layer`.
@@ -85,6 +87,10 @@ class Backbone(tf.keras.layers.Layer):
     def embedding_variables(self):
         """The ``(user, item)`` weight variables, row ``i`` belonging to id ``i``."""
         raise NotImplementedError
+
+    def export_state(self) -> dict:
+        """Arrays the export needs beyond the tables (saved as ``backbone.npz``); none here."""
+        return {}
 
 
 @tf.keras.utils.register_keras_serializable(package="ahns_tf")

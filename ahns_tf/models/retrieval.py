@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
+from ahns_tf.models.backbones import Backbone
 from ahns_tf.models.task import BPRTask
 from ahns_tf.samplers.mining import NegativeMiner
 
@@ -85,6 +86,8 @@ class NegativeSamplingRetrievalModel(tfrs.models.Model):
     def _regularised(self, tables, users, pos_items, neg_items, e_user, e_pos, e_neg):
         """The embeddings the L2 term is on: the scored ones, or a graph backbone's
         layer-0 rows (its `ego_tables`), as the reference code's LightGCN does."""
+        if type(self.backbone).ego_tables is Backbone.ego_tables:
+            return e_user, e_pos, e_neg   # the contract's default: on what is scored
         ego_users, ego_items = self.backbone.ego_tables()
         if ego_users is tables[0] and ego_items is tables[1]:
             return e_user, e_pos, e_neg   # scored on the layer-0 tables (MF, LightGCN L=0)

@@ -8,11 +8,12 @@ import time
 
 import tensorflow as tf
 
-from ahns_tf.atomic import atomic_write_text
+from ahns_tf.atomic import atomic_savez, atomic_write_text
 from ahns_tf.config import TrainConfig, identity_fields
 from ahns_tf.config.train_config import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
+from ahns_tf.data.features import FILE_NAME as FEATURES_FILE, save_specs
 from ahns_tf.data.run_data import SPLIT_FILE, changed_run_data, save_run_data
 from ahns_tf.data.vocabulary import FILE_NAME as VOCABULARY_FILE
 from ahns_tf.evaluation import RankingEvaluationCallback
@@ -139,10 +140,16 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
         return result
     # Whole tables, whatever the strategy: a sharded table's shards are concatenated.
     users, items = (tf.convert_to_tensor(t).numpy() for t in model.backbone.tables())
-    run.files.record("embeddings.npz", "metrics.json")
+    state = model.backbone.export_state()  # feature towers: what embeds new rows at export
+    run.files.record("embeddings.npz", "metrics.json", *(["backbone.npz"] if state else []),
+                     *([FEATURES_FILE] if dataset.features else []))
     save_embeddings(config.output_dir, users, items)
+    if state:
+        atomic_savez(os.path.join(config.output_dir, "backbone.npz"), **state)
+    if dataset.features:
+        save_specs(config.output_dir, {side: spec for side, (spec, _) in dataset.features.items()})
     if export:
-        result["export_path"] = _export_once(run, config, dataset, users, items)
+        result["export_path"] = _export_once(run, config, dataset, users, items, state)
     atomic_write_text(metrics_path, json.dumps(result, indent=2, sort_keys=True))
     return result
 
@@ -181,7 +188,8 @@ def _fit(config, dataset, model, evaluation, guard, run, first_epoch, verbose, c
     run.mark_finished()
 
 
-def _export_once(run, config: TrainConfig, dataset: RecDataset, user_table, item_table) -> str:
+def _export_once(run, config: TrainConfig, dataset: RecDataset, user_table, item_table,
+                 state: dict) -> str:
     """Exports the run once: a re-run after a crash reuses the version recorded in progress.json.
 
     The version is recorded before metrics.json is written, so a kill while
@@ -191,6 +199,6 @@ def _export_once(run, config: TrainConfig, dataset: RecDataset, user_table, item
     if done and os.path.isdir(done) and \
             os.path.dirname(os.path.abspath(done)) == os.path.abspath(config.export_dir):
         return done
-    path = export_run(config, dataset, user_table, item_table)
+    path = export_run(config, dataset, user_table, item_table, backbone_state=state)
     run.record(export_path=path)
     return path

@@ -1,0 +1,130 @@
+"""Feature towers: feature files read and checked, towers trained with every sampler, and new
+items served from their features without retraining."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from ahns_tf.config import TrainConfig
+from ahns_tf.data.features import encode_features, fit_features
+from ahns_tf.data.interactions import DataFormatError
+from ahns_tf.registry import SAMPLERS
+from ahns_tf.training import train
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def genres(tmp_path):
+    """20 rock and 20 jazz items; users 0-19 listen to 15 rock items each, 20-39 to jazz."""
+    rng = np.random.default_rng(0)
+    rows, t = ["user_id,item_id,timestamp"], 0
+    for u in range(40):
+        genre = "rock" if u < 20 else "jazz"
+        for i in rng.choice(20, 15, replace=False):
+            t += 1
+            rows.append(f"u{u},{genre}-{i},{t}")
+    log = _write(tmp_path / "log.csv", "\n".join(rows) + "\n")
+    items = _write(tmp_path / "items.csv", "item_id,genre\n" + "".join(
+        f"{g}-{i},{g}\n" for g in ("rock", "jazz") for i in range(20)))
+    return tmp_path, log, items
+
+
+def _config(tmp_path, log, **kw):
+    return TrainConfig(**dict(dict(
+        dataset="tw", data_file=log, backbone="towers", epochs=30, eval_every=10, ks=(5,),
+        select_metric="recall@5", top_k=10, batch_size=64, lr=0.01, dim=16, num_candidates=4,
+        select_on="test", output_dir=str(tmp_path / "run"),
+        export_dir=str(tmp_path / "models" / "tw")), **kw))
+
+
+def test_kinds_are_inferred_and_printed_and_vocabularies_come_from_training_ids(tmp_path,
+                                                                             capsys):
+    path = _write(tmp_path / "items.csv", "item_id,genres,year,title\n"
+                  "a,Comedy|Drama,1995,The big day\nb,Horror,2001,A night\n"
+                  "c,Western,1990,Only in test\n")
+    spec, table = fit_features(path, "item_id", "item", train_ids=["a", "b"])
+    assert "genres: multi (|)" in capsys.readouterr().out
+    kinds = {c.name: c.kind for c in spec.columns}
+    assert kinds == {"genres": "multi", "year": "number", "title": "text"}
+    genres = next(c for c in spec.columns if c.name == "genres")
+    assert genres.vocabulary == ("Comedy", "Drama", "Horror")      # no test-only "Western"
+    matrix = encode_features(spec, table, ["a", "c", "z"])          # z: no row in the file
+    assert matrix.has_features.tolist() == [True, True, False]
+    offset = spec.offsets[0]
+    c_genre = [t for t, w in zip(matrix.tokens[1], matrix.weights[1]) if w][0]
+    assert c_genre == offset + 1                                    # "Western": unknown token
+
+
+@pytest.mark.parametrize("text, message", [
+    ("id,genre\na,rock\n", r"no id column 'item_id'"),
+    ("item_id,genre\na,rock\na,jazz\n", r"items.csv:3: id 'a' has a second row"),
+    ("item_id,year\na,1995\nb,V\n", r"items.csv:3: column 'year' holds numbers"),
+])
+def test_a_bad_feature_file_names_the_file_line_and_value(tmp_path, text, message):
+    path = _write(tmp_path / "items.csv", text)
+    with pytest.raises(DataFormatError, match=message):
+        fit_features(path, "item_id", "item", train_ids=["a"],
+                     kinds="year=number" if "year" in text else None)
+
+
+def test_feature_flags_need_towers_and_a_log_with_raw_ids():
+    with pytest.raises(ValueError, match="--item-features goes with --backbone towers"):
+        TrainConfig(data_file="log.csv", item_features="items.csv").resolved()
+    with pytest.raises(ValueError, match="and the text format"):
+        TrainConfig(backbone="towers", item_features="items.csv").resolved()
+
+
+def test_towers_without_feature_files_train_what_mf_trains_to_the_bit(genres):
+    tmp_path, log, _ = genres
+    results = [train(_config(tmp_path / name, log, backbone=name, epochs=4, eval_every=2),
+                     export=False, verbose=0) for name in ("mf", "towers")]
+    assert results[0]["test"] == results[1]["test"]
+    tables = [np.load(tmp_path / name / "run" / "embeddings.npz") for name in ("mf", "towers")]
+    np.testing.assert_array_equal(tables[0]["item_embeddings"], tables[1]["item_embeddings"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS.names()))
+def test_every_sampler_trains_on_towers(genres, sampler):
+    tmp_path, log, items = genres
+    result = train(_config(tmp_path, log, sampler=sampler, item_features=items, epochs=2,
+                           eval_every=2, num_candidates=None if sampler == "ssm" else 4),
+                   export=False, verbose=0)
+    assert 0 <= result["test"]["recall@5"] <= 1 and np.isfinite(result["history"][-1]["loss"])
+
+
+@pytest.mark.slow
+def test_a_new_item_is_served_to_the_users_its_features_match(genres):
+    from test_end_to_end import run_tf_only
+    from pipelines.export import main as export
+    tmp_path, log, items = genres
+    result = train(_config(tmp_path, log, item_features=items), verbose=0)
+    new = _write(tmp_path / "new.csv", "item_id,genre\nnew-rock,rock\nnew-jazz,jazz\n")
+    assert export(["--run-dir", str(tmp_path / "run"), "--item-features", new]) == 0
+    version = os.path.join(os.path.dirname(result["export_path"]), "2")
+    served = json.loads(run_tf_only("""
+        import json, sys
+        import tensorflow as tf
+        model = tf.saved_model.load(sys.argv[1])
+        users = [f"u{u}" for u in range(40)]
+        out = model.signatures["serving_default"](user_id=tf.constant(users))
+        emb = model.signatures["item_embedding"](item_id=tf.constant(["new-rock", "zzz"]))
+        print(json.dumps({"items": [[i.decode() for i in row] for row in out["item_ids"].numpy()],
+                          "known": emb["known_item"].numpy().tolist()}))
+    """, version))
+    import pyarrow.parquet as pq
+    trained = {}
+    for row in pq.read_table(tmp_path / "run" / "split.parquet").to_pylist():
+        if row["part"] != "test":                                  # the training interactions
+            trained.setdefault(row["user_id"], set()).add(row["item_id"])
+    for u, row in enumerate(served["items"]):
+        assert not trained[f"u{u}"] & set(row)                     # never a training item
+        mine, other = ("new-rock", "new-jazz") if u < 20 else ("new-jazz", "new-rock")
+        assert mine in row and other not in row                    # the matching new item
+    assert served["known"] == [True, False]
