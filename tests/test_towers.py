@@ -128,3 +128,27 @@ def test_a_new_item_is_served_to_the_users_its_features_match(genres):
         mine, other = ("new-rock", "new-jazz") if u < 20 else ("new-jazz", "new-rock")
         assert mine in row and other not in row                    # the matching new item
     assert served["known"] == [True, False]
+
+
+@pytest.mark.slow
+def test_a_user_with_features_but_no_history_is_answered_from_the_user_tower(genres):
+    from test_end_to_end import run_tf_only
+    from pipelines.export import main as export
+    tmp_path, log, items = genres
+    users = _write(tmp_path / "users.csv", "user_id,taste\n" + "".join(
+        f"u{u},{'rock' if u < 20 else 'jazz'}\n" for u in range(40)))
+    train(_config(tmp_path, log, item_features=items, user_features=users), verbose=0)
+    new = _write(tmp_path / "new_users.csv", "user_id,taste\nfan,rock\n")
+    assert export(["--run-dir", str(tmp_path / "run"), "--user-features", new]) == 0
+    served = json.loads(run_tf_only("""
+        import json, sys
+        import tensorflow as tf
+        model = tf.saved_model.load(sys.argv[1])
+        out = model.signatures["serving_default"](user_id=tf.constant(["fan", "u0", "nobody"]))
+        print(json.dumps({"items": [[i.decode() for i in row] for row in out["item_ids"].numpy()],
+                          "known": out["known_user"].numpy().tolist(),
+                          "features": out["from_features"].numpy().tolist()}))
+    """, os.path.join(str(tmp_path / "models" / "tw"), "2")))
+    assert served["known"] == [False, True, False]
+    assert served["features"] == [True, False, False]             # the new fan: from features
+    assert sum(i.startswith("rock") for i in served["items"][0]) >= 8   # rock, as its taste
