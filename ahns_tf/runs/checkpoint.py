@@ -67,6 +67,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
             for epochs saved before fingerprints were recorded).
         ignore: config keys not compared on resume: settings that do not change
             what the run computes (where its files go). Defaults to the folders.
+        upgrade: passed to `changed_settings`: a stored config in today's terms.
         resolve: passed to `changed_settings` (e.g. resolves ``optimizer="auto"``
             for this run's table sizes, so a folder that stored the choice
             ``auto`` stands for is the same run).
@@ -86,9 +87,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
 
     def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None,
                  ignore=("output_dir", "export_dir"), code_fingerprint: str = None,
-                 resolve: Optional[Callable[[dict], dict]] = None):
+                 resolve: Optional[Callable[[dict], dict]] = None,
+                 upgrade: Optional[Callable[[dict], dict]] = None):
         super().__init__()
-        self.resolve = resolve
+        self.resolve, self.upgrade = resolve, upgrade
         self.ignore = tuple(ignore)
         self.code_fingerprints = [code_fingerprint] if code_fingerprint else []
         self.defaults = defaults
@@ -125,7 +127,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
             raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
         progress = readable[0][1]
         changed = changed_settings(progress["config"], self.config, self.defaults,
-                                   ignore=self.ignore, resolve=self.resolve)
+                                   ignore=self.ignore, resolve=self.resolve,
+                                   upgrade=self.upgrade)
         if changed:
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "

@@ -76,15 +76,14 @@ def run_once(config: TrainConfig, dataset: RecDataset = None, export: bool = Tru
         model.backbone, evaluators, "valid" if "valid" in evaluators else "test",
         config.select_metric, config.eval_every, config.patience, config.epochs)
     guard = NumericGuard(per_batch=config.strategy != "parameter_server")  # PS: no batch hooks
-    # "auto" and the optimizer it resolves to for these tables are the same run, and an
-    # earlier version's words for a setting are today's (`upgrade_saved`).
+    # "auto" and the optimizer it resolves to for these tables are the same run.
     def resolve(values: dict) -> dict:
-        return resolve_optimizer_setting(upgrade_saved(values),
-                                         num_rows=dataset.num_users + dataset.num_items)
+        return resolve_optimizer_setting(values, num_rows=dataset.num_users + dataset.num_items)
 
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(), ignore=identity_fields(TrainConfig),
-                       code_fingerprint=origin["code_fingerprint"], resolve=resolve)
+                       code_fingerprint=origin["code_fingerprint"], resolve=resolve,
+                       upgrade=upgrade_saved)  # an earlier version's words for a setting
     with RunLock(config.output_dir):  # one process per run directory, until we return
         return _run_locked(config, dataset, model, evaluators, evaluation, guard, run,
                            export, verbose, overwrite, callbacks, origin, chief)
