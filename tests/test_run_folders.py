@@ -169,3 +169,20 @@ def test_a_run_folder_of_the_previous_version_resumes_and_can_be_overwritten(toy
         train(config, export=False, verbose=0, overwrite=True)
     (run / "notes.txt").unlink()
     train(config, export=False, verbose=0, overwrite=True)       # its own files, by their names
+
+
+def test_a_text_run_does_not_resume_on_changed_files(toy_data_dir, tmp_path):
+    import os as _os
+    config = _toy(toy_data_dir, tmp_path, epochs=3)
+    with pytest.raises(Interrupted):
+        train(config, export=False, verbose=0, callbacks=[InterruptBefore(1)])
+    train_file = _os.path.join(toy_data_dir, "toy", "train.txt")
+    lines = open(train_file).read().splitlines()
+    lines[0] = lines[0].split()[0] + " " + " ".join(reversed(lines[0].split()[1:]))  # same
+    open(train_file, "w").write("\n".join(lines) + "\n")
+    with pytest.raises(Interrupted):                              # same pairs: resumes
+        train(config, export=False, verbose=0, callbacks=[InterruptBefore(2)])
+    lines[1] = lines[1] + " 29"                                   # one more pair for user 1
+    open(train_file, "w").write("\n".join(lines) + "\n")
+    with pytest.raises(RunConflictError, match=r"began with: its [a-z ]+ interactions differ"):
+        train(config, export=False, verbose=0)

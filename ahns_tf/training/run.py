@@ -13,7 +13,8 @@ from ahns_tf.config import TrainConfig, identity_fields
 from ahns_tf.config.train_config import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
-from ahns_tf.data.run_data import SPLIT_FILE, changed_run_data, save_run_data
+from ahns_tf.data.run_data import (DIGEST_FILE, SPLIT_FILE, changed_digest, changed_run_data,
+                                   save_digest, save_run_data)
 from ahns_tf.data.vocabulary import FILE_NAME as VOCABULARY_FILE
 from ahns_tf.evaluation import RankingEvaluationCallback
 from ahns_tf.export import export_run
@@ -106,6 +107,15 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
     if finished and os.path.isfile(metrics_path):
         with open(metrics_path) as f:
             return json.load(f)
+    changed = changed_digest(config.output_dir, dataset) if progress else None
+    if changed:  # any source: the run's data, as it began
+        raise RunConflictError(
+            f"{config.data_file or config.dataset} no longer gives the data the run in "
+            f"{config.output_dir} began with: {changed}; use another --output-dir, or "
+            f"--overwrite to start afresh")
+    if not (progress and os.path.isfile(os.path.join(config.output_dir, DIGEST_FILE))):
+        run.files.record(DIGEST_FILE)
+        save_digest(config.output_dir, dataset)
     if dataset.vocabulary is not None:  # which raw id is which row, and the split
         changed = changed_run_data(config.output_dir, dataset) if progress else None
         if changed:
