@@ -182,8 +182,7 @@ class TrainConfig:
             c.num_candidates = DEFAULT_NUM_CANDIDATES
         if c.split is None:  # the source's own split if it has one
             c.split = "given" if source_of(c).info.get("given_split") else "random"
-        # tfds:movielens/1m-ratings -> movielens-1m-ratings: one folder, a TF Serving model name
-        name = c.dataset[5:].replace("/", "-") if c.dataset.startswith("tfds:") else c.dataset
+        name = folder_name(c.dataset)
         c.output_dir = c.output_dir or f"runs/{name}-{c.sampler}"
         c.export_dir = c.export_dir or f"saved_models/{name}"
         check(c)
@@ -222,6 +221,18 @@ class TrainConfig:
         if values.get("ks") is not None:
             values["ks"] = tuple(values["ks"])
         return cls(**values)
+
+
+def folder_name(dataset: str) -> str:
+    """The folder (and served model) name of a dataset: ``tfds:movielens/1m-ratings`` ->
+    ``movielens-1m-ratings``; other names as they are.
+
+    Example:
+
+    >>> folder_name("tfds:movielens/1m-ratings"), folder_name("tools")
+    ('movielens-1m-ratings', 'tools')
+    """
+    return dataset[5:].replace("/", "-") if dataset.startswith("tfds:") else dataset
 
 
 def upgrade_saved(values: dict) -> dict:
