@@ -13,7 +13,7 @@ import shutil
 import sys
 
 from ahns_tf.atomic import atomic_write_text
-from ahns_tf.config.train_config import folder_name
+from ahns_tf.config.settings import folder_name
 from ahns_tf.runs.errors import RunConflictError
 from ahns_tf.runs.lock import RunLock
 from ahns_tf.runs.progress import changed_settings

@@ -4,7 +4,7 @@ import dataclasses
 import json
 from typing import Optional, Tuple
 
-from ahns_tf.config.settings import setting
+from ahns_tf.config.settings import folder_name, setting
 from ahns_tf.data.split import SPLITS
 from ahns_tf.registry import BACKBONES, SAMPLERS, source_of
 
@@ -221,18 +221,6 @@ class TrainConfig:
         if values.get("ks") is not None:
             values["ks"] = tuple(values["ks"])
         return cls(**values)
-
-
-def folder_name(dataset: str) -> str:
-    """The folder (and served model) name of a dataset: ``tfds:movielens/1m-ratings`` ->
-    ``movielens-1m-ratings``; other names as they are.
-
-    Example:
-
-    >>> folder_name("tfds:movielens/1m-ratings"), folder_name("tools")
-    ('movielens-1m-ratings', 'tools')
-    """
-    return dataset[5:].replace("/", "-") if dataset.startswith("tfds:") else dataset
 
 
 def upgrade_saved(values: dict) -> dict:

@@ -4,17 +4,14 @@ A run directory holds, next to metrics.json:
 
 * ``checkpoints/``: `tf.train.CheckpointManager` checkpoints numbered by
   completed epoch: model weights, optimizer slots and the optimizer's step
-  counter. The step counter is also the random state: candidate sampling is
-  keyed on (seed, step) and batches on (seed, epoch) (separate streams, see
-  `ahns_tf.random_streams`), so nothing else needs
+  counter, which is also the random state (candidates are keyed on (seed, step),
+  batches on (seed, epoch): `ahns_tf.random_streams`), so nothing else needs
   saving to continue exactly where the run stopped.
 * ``progress.json``: the config, the last completed epoch and the evaluation
   callback's state (history, best epoch, patience counter, epoch timings),
   written atomically *after* that epoch's checkpoint.
-* ``checkpoints/progress-<epoch>.json``: a copy of progress.json for each kept
-  checkpoint, so the older checkpoint can be resumed with its own history.
-* ``best-<epoch>.npz``: the best epoch's weights so far; progress.json names
-  the file that goes with it; a file no kept checkpoint refers to is deleted.
+* ``checkpoints/progress-<epoch>.json``: progress.json of each kept checkpoint.
+* ``best-<epoch>.npz``: the best weights so far (named by progress.json).
 
 If the process dies at any point, the newest ``progress.json`` names an epoch
 whose checkpoint exists (two are kept), so a re-run resumes from it with a

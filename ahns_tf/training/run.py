@@ -99,6 +99,11 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
     embeddings or export.
     """
     metrics_path = os.path.join(config.output_dir, "metrics.json")
+    if not overwrite and any(os.path.isdir(os.path.join(config.output_dir, name))
+                             for name in ("select", "refit", "refit-with-valid")):
+        raise RunConflictError(
+            f"{config.output_dir} holds a --refit run (select/, refit/); a run without --refit "
+            f"goes to another --output-dir, or --overwrite")
     if overwrite:
         run.files.clear()  # what runs wrote there, or an error naming what else is there
     run.files.remove_temporary()  # of a write killed midway; no other writer holds the lock
