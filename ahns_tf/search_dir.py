@@ -13,6 +13,7 @@ import shutil
 import sys
 
 from ahns_tf.atomic import atomic_write_text
+from ahns_tf.config.settings import folder_name
 from ahns_tf.runs.errors import RunConflictError
 from ahns_tf.runs.lock import RunLock
 from ahns_tf.runs.progress import changed_settings
@@ -64,8 +65,8 @@ def save_search_settings(path: str, settings: dict) -> None:
 
 
 def project_dir(directory: str, dataset: str) -> str:
-    """``<directory>/<dataset>``: KerasTuner's project folder, and best.json's."""
-    return os.path.join(directory, dataset)
+    """``<directory>/<dataset's folder name>``: KerasTuner's project folder, and best.json's."""
+    return os.path.join(directory, folder_name(dataset))
 
 
 def search_lock(directory: str, dataset: str) -> RunLock:
@@ -78,20 +79,21 @@ def search_lock(directory: str, dataset: str) -> RunLock:
         tuner.search()
     ```
     """
-    return RunLock(directory, name=f".lock-{dataset}")
+    return RunLock(directory, name=f".lock-{folder_name(dataset)}")
 
 
 def set_aside_unreadable_trials(project: str) -> list:
-    """Moves trials whose ``trial.json`` cannot be read out of a KerasTuner project.
+    """Marks the trials whose ``trial.json`` cannot be read as failed, keeping their files.
 
     KerasTuner writes ``trial.json`` in place, so a kill midway leaves a
     truncated file on which resuming (and `tuning.report`) would fail. Each
-    such trial folder is renamed ``unreadable-trial_<id>`` (kept for
-    inspection) and forgotten by ``oracle.json``, so the search resumes and
-    runs that point again.
+    such file is kept as ``trial.json.unreadable`` and replaced by a readable
+    trial with status FAILED (its hyperparameters unknown); ``oracle.json`` no
+    longer lists it as running. The trial keeps its id, so KerasTuner, which
+    numbers a new trial by how many it has, never reuses one.
 
     Returns:
-        The ``trial.json`` paths set aside (a warning names each on stderr).
+        The ``trial.json`` paths marked failed (a warning names each on stderr).
 
     Example:
 
@@ -109,26 +111,23 @@ def set_aside_unreadable_trials(project: str) -> list:
                 json.load(f)["trial_id"]
         except (ValueError, KeyError, TypeError):
             bad.append((name[len("trial_"):], path))
-    if bad:
-        _forget_trials(os.path.join(project, "oracle.json"), {trial for trial, _ in bad})
-    for trial, path in bad:
-        shutil.move(os.path.dirname(path), os.path.join(project, f"unreadable-trial_{trial}"))
-        print(f"warning: {path} is unreadable (a search killed while writing it?); its trial "
-              f"is set aside as unreadable-trial_{trial} and will run again", file=sys.stderr)
-    return [path for _, path in bad]
-
-
-def _forget_trials(oracle_file: str, trials: set) -> None:
-    """Removes `trials` from KerasTuner's ``oracle.json`` (its orders, queue and hashes)."""
-    if not os.path.isfile(oracle_file):
-        return
+    if not bad:
+        return []
+    oracle_file = os.path.join(project, "oracle.json")
     with open(oracle_file) as f:
         state = json.load(f)
-    for key in ("start_order", "end_order", "retry_queue"):
-        state[key] = [t for t in state.get(key, []) if t not in trials]
+    import keras_tuner  # pylint: disable=import-outside-toplevel  (imports TensorFlow)
+    space = keras_tuner.HyperParameters.from_config(state["hyperparameters"])
+    for trial_id, path in bad:
+        shutil.copyfile(path, path + ".unreadable")
+        trial = keras_tuner.engine.trial.Trial(space.copy(), trial_id=trial_id, status="FAILED")
+        trial.message = "its trial.json was unreadable (trial.json.unreadable); marked failed"
+        trial.save(path)
+        print(f"warning: {path} is unreadable (a search killed while writing it?); kept as "
+              f"trial.json.unreadable, the trial is marked failed", file=sys.stderr)
+    forget = {trial_id for trial_id, _ in bad}
     state["ongoing_trials"] = {tuner: t for tuner, t in state.get("ongoing_trials", {}).items()
-                               if t not in trials}
-    hashes = state.get("id_to_hash", {})
-    forgotten = {hashes.pop(t) for t in trials if t in hashes}
-    state["tried_so_far"] = [h for h in state.get("tried_so_far", []) if h not in forgotten]
+                               if t not in forget}
+    state["retry_queue"] = [t for t in state.get("retry_queue", []) if t not in forget]
     atomic_write_text(oracle_file, json.dumps(state))
+    return [path for _, path in bad]

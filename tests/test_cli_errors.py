@@ -82,3 +82,21 @@ def test_a_full_disk_while_exporting_exits_2_and_leaves_no_version(toy_data_dir,
     err = capsys.readouterr().err
     assert "No space left on device" in err and "--export-dir" in err
     assert os.listdir(tmp_path / "models" / "toy") == []
+
+
+@pytest.mark.parametrize("damage", ["metrics", "embeddings", "data"])
+def test_export_of_a_damaged_run_exits_2_naming_the_file(toy_data_dir, tmp_path, capsys, damage):
+    from pipelines.export import main as export
+    assert main(_toy(toy_data_dir, tmp_path, "--no-export")) == 0
+    run = tmp_path / "run"
+    if damage == "metrics":
+        (run / "metrics.json").write_text('{"config": ')
+    elif damage == "embeddings":
+        (run / "embeddings.npz").write_bytes(b"PK\x03\x04 not a zip")
+    else:
+        with open(os.path.join(toy_data_dir, "toy", "train.txt"), "a") as f:
+            f.write("0 29\n")                                      # the data changed since
+    assert export(["--run-dir", str(run), "--export-dir", str(tmp_path / "m" / "toy")]) == 2
+    err = capsys.readouterr().err
+    named = {"metrics": "metrics.json", "embeddings": "embeddings.npz", "data": "no longer"}
+    assert named[damage] in err and "Traceback" not in err

@@ -34,3 +34,10 @@ def test_every_module_has_a_docstring_that_help_prints_as_written():
     assert not missing, f"modules without a docstring: {missing}"
     assert not joined, (f"docstrings ending a line with a backslash, not raw (make them "
                         f"r\"\"\"...): {joined}")
+
+
+def test_no_library_module_is_over_250_lines():
+    # One job per module (STYLE.md); issue 26 bounds each module of the library.
+    long = {os.path.relpath(p, REPO): n for p in MODULES if p.startswith(os.path.join(REPO, "ahns_tf"))
+            for n in [sum(1 for _ in open(p))] if n > 250}
+    assert not long, f"split these modules: {long}"

@@ -96,7 +96,8 @@ def test_lazy_adam_run_interrupted_and_resumed_equals_the_uninterrupted_run(toy_
 
 
 def test_shardable_adam_makes_fused_adams_torch_style_update_on_dense_and_sparse_gradients():
-    from ahns_tf.models.optimizers import FusedAdam, ShardableAdam
+    from ahns_tf.models.optimizers import FusedAdam
+    from ahns_tf.models.shardable_adam import ShardableAdam
     for sparse in (False, True):
         a = tf.Variable(np.arange(12, dtype=np.float32).reshape(6, 2) / 10)
         b = tf.Variable(a.numpy())
@@ -131,7 +132,7 @@ def test_auto_optimizer_is_dense_adam_on_small_tables_and_lazy_adam_on_large_one
 
 
 def test_shardable_lazy_adam_makes_lazy_adams_update_with_repeated_rows():
-    from ahns_tf.models.optimizers import ShardableLazyAdam
+    from ahns_tf.models.shardable_adam import ShardableLazyAdam
     a = tf.Variable(np.arange(12, dtype=np.float32).reshape(6, 2) / 10)
     b = tf.Variable(a.numpy())
     legacy, lazy = ShardableLazyAdam(0.1), LazyAdam(0.1)
@@ -149,7 +150,8 @@ def test_shardable_lazy_adam_makes_lazy_adams_update_with_repeated_rows():
 def test_shardable_adam_on_sparse_gradients_equals_fused_adam():
     # ShardableAdam (the optimizer of tables sharded over parameter servers) applies one fused
     # update per table, as FusedAdam does: the same numbers for the same row-sparse gradients.
-    from ahns_tf.models.optimizers import FusedAdam, ShardableAdam
+    from ahns_tf.models.optimizers import FusedAdam
+    from ahns_tf.models.shardable_adam import ShardableAdam
     rng = np.random.default_rng(3)
     start = rng.normal(size=(6, 3)).astype(np.float32)
     tables = [tf.Variable(start), tf.Variable(start)]

@@ -127,20 +127,20 @@ def test_results_index_names_the_script_and_commit_of_every_retired_studys_file(
     # included, is named with its script and the commit holding it, and how to reproduce it.
     assert ("| core-speed.json | `python -m benchmarks.core --speed` at commit abc, TensorFlow "
             "2.21.0 | — |") in text
-    assert "| script (in 749a9d7) | results files |" in text
+    assert "| script | last in commit | results files |" in text
     assert "tools.json" not in text.split("## Retired studies")[1]             # not retired
-    assert "`git worktree add ../ahns-749a9d7 749a9d7`" in text
-    assert "| `benchmarks/core.py` | core-speed.json, core-speed.md, core.json, core.md |" in text
-    assert "| `benchmarks/tuning_report.py` | tuning-tools.md |" in text
-    assert "| `benchmarks/profile_step.py` | none (it printed its timings) |" in text
+    assert "`git worktree add ../ahns-COMMIT COMMIT`" in text
+    assert ("| `benchmarks/core.py` | 749a9d7 | core-speed.json, core-speed.md, core.json, "
+            "core.md |") in text
+    assert "| `benchmarks/tuning_report.py` | 749a9d7 | tuning-tools.md |" in text
+    assert "| `benchmarks/profile_step.py` | 749a9d7 | none (it printed its timings) |" in text
     for script in ("beyond", "distributed", "eval_points", "learnable", "lightgcn_speed",
-                   "memory_floor", "read_log"):
+                   "memory_floor", "read_log", "ps_epochs"):
         assert f"| `benchmarks/{script}.py` |" in text
-    # The commit named really holds every retired script (a shallow clone may lack it).
-    listed = subprocess.run(["git", "-C", REPO, "ls-tree", "--name-only", "749a9d7",
-                             "benchmarks/"], capture_output=True, text=True)
-    if listed.returncode == 0:
-        for script in ("beyond", "core", "distributed", "eval_points", "learnable",
-                       "lightgcn_speed", "memory_floor", "profile_step", "read_log",
-                       "tuning_report"):
-            assert f"benchmarks/{script}.py" in listed.stdout.split()
+    # The commit named really holds each retired script (a shallow clone may lack it).
+    from benchmarks.index import RETIRED
+    for script, (commit, _) in RETIRED.items():
+        listed = subprocess.run(["git", "-C", REPO, "ls-tree", "--name-only", commit,
+                                 "benchmarks/"], capture_output=True, text=True)
+        if listed.returncode == 0:
+            assert f"benchmarks/{script}.py" in listed.stdout.split(), (script, commit)

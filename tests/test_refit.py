@@ -1,5 +1,6 @@
 """--refit: epochs chosen on validation, retrained on all of train, test evaluated once."""
 
+import dataclasses
 import json
 import os
 
@@ -192,3 +193,15 @@ def test_a_refit_begun_on_train_txt_alone_is_not_resumed_once_valid_txt_is_merge
     assert old["dataset"]["train_interactions"] == 40 * 5
     result = train(config, export=False, verbose=0)
     assert result["dataset"]["train_interactions"] == 40 * 7
+
+
+def test_a_refit_and_a_plain_run_never_share_an_output_dir(toy_data_dir, tmp_path):
+    from ahns_tf.runs import RunConflictError
+    plain = toy_train_config(toy_data_dir, tmp_path / "run", epochs=2)
+    train(plain, export=False, verbose=0)
+    with pytest.raises(RunConflictError, match="holds a run without --refit"):
+        train(dataclasses.replace(plain, refit=True), export=False, verbose=0)
+    other = toy_train_config(toy_data_dir, tmp_path / "other", epochs=2, refit=True)
+    train(other, export=False, verbose=0)
+    with pytest.raises(RunConflictError, match="holds a --refit run"):
+        train(dataclasses.replace(other, refit=False), export=False, verbose=0)

@@ -136,3 +136,53 @@ def test_a_dataset_name_is_a_name_not_a_path(name):
 def test_a_tfds_name_keeps_its_slash_and_maps_to_one_folder():
     config = TrainConfig(dataset="tfds:movielens/1m-ratings").resolved()
     assert config.output_dir == "runs/movielens-1m-ratings-ahns"
+
+
+def test_overwrite_works_with_a_relative_output_dir(toy_data_dir, tmp_path, monkeypatch):
+    # The default --output-dir (runs/<dataset>-<sampler>) is relative to the current folder.
+    monkeypatch.chdir(tmp_path)
+    config = _toy(toy_data_dir, tmp_path, output_dir="runs/toy", epochs=4)
+    train(config, export=False, verbose=0)
+    snapshots = sorted(os.listdir(tmp_path / "runs" / "toy" / "checkpoints"))
+    assert [n for n in snapshots if n.startswith("progress-")] == ["progress-3.json",
+                                                                    "progress-4.json"]
+    train(config, export=False, verbose=0, overwrite=True)       # all of it the run's own
+
+
+def test_a_run_folder_of_the_previous_version_resumes_and_can_be_overwritten(toy_data_dir,
+                                                                             tmp_path):
+    # Written by 749a9d7: no run-files.json, and a text run's config says split "random" (that
+    # version's word for the files' own split) and has no memory_budget_gb.
+    import json
+    config = _toy(toy_data_dir, tmp_path)
+    first = train(config, export=False, verbose=0)
+    run = tmp_path / "run"
+    (run / "run-files.json").unlink()
+    for path in [run / "progress.json", *(run / "checkpoints").glob("progress-*.json")]:
+        progress = json.loads(path.read_text())
+        progress["config"].pop("memory_budget_gb")
+        progress["config"]["split"] = "random"
+        path.write_text(json.dumps(progress))
+    assert train(config, export=False, verbose=0)["test"] == first["test"]   # the same run
+    (run / "notes.txt").write_text("mine")
+    with pytest.raises(RunConflictError, match="notes.txt"):
+        train(config, export=False, verbose=0, overwrite=True)
+    (run / "notes.txt").unlink()
+    train(config, export=False, verbose=0, overwrite=True)       # its own files, by their names
+
+
+def test_a_text_run_does_not_resume_on_changed_files(toy_data_dir, tmp_path):
+    import os as _os
+    config = _toy(toy_data_dir, tmp_path, epochs=3)
+    with pytest.raises(Interrupted):
+        train(config, export=False, verbose=0, callbacks=[InterruptBefore(1)])
+    train_file = _os.path.join(toy_data_dir, "toy", "train.txt")
+    lines = open(train_file).read().splitlines()
+    lines[0] = lines[0].split()[0] + " " + " ".join(reversed(lines[0].split()[1:]))  # same
+    open(train_file, "w").write("\n".join(lines) + "\n")
+    with pytest.raises(Interrupted):                              # same pairs: resumes
+        train(config, export=False, verbose=0, callbacks=[InterruptBefore(2)])
+    lines[1] = lines[1] + " 29"                                   # one more pair for user 1
+    open(train_file, "w").write("\n".join(lines) + "\n")
+    with pytest.raises(RunConflictError, match=r"began with: its [a-z ]+ interactions differ"):
+        train(config, export=False, verbose=0)

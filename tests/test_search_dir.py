@@ -25,7 +25,7 @@ def _project_with_trials(tmp_path, count=3):
     return os.path.join(str(tmp_path), "toy"), oracle
 
 
-def test_a_truncated_trial_json_is_set_aside_and_the_project_reloads(tmp_path, capsys):
+def test_a_truncated_trial_json_is_marked_failed_and_the_search_goes_on(tmp_path, capsys):
     project, oracle = _project_with_trials(tmp_path)
     ids = sorted(oracle.trials)
     bad = os.path.join(project, f"trial_{ids[1]}", "trial.json")
@@ -35,12 +35,14 @@ def test_a_truncated_trial_json_is_set_aside_and_the_project_reloads(tmp_path, c
         f.write(text[:len(text) // 2])                      # a kill during KerasTuner's write
     assert search_dir.set_aside_unreadable_trials(project) == [bad]
     assert "unreadable" in capsys.readouterr().err
-    assert os.path.isdir(os.path.join(project, f"unreadable-trial_{ids[1]}"))
+    assert open(bad + ".unreadable").read() == text[:len(text) // 2]   # kept to inspect
     reloaded = keras_tuner.oracles.RandomSearchOracle(
         objective=keras_tuner.Objective("ndcg@5", "max"), max_trials=10, seed=0)
     reloaded._set_project_dir(str(tmp_path), "toy")  # pylint: disable=protected-access
     reloaded.reload()                                       # raised before the fix
-    assert sorted(reloaded.trials) == [ids[0], ids[2]]
+    assert sorted(reloaded.trials) == ids and reloaded.trials[ids[1]].status == "FAILED"
+    fresh = reloaded.create_trial("tuner0")                 # a new id, never a reused one
+    assert fresh.trial_id not in ids
     assert search_dir.set_aside_unreadable_trials(project) == []
 
 
@@ -82,3 +84,19 @@ def test_two_datasets_searched_in_one_directory_keep_their_own_best_json(toy_dat
     for dataset in ("toy", "toy2"):
         assert json.loads((tmp_path / "s" / dataset / "best.json").read_text())["dataset"] == \
             dataset
+
+
+def test_a_tfds_dataset_name_maps_to_one_folder():
+    assert search_dir.project_dir("d", "tfds:movielens/1m-ratings") == os.path.join(
+        "d", "movielens-1m-ratings")
+    assert search_dir.search_lock("d", "tfds:movielens/1m-ratings").path == os.path.join(
+        "d", ".lock-movielens-1m-ratings")
+
+
+def test_the_search_leaves_a_samplers_own_defaults_to_it(toy_data_dir):
+    # DENS's alpha defaults to 0.5; a search of DENS must train trials as --config best.json
+    # later trains (before, every trial was forced to alpha 1.0).
+    from tuning.search import base_config, build_parser
+    args = build_parser().parse_args(["--dataset", "toy", "--data-dir", toy_data_dir,
+                                      "--sampler", "dens"])
+    assert base_config(args).alpha == 0.5

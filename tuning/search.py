@@ -58,12 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def base_config(args):
+    """The config every trial starts from: the search's flags, each sampler's own defaults for
+    what is not searched (so ``--config best.json`` later trains what the trials trained)."""
+    from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
+    return TrainConfig(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs_per_trial,
+                       eval_every=args.eval_every, p=args.p, seed=args.seed,
+                       batch_size=args.batch_size, ks=tuple(args.ks),
+                       select_metric=args.objective, sampler=args.sampler,
+                       backbone=args.backbone).resolved()
+
+
 def main(argv=None) -> int:
     """Runs the search; returns the exit status (2: bad input, or the search is in use)."""
     args = build_parser().parse_args(argv)
 
     from ahns_tf import search_dir  # pylint: disable=g-import-not-at-top
-    from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
     from ahns_tf.runs import RunConflictError, RunLockedError  # pylint: disable=g-import-not-at-top
     settings = {k: v for k, v in vars(args).items() if k not in ("directory", "overwrite")}
     project = search_dir.project_dir(args.directory, args.dataset)
@@ -73,17 +83,13 @@ def main(argv=None) -> int:
     try:
         if args.max_trials < 1 or args.epochs_per_trial < 1:
             raise ValueError("--max-trials and --epochs-per-trial must be >= 1")
-        base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs_per_trial,
-                           eval_every=args.eval_every, p=args.p, seed=args.seed,
-                           batch_size=args.batch_size, ks=tuple(args.ks),
-                           select_metric=args.objective, sampler=args.sampler,
-                           backbone=args.backbone, alpha=1.0, beta=0.1).resolved()
+        base = base_config(args)
         if not worker:
             lock.acquire()  # one chief per search: a second exits here, naming the first
         if not args.overwrite:
             search_dir.check_search_settings(settings_path, settings)
             search_dir.set_aside_unreadable_trials(project)
-    except (ValueError, RunConflictError, RunLockedError) as e:
+    except (ValueError, OSError, RunConflictError, RunLockedError) as e:
         lock.release()
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -104,8 +110,8 @@ def _search(args, argv, base, project, settings, settings_path, worker) -> int:
                                completed_trials, keras_tuner, make_oracle, write_best)
     hypermodel = AHNSHyperModel(base, search_p=args.search_p, layers=args.layers)
     oracle = make_oracle(args.tuner, args.objective, args.max_trials, args.seed)
-    tuner = AHNSTuner(hypermodel, oracle,
-                      directory=args.directory, project_name=args.dataset, overwrite=args.overwrite)
+    tuner = AHNSTuner(hypermodel, oracle, directory=args.directory,
+                      project_name=os.path.basename(project), overwrite=args.overwrite)
     search_dir.save_search_settings(settings_path, settings)  # after --overwrite cleared it
     tuner.search_space_summary()
     tuner.search(verbose=1)

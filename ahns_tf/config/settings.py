@@ -117,3 +117,15 @@ def compare(value, op: str, bound) -> bool:
 def identity_fields(cls) -> tuple:
     """Fields declared ``identity=False``: they do not change what a run computes."""
     return tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get("identity", True))
+
+
+def folder_name(dataset: str) -> str:
+    """The folder (and served model) name of a dataset: ``tfds:movielens/1m-ratings`` ->
+    ``movielens-1m-ratings``; other names as they are.
+
+    Example:
+
+    >>> folder_name("tfds:movielens/1m-ratings"), folder_name("tools")
+    ('movielens-1m-ratings', 'tools')
+    """
+    return dataset[5:].replace("/", "-") if dataset.startswith("tfds:") else dataset

@@ -4,7 +4,7 @@ import dataclasses
 import json
 from typing import Optional, Tuple
 
-from ahns_tf.config.settings import setting
+from ahns_tf.config.settings import folder_name, setting
 from ahns_tf.data.split import SPLITS
 from ahns_tf.registry import BACKBONES, SAMPLERS, source_of
 
@@ -197,8 +197,7 @@ class TrainConfig:
             c.num_candidates = DEFAULT_NUM_CANDIDATES
         if c.split is None:  # the source's own split if it has one
             c.split = "given" if source_of(c).info.get("given_split") else "random"
-        # tfds:movielens/1m-ratings -> movielens-1m-ratings: one folder, a TF Serving model name
-        name = c.dataset[5:].replace("/", "-") if c.dataset.startswith("tfds:") else c.dataset
+        name = folder_name(c.dataset)
         c.output_dir = c.output_dir or f"runs/{name}-{c.sampler}"
         c.export_dir = c.export_dir or f"saved_models/{name}"
         check(c)

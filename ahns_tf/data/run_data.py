@@ -1,4 +1,9 @@
-"""A raw-id run's data, saved with it: ``vocabulary.json`` and ``split.parquet``.
+"""A run's data, saved with it: a digest of its parts, and for raw ids the vocabulary and split.
+
+``data-digest.json`` (every run) holds the id ranges and a SHA-256 of each
+part's (user, item) pairs, so a run never resumes, nor exports, on other data
+than it began with, whatever the source. A raw-id run also keeps
+``vocabulary.json`` and ``split.parquet``:
 
 ``split.parquet`` holds every kept interaction (its 0-based data row in the
 source, raw ids, time, rating, and part), from which `load_run_dataset`
@@ -6,6 +11,8 @@ rebuilds the exact dataset (e.g. to export again) without the source.
 """
 
 import dataclasses
+import hashlib
+import json
 import os
 from typing import Optional
 
@@ -13,7 +20,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ahns_tf.atomic import atomic_file
+from ahns_tf.atomic import atomic_file, atomic_write_text
 from ahns_tf.data.dataset import RecDataset, make_dataset
 from ahns_tf.data.interactions import DataFormatError
 from ahns_tf.data.log import Log
@@ -22,6 +29,50 @@ from ahns_tf.data.split import PART_NAMES, TEST, TRAIN, VALID
 from ahns_tf.data.vocabulary import Vocabulary
 
 SPLIT_FILE = "split.parquet"
+DIGEST_FILE = "data-digest.json"
+
+
+def data_digest(dataset: RecDataset) -> dict:
+    """``{"num_users", "num_items", "parts": {part: sha256 of its pairs}}`` of `dataset`.
+
+    Example:
+
+    ```python
+    data_digest(load_data(config))["parts"]["train"]  # '3f1c...'
+    ```
+    """
+    parts = {}
+    for name in ("train", "valid", "test"):
+        part = getattr(dataset, name)
+        if part is not None:
+            pairs = np.stack([part.users, part.items], 1).astype(np.int64)
+            parts[name] = hashlib.sha256(pairs.tobytes()).hexdigest()
+    return {"num_users": int(dataset.num_users), "num_items": int(dataset.num_items),
+            "parts": parts}
+
+
+def changed_digest(run_dir: str, dataset: RecDataset) -> Optional[str]:
+    """What differs between `run_dir`'s ``data-digest.json`` and `dataset` (None: the same,
+    or a run that saved none)."""
+    path = os.path.join(run_dir, DIGEST_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        saved = json.load(f)
+    now = data_digest(dataset)
+    for key in ("num_users", "num_items"):
+        if saved.get(key) != now[key]:
+            return f"{key} was {saved.get(key):,}, is now {now[key]:,}"
+    changed = sorted(p for p in set(saved["parts"]) | set(now["parts"])
+                     if saved["parts"].get(p) != now["parts"].get(p))
+    return f"its {' and '.join(changed)} interactions differ" if changed else None
+
+
+def save_digest(run_dir: str, dataset: RecDataset) -> str:
+    """Writes ``<run_dir>/data-digest.json`` atomically; returns its path."""
+    path = os.path.join(run_dir, DIGEST_FILE)
+    atomic_write_text(path, json.dumps(data_digest(dataset), indent=1))
+    return path
 
 
 def save_run_data(run_dir: str, dataset: RecDataset) -> None:

@@ -4,17 +4,14 @@ A run directory holds, next to metrics.json:
 
 * ``checkpoints/``: `tf.train.CheckpointManager` checkpoints numbered by
   completed epoch: model weights, optimizer slots and the optimizer's step
-  counter. The step counter is also the random state: candidate sampling is
-  keyed on (seed, step) and batches on (seed, epoch) (separate streams, see
-  `ahns_tf.random_streams`), so nothing else needs
+  counter, which is also the random state (candidates are keyed on (seed, step),
+  batches on (seed, epoch): `ahns_tf.random_streams`), so nothing else needs
   saving to continue exactly where the run stopped.
 * ``progress.json``: the config, the last completed epoch and the evaluation
   callback's state (history, best epoch, patience counter, epoch timings),
   written atomically *after* that epoch's checkpoint.
-* ``checkpoints/progress-<epoch>.json``: a copy of progress.json for each kept
-  checkpoint, so the older checkpoint can be resumed with its own history.
-* ``best-<epoch>.npz``: the best epoch's weights so far; progress.json names
-  the file that goes with it; a file no kept checkpoint refers to is deleted.
+* ``checkpoints/progress-<epoch>.json``: progress.json of each kept checkpoint.
+* ``best-<epoch>.npz``: the best weights so far (named by progress.json).
 
 If the process dies at any point, the newest ``progress.json`` names an epoch
 whose checkpoint exists (two are kept), so a re-run resumes from it with a
@@ -67,6 +64,7 @@ class ResumableRun(tf.keras.callbacks.Callback):
             for epochs saved before fingerprints were recorded).
         ignore: config keys not compared on resume: settings that do not change
             what the run computes (where its files go). Defaults to the folders.
+        upgrade: passed to `changed_settings`: a stored config in today's terms.
         resolve: passed to `changed_settings` (e.g. resolves ``optimizer="auto"``
             for this run's table sizes, so a folder that stored the choice
             ``auto`` stands for is the same run).
@@ -86,9 +84,10 @@ class ResumableRun(tf.keras.callbacks.Callback):
 
     def __init__(self, run_dir: str, config: dict, evaluation, guard=None, defaults=None,
                  ignore=("output_dir", "export_dir"), code_fingerprint: str = None,
-                 resolve: Optional[Callable[[dict], dict]] = None):
+                 resolve: Optional[Callable[[dict], dict]] = None,
+                 upgrade: Optional[Callable[[dict], dict]] = None):
         super().__init__()
-        self.resolve = resolve
+        self.resolve, self.upgrade = resolve, upgrade
         self.ignore = tuple(ignore)
         self.code_fingerprints = [code_fingerprint] if code_fingerprint else []
         self.defaults = defaults
@@ -125,7 +124,8 @@ class ResumableRun(tf.keras.callbacks.Callback):
             raise self._corrupt(f"{files[0]} is unreadable and no other kept progress file is")
         progress = readable[0][1]
         changed = changed_settings(progress["config"], self.config, self.defaults,
-                                   ignore=self.ignore, resolve=self.resolve)
+                                   ignore=self.ignore, resolve=self.resolve,
+                                   upgrade=self.upgrade)
         if changed:
             raise RunConflictError(
                 f"{self.run_dir} holds a run with other settings ({', '.join(changed)}); "

@@ -21,6 +21,11 @@ MANIFEST = "run-files.json"
 _KEPT = (".lock", MANIFEST)
 #: TensorFlow's temporary folder while a checkpoint is saved (left behind if the save fails).
 _CHECKPOINT_TEMP = re.compile(r"^checkpoints/ckpt-\d+_temp/")
+#: What a run wrote before runs kept a record (their files had these names), for a folder
+#: with no record but a readable progress.json.
+_RECORDLESS = re.compile(r"^(progress\.json|metrics\.json|embeddings\.npz|vocabulary\.json|"
+                         r"split\.parquet|best-\d+\.npz|checkpoints/(checkpoint|ckpt-\d+\..+|"
+                         r"progress-\d+\.json)|tensorboard/.+)$")
 
 
 class RunFiles:
@@ -54,6 +59,17 @@ class RunFiles:
             return set()
         return set(names) if isinstance(names, list) else set()
 
+    def _recordless_run(self) -> bool:
+        """A run folder from before the record: no record, but a readable progress.json."""
+        if os.path.exists(self.path):
+            return False
+        try:
+            with open(os.path.join(self.run_dir, "progress.json")) as f:
+                progress = json.load(f)
+            return isinstance(progress.get("config"), dict) and "epoch" in progress
+        except (OSError, ValueError, AttributeError):
+            return False
+
     def _write(self, names: set) -> None:
         atomic_write_text(self.path, json.dumps(sorted(names), indent=0))
 
@@ -72,7 +88,12 @@ class RunFiles:
             self._write(names - gone)
 
     def _relative(self, path: str) -> str:
-        relative = os.path.relpath(os.path.join(self.run_dir, path), self.run_dir)
+        """`path` (under the folder, or relative to it) as a record entry (``a/b``, ``dir/``)."""
+        folder = os.path.abspath(self.run_dir)
+        full = path if os.path.isabs(path) else os.path.join(folder, path)
+        if not os.path.isabs(path) and os.path.abspath(path).startswith(folder + os.sep):
+            full = os.path.abspath(path)            # already under the folder (a relative path)
+        relative = os.path.relpath(full, folder)
         return relative.replace(os.sep, "/") + ("/" if path.endswith(("/", os.sep)) else "")
 
     def is_ours(self, relative: str, names: set = None) -> bool:
@@ -80,9 +101,20 @@ class RunFiles:
         of an interrupted write)."""
         names = self.names() if names is None else names
         base = relative.rsplit("/", 1)[-1]
+        if "*recordless*" in names and _RECORDLESS.match(relative):
+            return True
         return (relative in names or relative in _KEPT or base.startswith(TEMP_PREFIX)
                 or bool(_CHECKPOINT_TEMP.match(relative))
                 or any(n.endswith("/") and relative.startswith(n) for n in names))
+
+    def _owned_names(self) -> set:
+        """The record, marked when the folder is a run of an earlier version (no record)."""
+        return self.names() | ({"*recordless*"} if self._recordless_run() else set())
+
+    def _walk(self) -> list:
+        """Every file under the folder, as a relative ``a/b`` path."""
+        return [os.path.relpath(os.path.join(folder, f), self.run_dir).replace(os.sep, "/")
+                for folder, _, files in os.walk(self.run_dir) for f in files]
 
     def foreign(self) -> list:
         """Sorted relative paths of the files in the folder that no run wrote.
@@ -92,7 +124,7 @@ class RunFiles:
         """
         if not os.path.isdir(self.run_dir):
             return []
-        names, found = self.names(), []
+        names, found = self._owned_names(), []
         for folder, dirs, files in os.walk(self.run_dir):
             relative = os.path.relpath(folder, self.run_dir).replace(os.sep, "/")
             prefix = "" if relative == "." else relative + "/"
@@ -121,7 +153,10 @@ class RunFiles:
 
     def remove(self) -> None:
         """Deletes every recorded file and folder (call `foreign` first: what it lists stays)."""
-        for name in self.names():
+        names = self.names()
+        if self._recordless_run():  # a folder of an earlier version: its files by their names
+            names |= {f for f in self._walk() if _RECORDLESS.match(f)}
+        for name in names:
             path = os.path.join(self.run_dir, name)
             if name.endswith("/"):
                 shutil.rmtree(path, ignore_errors=True)

@@ -26,7 +26,8 @@ READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, OSError, EOFError,
 
 
 def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
-                     resolve: Optional[Callable[[dict], dict]] = None) -> list:
+                     resolve: Optional[Callable[[dict], dict]] = None,
+                     upgrade: Optional[Callable[[dict], dict]] = None) -> list:
     """Names of the settings in which a saved run's config differs from `current`.
 
     Args:
@@ -39,6 +40,8 @@ def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
             mean for this run before comparing, e.g.
             `ahns_tf.models.optimizers.resolve_optimizer_setting`, so that
             ``optimizer="auto"`` equals the choice it resolves to.
+        upgrade: maps the stored config, as written (before `defaults` fill
+            it), to today's terms (`ahns_tf.config.train_config.upgrade_saved`).
 
     Returns:
         Sorted key names; empty when the runs match.
@@ -49,7 +52,8 @@ def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
     []
     """
     defaults = json.loads(json.dumps(defaults or {}))
-    saved = dict(defaults, **json.loads(json.dumps(saved)))
+    saved = json.loads(json.dumps(saved))
+    saved = dict(defaults, **(upgrade(saved) if upgrade is not None else saved))
     current = dict(defaults, **json.loads(json.dumps(current)))  # tuples -> lists, as stored
     if resolve is not None:
         saved, current = resolve(saved), resolve(current)

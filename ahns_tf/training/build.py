@@ -11,8 +11,8 @@ from ahns_tf.config import TrainConfig
 from ahns_tf.data import RecDataset
 from ahns_tf.evaluation import FullRankingEvaluator
 from ahns_tf.models.losses import BPRLoss
-from ahns_tf.models.optimizers import (FusedAdam, LazyAdam, ShardableAdam, ShardableLazyAdam,
-                                       choose_optimizer)
+from ahns_tf.models.optimizers import FusedAdam, LazyAdam, choose_optimizer
+from ahns_tf.models.shardable_adam import ShardableAdam, ShardableLazyAdam
 from ahns_tf.models.retrieval import NegativeSamplingRetrievalModel
 from ahns_tf.pipeline.input import steps_per_epoch
 from ahns_tf.registry import BACKBONES, SAMPLERS

@@ -30,6 +30,7 @@ import os
 from ahns_tf.atomic import atomic_write_text
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import sources
+from ahns_tf.runs import RunConflictError, RunLock
 from ahns_tf.runs.files import RunFiles
 from ahns_tf.training import labels
 from ahns_tf.training.inputs import load_for
@@ -140,6 +141,22 @@ def train_with_refit(config: TrainConfig, export: bool = True, overwrite: bool =
                          f"valid, got {config.select_on!r}")
     valid_file = sources.valid_file(config)
     select_dir, refit_dir = phase_dirs(config.output_dir, with_valid_file=bool(valid_file))
+    with RunLock(config.output_dir):  # the two runs and the labelled result, as one run
+        top = RunFiles(config.output_dir)
+        if os.path.isfile(os.path.join(config.output_dir, "progress.json")):
+            if not overwrite:
+                raise RunConflictError(
+                    f"{config.output_dir} holds a run without --refit; --refit keeps its two "
+                    f"runs in select/ and refit/ beside a result of its own: choose another "
+                    f"--output-dir, or --overwrite")
+            top.clear()
+        return _select_then_refit(config, valid_file, select_dir, refit_dir, export, overwrite,
+                                  train_kwargs)
+
+
+def _select_then_refit(config, valid_file, select_dir, refit_dir, export, overwrite,
+                       train_kwargs) -> dict:
+    """`train_with_refit`'s two runs, holding the top folder's lock."""
     select = dataclasses.replace(config, refit=False, output_dir=select_dir)
     chosen = run_once(select.resolved(), export=False, overwrite=overwrite, evaluate_test=False,
                       **train_kwargs)

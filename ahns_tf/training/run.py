@@ -14,7 +14,8 @@ from ahns_tf.config.train_config import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
 from ahns_tf.data.features import FILE_NAME as FEATURES_FILE, save_specs
-from ahns_tf.data.run_data import SPLIT_FILE, changed_run_data, save_run_data
+from ahns_tf.data.run_data import (DIGEST_FILE, SPLIT_FILE, changed_digest, changed_run_data,
+                                   save_digest, save_run_data)
 from ahns_tf.data.vocabulary import FILE_NAME as VOCABULARY_FILE
 from ahns_tf.evaluation import RankingEvaluationCallback
 from ahns_tf.export import export_run
@@ -77,15 +78,14 @@ def run_once(config: TrainConfig, dataset: RecDataset = None, export: bool = Tru
         model.backbone, evaluators, "valid" if "valid" in evaluators else "test",
         config.select_metric, config.eval_every, config.patience, config.epochs)
     guard = NumericGuard(per_batch=config.strategy != "parameter_server")  # PS: no batch hooks
-    # "auto" and the optimizer it resolves to for these tables are the same run, and an
-    # earlier version's words for a setting are today's (`upgrade_saved`).
+    # "auto" and the optimizer it resolves to for these tables are the same run.
     def resolve(values: dict) -> dict:
-        return resolve_optimizer_setting(upgrade_saved(values),
-                                         num_rows=dataset.num_users + dataset.num_items)
+        return resolve_optimizer_setting(values, num_rows=dataset.num_users + dataset.num_items)
 
     run = ResumableRun(config.output_dir, config.to_json(), evaluation, guard,
                        defaults=TrainConfig().to_json(), ignore=identity_fields(TrainConfig),
-                       code_fingerprint=origin["code_fingerprint"], resolve=resolve)
+                       code_fingerprint=origin["code_fingerprint"], resolve=resolve,
+                       upgrade=upgrade_saved)  # an earlier version's words for a setting
     with RunLock(config.output_dir):  # one process per run directory, until we return
         return _run_locked(config, dataset, model, evaluators, evaluation, guard, run,
                            export, verbose, overwrite, callbacks, origin, chief)
@@ -100,6 +100,11 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
     embeddings or export.
     """
     metrics_path = os.path.join(config.output_dir, "metrics.json")
+    if not overwrite and any(os.path.isdir(os.path.join(config.output_dir, name))
+                             for name in ("select", "refit", "refit-with-valid")):
+        raise RunConflictError(
+            f"{config.output_dir} holds a --refit run (select/, refit/); a run without --refit "
+            f"goes to another --output-dir, or --overwrite")
     if overwrite:
         run.files.clear()  # what runs wrote there, or an error naming what else is there
     run.files.remove_temporary()  # of a write killed midway; no other writer holds the lock
@@ -108,6 +113,15 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
     if finished and os.path.isfile(metrics_path):
         with open(metrics_path) as f:
             return json.load(f)
+    changed = changed_digest(config.output_dir, dataset) if progress else None
+    if changed:  # any source: the run's data, as it began
+        raise RunConflictError(
+            f"{config.data_file or config.dataset} no longer gives the data the run in "
+            f"{config.output_dir} began with: {changed}; use another --output-dir, or "
+            f"--overwrite to start afresh")
+    if not (progress and os.path.isfile(os.path.join(config.output_dir, DIGEST_FILE))):
+        run.files.record(DIGEST_FILE)
+        save_digest(config.output_dir, dataset)
     if dataset.vocabulary is not None:  # which raw id is which row, and the split
         changed = changed_run_data(config.output_dir, dataset) if progress else None
         if changed:
