@@ -22,7 +22,7 @@ from ahns_tf.runs.progress import changed_settings
 RESUMABLE_SETTINGS = ("max_trials", "data_dir")
 #: Values of search flags added since a search directory was written (its saved settings
 #: lack them).
-SETTING_DEFAULTS = {"sampler": "ahns", "backbone": "mf"}
+SETTING_DEFAULTS = {"sampler": "ahns", "backbone": "mf", "config": None}
 
 
 def check_search_settings(path: str, settings: dict) -> None:

@@ -1,5 +1,7 @@
 """GPU-readiness, proven on the CPU: the training step is pure TensorFlow ops with GPU kernels."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,14 +9,17 @@ from tensorflow.python.framework import kernels
 
 from ahns_tf.config import TrainConfig
 from ahns_tf.data import Interactions, build_dataset
+from ahns_tf.data.features import FeatureMatrix
 from ahns_tf.registry import SAMPLERS
 from ahns_tf.training import build_model
 
 
-def _train_step_nodes(sampler, optimizer="adam", backbone="mf"):
+def _train_step_nodes(sampler, optimizer="adam", backbone="mf", features=None):
     rng = np.random.default_rng(0)
     data = build_dataset("toy", Interactions.from_pairs(rng.integers(0, 20, 200), rng.integers(0, 30, 200)),
                          Interactions.from_pairs([0, 1], [3, 4]), validation_fraction=None)
+    if features:
+        data = dataclasses.replace(data, features=features)
     config = TrainConfig(dataset="toy", sampler=sampler, ks=(5,), select_metric="recall@5",
                          select_on="test", num_candidates=None if sampler == "ssm" else 4,
                          top_n=2, optimizer=optimizer, backbone=backbone, layers=2).resolved()
@@ -89,6 +94,24 @@ def test_the_type_check_rejects_a_dtype_without_a_gpu_kernel():
 def test_lightgcn_step_has_a_gpu_kernel_for_every_op():
     nodes = _train_step_nodes("ahns", "adam", backbone="lightgcn")
     assert "SparseMatrixMatMul" in {n.op for n in nodes}
+    assert _without_gpu_kernel(nodes) == []
+
+
+@pytest.mark.parametrize("sampler", ["ahns", "dns"])
+def test_feature_tower_step_has_a_gpu_kernel_for_every_op(sampler):
+    # Hand-built token ids (what encode_features makes): 30 items with 2 of 7 tokens each,
+    # 20 users with 1; the step reads integer tensors only, never a string.
+    rng = np.random.default_rng(1)
+    items = FeatureMatrix(rng.integers(0, 7, (30, 2)).astype(np.int32),
+                          np.full((30, 2), 0.5, np.float32), np.ones(30, bool), 7)
+    users = FeatureMatrix(rng.integers(0, 4, (20, 1)).astype(np.int32),
+                          np.ones((20, 1), np.float32), np.ones(20, bool), 4)
+    nodes = _train_step_nodes(sampler, "adam", backbone="towers",
+                              features={"item": (None, items), "user": (None, users)})
+    ops = {n.op for n in nodes}
+    assert {"Einsum", "ResourceApplyAdam"} <= ops     # the pooled feature embeddings, trained
+    assert not {n for n in nodes if any(a.type == tf.string.as_datatype_enum
+                                        for a in n.attr.values()) and not _host_only(n)}
     assert _without_gpu_kernel(nodes) == []
 
 

@@ -152,3 +152,25 @@ def test_a_user_with_features_but_no_history_is_answered_from_the_user_tower(gen
     assert served["known"] == [False, True, False]
     assert served["features"] == [True, False, False]             # the new fan: from features
     assert sum(i.startswith("rock") for i in served["items"][0]) >= 8   # rock, as its taste
+
+
+def test_the_tuner_searches_towers_from_a_config_file_of_the_log_and_its_features(genres,
+                                                                                  capsys):
+    from tuning.search import main
+    tmp_path, log, items = genres
+    base = _write(tmp_path / "base.json", json.dumps(
+        {"data_file": log, "item_features": items, "split": "random", "lr": 0.01, "dim": 8}))
+    directory = str(tmp_path / "search")
+    args = ["--dataset", "tw", "--config", base, "--backbone", "towers", "--tuner", "random",
+            "--max-trials", "1", "--epochs-per-trial", "1", "--eval-every", "1", "--ks", "5",
+            "--objective", "ndcg@5", "--batch-size", "64", "--directory", directory]
+    assert main(args) == 0
+    runs = [os.path.join(d, "run", "metrics.json") for d, _, files in os.walk(directory)
+            if "trial.json" in files]
+    config = json.loads(open(runs[0]).read())["config"]
+    assert (config["backbone"], config["item_features"], config["lr"]) == ("towers", items, 0.01)
+    # The file's content is a setting: an edited file does not resume the search.
+    _write(tmp_path / "base.json", json.dumps({"data_file": log, "item_features": items,
+                                               "split": "random", "lr": 0.02, "dim": 8}))
+    capsys.readouterr()
+    assert main(args) == 2 and "--config" in capsys.readouterr().err

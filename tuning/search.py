@@ -4,6 +4,12 @@ Usage:
     python -m tuning.search --dataset tools --tuner bayesian --max-trials 30 \
         --epochs-per-trial 30 --directory tuning_runs --data-dir ../shared/data/ahns
     python -m pipelines.train --dataset tools --config tuning_runs/tools/best.json
+    python -m tuning.search --dataset ml100k --config base.json --backbone towers
+
+--config FILE starts every trial from a JSON file of training flags (as
+``pipelines.train --config``: e.g. ``data_file``, ``item_features``, ``split``, ``lr``); the
+search's own flags (the dataset, epochs, seed, batch size, ks, objective, sampler, backbone,
+p) and the searched values override it.
 
 Everything of a search lives in DIR/DATASET/ (the trials, search_settings.json, best.json), so
 two datasets can share a DIR; a second search of the same DIR/DATASET exits at once. Re-running
@@ -19,6 +25,7 @@ and any number of workers with the same arguments and these environment variable
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -50,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layers", type=int, nargs="+", default=None,
                         help="train LightGCN and search its layers among these values (0 is "
                              "MF exactly, so 0 1 2 3 also searches the backbone); default: MF")
+    parser.add_argument("--config", help="a JSON file of training flags every trial starts from "
+                        "(e.g. a log with --data-file and its feature files)")
     parser.add_argument("--directory", default="tuning_runs")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--batch-size", type=int, default=2048)
@@ -62,11 +71,13 @@ def base_config(args):
     """The config every trial starts from: the search's flags, each sampler's own defaults for
     what is not searched (so ``--config best.json`` later trains what the trials trained)."""
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
-    return TrainConfig(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs_per_trial,
-                       eval_every=args.eval_every, p=args.p, seed=args.seed,
-                       batch_size=args.batch_size, ks=tuple(args.ks),
-                       select_metric=args.objective, sampler=args.sampler,
-                       backbone=args.backbone).resolved()
+    from ahns_tf.config.file import load_config_file  # pylint: disable=g-import-not-at-top
+    given = load_config_file(args.config) if args.config else {}
+    return TrainConfig(**{**given, **dict(
+        dataset=args.dataset, data_dir=args.data_dir or given.get("data_dir"),
+        epochs=args.epochs_per_trial, eval_every=args.eval_every, p=args.p, seed=args.seed,
+        batch_size=args.batch_size, ks=tuple(args.ks), select_metric=args.objective,
+        sampler=args.sampler, backbone=args.backbone)}).resolved()
 
 
 def main(argv=None) -> int:
@@ -84,6 +95,8 @@ def main(argv=None) -> int:
         if args.max_trials < 1 or args.epochs_per_trial < 1:
             raise ValueError("--max-trials and --epochs-per-trial must be >= 1")
         base = base_config(args)
+        if args.config:  # its content, not its name: an edited file is a changed setting
+            settings["config"] = json.loads(json.dumps(base.to_json()))
         if not worker:
             lock.acquire()  # one chief per search: a second exits here, naming the first
         if not args.overwrite:
