@@ -43,6 +43,15 @@ def _config(tmp_path, log, **kw):
         export_dir=str(tmp_path / "models" / "tw")), **kw))
 
 
+def test_numbers_read_as_text_are_numbers_and_mixed_codes_are_categories(tmp_path):
+    # ML-100K's items.csv has empty years, so the column is read as text; its zip codes mix
+    # digits and letters.
+    path = _write(tmp_path / "items.csv", "item_id,year,zip\na,1995,85711\nb,,T8H1N\nc,1990,"
+                  "02139\n")
+    spec, _ = fit_features(path, "item_id", "item", train_ids=["a", "b", "c"])
+    assert {c.name: c.kind for c in spec.columns} == {"year": "number", "zip": "category"}
+
+
 def test_kinds_are_inferred_and_printed_and_vocabularies_come_from_training_ids(tmp_path,
                                                                              capsys):
     path = _write(tmp_path / "items.csv", "item_id,genres,year,title\n"
@@ -104,7 +113,11 @@ def test_a_new_item_is_served_to_the_users_its_features_match(genres):
     from test_end_to_end import run_tf_only
     from pipelines.export import main as export
     tmp_path, log, items = genres
-    result = train(_config(tmp_path, log, item_features=items), verbose=0)
+    # "ghost": u0's last item, so only in the test part, and without features: never served.
+    with open(log, "a") as f:
+        f.write("u0,ghost,99999\n")
+    result = train(_config(tmp_path, log, item_features=items, split="leave_one_out"),
+                   verbose=0)
     new = _write(tmp_path / "new.csv", "item_id,genre\nnew-rock,rock\nnew-jazz,jazz\n")
     assert export(["--run-dir", str(tmp_path / "run"), "--item-features", new]) == 0
     version = os.path.join(os.path.dirname(result["export_path"]), "2")
@@ -114,7 +127,8 @@ def test_a_new_item_is_served_to_the_users_its_features_match(genres):
         model = tf.saved_model.load(sys.argv[1])
         users = [f"u{u}" for u in range(40)]
         out = model.signatures["serving_default"](user_id=tf.constant(users))
-        emb = model.signatures["item_embedding"](item_id=tf.constant(["new-rock", "zzz"]))
+        emb = model.signatures["item_embedding"](item_id=tf.constant(["new-rock", "zzz",
+                                                                      "ghost", "rock-1"]))
         print(json.dumps({"items": [[i.decode() for i in row] for row in out["item_ids"].numpy()],
                           "known": emb["known_item"].numpy().tolist()}))
     """, version))
@@ -126,8 +140,10 @@ def test_a_new_item_is_served_to_the_users_its_features_match(genres):
     for u, row in enumerate(served["items"]):
         assert not trained[f"u{u}"] & set(row)                     # never a training item
         mine, other = ("new-rock", "new-jazz") if u < 20 else ("new-jazz", "new-rock")
-        assert mine in row and other not in row                    # the matching new item
-    assert served["known"] == [True, False]
+        assert mine in row                                         # the matching new item,
+        assert other not in row or row.index(mine) < row.index(other)   # above the other one
+        assert "ghost" not in row
+    assert served["known"] == [True, False, False, True]
 
 
 @pytest.mark.slow

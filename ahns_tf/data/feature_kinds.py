@@ -121,6 +121,13 @@ class FeatureColumn:
         return f"{self.name}: {self.kind}{what.get(self.kind, '')}{known}"
 
 
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def infer_kind(values: Sequence, numeric: bool) -> str:
     """The kind a column's values suggest: numbers, ``|``-separated tokens, words, or one token.
 
@@ -128,10 +135,12 @@ def infer_kind(values: Sequence, numeric: bool) -> str:
 
     >>> infer_kind(["Comedy|Drama", "Drama"], numeric=False)
     'multi'
+    >>> infer_kind(["1995", "", "1990"], numeric=False)
+    'number'
     """
-    if numeric:
-        return "number"
     present = [str(v) for v in values if _present(v)]
+    if numeric or (present and all(_is_number(v) for v in present)):
+        return "number"   # also numbers read as text (a CSV column with empty cells)
     if any("|" in v for v in present):
         return "multi"
     words = np.mean([len(v.split()) for v in present]) if present else 0.0
