@@ -5,6 +5,7 @@ import json
 from typing import Optional, Tuple
 
 from ahns_tf.config.settings import folder_name, setting
+from ahns_tf.config.upgrade import upgrade_saved
 from ahns_tf.data.split import SPLITS
 from ahns_tf.registry import BACKBONES, SAMPLERS, source_of
 
@@ -236,24 +237,4 @@ class TrainConfig:
         if values.get("ks") is not None:
             values["ks"] = tuple(values["ks"])
         return cls(**values)
-
-
-def upgrade_saved(values: dict) -> dict:
-    """A stored config dict (progress.json, metrics.json) in today's terms.
-
-    Before ``--split`` applied to the text format, a text run stored the flag's
-    then default ``random``, which meant the files' own split, ``given`` today.
-    Such a dict is told by the absence of ``memory_budget_gb`` (recorded since
-    the same version).
-
-    Example:
-
-    >>> upgrade_saved({"dataset": "tools", "data_file": None, "split": "random"})["split"]
-    'given'
-    """
-    values = dict(values)
-    text = not values.get("data_file") and not str(values.get("dataset", "")).startswith("tfds:")
-    if "memory_budget_gb" not in values and text and values.get("split") == "random":
-        values["split"] = "given"
-    return values
 

@@ -41,7 +41,7 @@ def changed_settings(saved: dict, current: dict, defaults=None, ignore=(),
             `ahns_tf.models.optimizers.resolve_optimizer_setting`, so that
             ``optimizer="auto"`` equals the choice it resolves to.
         upgrade: maps the stored config, as written (before `defaults` fill
-            it), to today's terms (`ahns_tf.config.train_config.upgrade_saved`).
+            it), to today's terms (`ahns_tf.config.upgrade.upgrade_saved`).
 
     Returns:
         Sorted key names; empty when the runs match.

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from ahns_tf.atomic import atomic_savez, atomic_write_text
 from ahns_tf.config import TrainConfig, identity_fields
-from ahns_tf.config.train_config import upgrade_saved
+from ahns_tf.config.upgrade import upgrade_saved
 from ahns_tf.data import RecDataset
 from ahns_tf.data.checks import check_dataset
 from ahns_tf.data.features import FILE_NAME as FEATURES_FILE, save_specs
