@@ -158,6 +158,7 @@ def test_a_run_folder_of_the_previous_version_resumes_and_can_be_overwritten(toy
     first = train(config, export=False, verbose=0)
     run = tmp_path / "run"
     (run / "run-files.json").unlink()
+    (run / "data-digest.json").unlink()
     for path in [run / "progress.json", *(run / "checkpoints").glob("progress-*.json")]:
         progress = json.loads(path.read_text())
         progress["config"].pop("memory_budget_gb")

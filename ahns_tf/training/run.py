@@ -113,15 +113,7 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
     if finished and os.path.isfile(metrics_path):
         with open(metrics_path) as f:
             return json.load(f)
-    changed = changed_digest(config.output_dir, dataset) if progress else None
-    if changed:  # any source: the run's data, as it began
-        raise RunConflictError(
-            f"{config.data_file or config.dataset} no longer gives the data the run in "
-            f"{config.output_dir} began with: {changed}; use another --output-dir, or "
-            f"--overwrite to start afresh")
-    if not (progress and os.path.isfile(os.path.join(config.output_dir, DIGEST_FILE))):
-        run.files.record(DIGEST_FILE)
-        save_digest(config.output_dir, dataset)
+    # A log's own record first (it names the row, column and value), then every source's digest.
     if dataset.vocabulary is not None:  # which raw id is which row, and the split
         changed = changed_run_data(config.output_dir, dataset) if progress else None
         if changed:
@@ -132,6 +124,15 @@ def _run_locked(config, dataset, model, evaluators, evaluation, guard, run, expo
         if not (progress and os.path.isfile(os.path.join(config.output_dir, SPLIT_FILE))):
             run.files.record(SPLIT_FILE, VOCABULARY_FILE)
             save_run_data(config.output_dir, dataset)  # a resumed run keeps its record as is
+    changed = changed_digest(config.output_dir, dataset) if progress else None
+    if changed:  # any source: the run's data, as it began
+        raise RunConflictError(
+            f"{config.data_file or config.dataset} no longer gives the data the run in "
+            f"{config.output_dir} began with: {changed}; use another --output-dir, or "
+            f"--overwrite to start afresh")
+    if not (progress and os.path.isfile(os.path.join(config.output_dir, DIGEST_FILE))):
+        run.files.record(DIGEST_FILE)
+        save_digest(config.output_dir, dataset)
     first_epoch = run.restore(model)  # a resumed run's weights replace a warm start
     agreed = agreed_epoch(model.distribute_strategy, first_epoch)
     if agreed < first_epoch:  # multi-worker: another worker's last checkpoint is older
