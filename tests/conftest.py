@@ -93,6 +93,20 @@ def shared_data():
     return require_shared_data()
 
 
+@pytest.fixture
+def ml100k():
+    """The MovieLens 100K folder with feature files (``shared/data/ml-100k``, or
+    ``$AHNS_ML100K_DIR``); fails in CI without it, skips elsewhere."""
+    folder = os.environ.get("AHNS_ML100K_DIR") or os.path.join(
+        os.path.dirname(SHARED_DATA), "ml-100k")
+    if os.path.isfile(os.path.join(folder, "items.csv")):
+        return folder
+    message = f"MovieLens 100K not found at {folder}: set AHNS_ML100K_DIR"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def kill_after_epoch(proc, progress_path, epoch: int, timeout: float = 240) -> int:
     """SIGKILLs `proc` just after its run's progress.json reaches `epoch`.
 

@@ -190,3 +190,34 @@ def test_the_tuner_searches_towers_from_a_config_file_of_the_log_and_its_feature
                                                "split": "random", "lr": 0.02, "dim": 8}))
     capsys.readouterr()
     assert main(args) == 2 and "--config" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_documented_new_item_flow_on_movielens_100k(ml100k, tmp_path, monkeypatch):
+    # docs/features.md, shortened to 3 epochs: train towers on the log and both feature files,
+    # export a CSV of new items, and ask the new version about them in a TensorFlow-only process.
+    from test_end_to_end import run_tf_only
+    from pipelines.export import main as export
+    from pipelines.train import main as train_cli
+    monkeypatch.chdir(tmp_path)
+    assert train_cli(["--dataset", "ml100k", "--data-file", f"{ml100k}/ratings.csv",
+                      "--item-features", f"{ml100k}/items.csv", "--user-features",
+                      f"{ml100k}/users.csv", "--backbone", "towers", "--split", "random",
+                      "--lr", "0.005", "--epochs", "3", "--eval-every", "3"]) == 0
+    _write(tmp_path / "new_items.csv", "item_id,title,year,genres\n"
+           "new-1,Night of the Star Crawlers,1998,Horror|Sci-Fi\n"
+           "new-2,A Summer Wedding,1998,Comedy|Romance\n")
+    assert export(["--run-dir", "runs/ml100k-ahns", "--item-features", "new_items.csv"]) == 0
+    got = json.loads(run_tf_only("""
+        import json, sys
+        import tensorflow as tf
+        model = tf.saved_model.load(sys.argv[1])
+        scores = model.signatures["score"](user_id=tf.constant(["366", "366"]),
+                                           item_ids=tf.constant([["new-1", "new-2"],
+                                                                 ["new-3", "1"]]))["scores"]
+        known = model.signatures["item_embedding"](item_id=tf.constant(["new-1", "new-3"]))
+        print(json.dumps({"scores": scores.numpy().tolist(),
+                          "known": known["known_item"].numpy().tolist()}))
+    """, str(tmp_path / "saved_models" / "ml100k" / "2")))
+    assert all(np.isfinite(got["scores"][0])) and np.isnan(got["scores"][1][0])  # new-3: none
+    assert np.isfinite(got["scores"][1][1]) and got["known"] == [True, False]
