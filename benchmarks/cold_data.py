@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
+import pyarrow.parquet as pq
 
 
 def read_ratings(path: str) -> pa.Table:

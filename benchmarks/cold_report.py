@@ -59,11 +59,9 @@ def markdown(payload: dict, stem: str = "") -> str:
     """The report: one table per scenario, then the issue's checks."""
     lines = ["# Cold start on MovieLens 100K: new items and new users from their features", "",
              f"{report.produced_by(payload)}.", "", payload["description"], "",
-             f"Seeds {', '.join(map(str, payload['seeds']))}; {payload['epochs']} epochs, lr "
-             f"{payload['lr']}; tuned AHNS (alpha, beta, M): "
-             + "; ".join(f"{b}: alpha {v['alpha']}, beta {v['beta']}, M {v['num_candidates']}"
-                        for b, v in payload["tuned"].items())
-             + ". Mean ± sample std over the seeds, in %.", ""]
+             f"Seeds {', '.join(map(str, payload['seeds']))}; at most {payload['epochs']} "
+             f"epochs; {payload['trials']} tuning trials per backbone, seed and scenario. Mean "
+             "± sample std over the seeds, in %.", ""]
     for scenario, title in (("items", "New items (20% of items)"),
                             ("users", "New users (20% of users)")):
         summary = payload["summary"].get(scenario)
@@ -76,7 +74,12 @@ def markdown(payload: dict, stem: str = "") -> str:
             [[NAMES[name]] + [f"{s[c][m]['mean']:.2f} ± {s[c][m]['std']:.2f}" if c in s else ""
                               for c in columns for m in ("recall@20", "ndcg@20")]
              for name, s in summary.items()]), ""]
-    lines += ["## Checks", ""] + [f"- {line}" for line in payload["checks"]]
+    lines += ["## Checks", ""] + [f"- {line}" for line in payload["checks"]] + [
+        "", "## Tuned AHNS settings (alpha, beta, M)", "", *report.table(
+            ["scenario", "seed", "MF", "towers"],
+            [[scenario, seed] + [f"{t[b]['alpha']}, {t[b]['beta']}, {t[b]['num_candidates']}"
+                                 for b in ("mf", "towers")]
+             for scenario, by_seed in payload["tuned"].items() for seed, t in by_seed.items()])]
     return "\n".join(lines) + "\n"
 
 

@@ -87,6 +87,9 @@ def test_feature_flags_need_towers_and_a_log_with_raw_ids():
         TrainConfig(data_file="log.csv", item_features="items.csv").resolved()
     with pytest.raises(ValueError, match="and the text format"):
         TrainConfig(backbone="towers", item_features="items.csv").resolved()
+    with pytest.raises(ValueError, match="--user-feature-kinds declares the columns"):
+        TrainConfig(data_file="log.csv", backbone="towers", user_feature_kinds="age=number")\
+            .resolved()
 
 
 def test_towers_without_feature_files_train_what_mf_trains_to_the_bit(genres):
@@ -221,3 +224,127 @@ def test_the_documented_new_item_flow_on_movielens_100k(ml100k, tmp_path, monkey
     """, str(tmp_path / "saved_models" / "ml100k" / "2")))
     assert all(np.isfinite(got["scores"][0])) and np.isnan(got["scores"][1][0])  # new-3: none
     assert np.isfinite(got["scores"][1][1]) and got["known"] == [True, False]
+
+
+def test_vocabularies_come_from_the_training_split_when_the_data_is_loaded(tmp_path):
+    # Through load_data, as a run reads its data: "western" is the genre of the one item that
+    # only a test interaction has (leave_one_out: each user's last), so no vocabulary has it.
+    from ahns_tf.data.load import load_data
+    rows = ["user_id,item_id,timestamp"] + [f"u{u},i{i},{10 * u + i}" for u in range(6)
+                                            for i in range(4)] + ["u0,w,999"]
+    log = _write(tmp_path / "log.csv", "\n".join(rows) + "\n")
+    items = _write(tmp_path / "items.csv", "item_id,genre\n" + "".join(
+        f"i{i},{'rock' if i % 2 else 'jazz'}\n" for i in range(4)) + "w,western\n")
+    dataset = load_data(TrainConfig(dataset="v", data_file=log, item_features=items,
+                                    backbone="towers", split="leave_one_out").resolved())
+    spec, matrix = dataset.features["item"]
+    assert spec.columns[0].vocabulary == ("jazz", "rock")
+    w = list(dataset.vocabulary.items).index("w")
+    assert [t for t, x in zip(matrix.tokens[w], matrix.weights[w]) if x] == [1]   # unknown
+
+
+def test_a_feature_file_of_known_items_only_exports_and_bad_export_files_are_named(genres,
+                                                                                  capsys):
+    from pipelines.export import main as export
+    tmp_path, log, items = genres
+    train(_config(tmp_path, log, item_features=items, epochs=1, eval_every=1), verbose=0)
+    run = str(tmp_path / "run")
+    assert export(["--run-dir", run, "--item-features", items]) == 0     # nothing new
+    lacking = _write(tmp_path / "lacking.csv", "item_id,colour\nnew-1,red\n")
+    capsys.readouterr()
+    assert export(["--run-dir", run, "--item-features", lacking]) == 2
+    assert "lacking.csv:1: no column 'genre'" in capsys.readouterr().err
+
+
+def test_a_number_column_of_an_export_file_names_the_line_of_a_bad_value(tmp_path):
+    from ahns_tf.data.features import read_for_spec
+    path = _write(tmp_path / "items.csv", "item_id,year\na,1990\nb,2000\n")
+    spec, _ = fit_features(path, "item_id", "item", train_ids=["a", "b"])
+    bad = _write(tmp_path / "new.csv", "item_id,year\nc,1995\nd,soon\n")
+    with pytest.raises(DataFormatError, match=r"new.csv:3: column 'year' holds numbers"):
+        read_for_spec(bad, spec, "--item-features")
+
+
+@pytest.mark.slow
+def test_an_item_known_but_never_trained_is_served_once_its_features_are_given(genres):
+    # "ghost" is only in the test part and has no features: not served; given features at
+    # export, it is embedded from them (in place) and served to the users its genre matches.
+    from test_end_to_end import run_tf_only
+    from pipelines.export import main as export
+    tmp_path, log, items = genres
+    with open(log, "a") as f:
+        f.write("u0,ghost,99999\n")
+    train(_config(tmp_path, log, item_features=items, split="leave_one_out"), verbose=0)
+    new = _write(tmp_path / "ghost.csv", "item_id,genre\nghost,jazz\n")
+    assert export(["--run-dir", str(tmp_path / "run"), "--item-features", new]) == 0
+    served = json.loads(run_tf_only("""
+        import json, sys
+        import tensorflow as tf
+        model = tf.saved_model.load(sys.argv[1])
+        out = model.signatures["serving_default"](user_id=tf.constant(["u25"]))
+        emb = model.signatures["item_embedding"](item_id=tf.constant(["ghost"]))
+        score = model.signatures["score"](user_id=tf.constant(["u25", "u5"]),
+                                          item_ids=tf.constant([["ghost"], ["ghost"]]))
+        print(json.dumps({"items": [i.decode() for i in out["item_ids"].numpy()[0]],
+                          "known": emb["known_item"].numpy().tolist(),
+                          "scores": score["scores"].numpy()[:, 0].tolist()}))
+    """, str(tmp_path / "models" / "tw" / "2")))
+    assert served["known"] == [True] and "ghost" in served["items"]
+    assert served["scores"][0] > served["scores"][1]        # a jazz fan above a rock fan
+
+
+def test_resuming_with_an_edited_feature_file_is_refused(genres):
+    from ahns_tf.runs import RunConflictError
+    from conftest import InterruptBefore, Interrupted
+    tmp_path, log, items = genres
+    config = _config(tmp_path, log, item_features=items, epochs=3, eval_every=1)
+    with pytest.raises(Interrupted):
+        train(config, export=False, verbose=0, callbacks=[InterruptBefore(1)])
+    text = open(items).read().replace("rock-3,rock", "rock-3,jazz")   # same sizes, other tokens
+    _write(tmp_path / "items.csv", text)
+    with pytest.raises(RunConflictError, match="its item features differ"):
+        train(config, export=False, verbose=0)
+
+
+def test_an_unservable_item_is_never_among_the_popular_items_of_unknown_users():
+    # Item 3 is the most popular (a validation-only item, say) but not servable: the
+    # fallback of an unknown user skips it; with fewer servable items than K, -1 and -inf.
+    import tensorflow as tf
+    from ahns_tf.data.vocabulary import Vocabulary
+    from ahns_tf.export.raw_ids import RawIdServingModule
+    from ahns_tf.export.serving import RetrievalServingModule
+    rng = np.random.default_rng(0)
+    module = RetrievalServingModule(rng.random((3, 2)), rng.random((4, 2)),
+                                    ([0, 1, 2, 0, 1], [3, 3, 3, 1, 2]), k=4,
+                                    servable_items=[False, True, True, False])
+    out = module.retrieve(tf.constant([99], tf.int64))
+    assert out["item_ids"].numpy().tolist() == [[1, 2, -1, -1]]
+    assert np.isneginf(out["scores"].numpy()[0, 2:]).all()
+    raw = RawIdServingModule(module, Vocabulary(np.array(["a", "b", "c"], object),
+                                                np.array(["w", "x", "y", "z"], object)))
+    got = raw.top_k_excluding(tf.constant(["nobody"]), tf.constant([["x"]]))["item_ids"]
+    assert [i.decode() for i in got.numpy()[0]] == ["y", "", "", ""]
+
+
+def test_a_cold_row_in_training_is_what_the_export_embeds_with_a_dense_tower(genres):
+    # "ghost" has features but only a test interaction: its trained embedding (embeddings.npz,
+    # through the dense layer) must equal the export's embedding of a new item with its features.
+    from ahns_tf.data.features import encode_features, load_specs, read_feature_file
+    from ahns_tf.models.towers import embed_new_rows
+    tmp_path, log, items = genres
+    with open(log, "a") as f:
+        f.write("u0,ghost,99999\n")
+    with open(items, "a") as f:
+        f.write("ghost,jazz\n")
+    train(_config(tmp_path, log, item_features=items, split="leave_one_out", tower_dense=True,
+                  epochs=2, eval_every=2), export=False, verbose=0)
+    run = tmp_path / "run"
+    state = dict(np.load(run / "backbone.npz"))
+    assert state["item_kernel"].shape == (16, 16) and state["item_bias"].any()   # trained
+    spec = load_specs(str(run))["item"]
+    matrix = encode_features(spec, read_feature_file(items, "item_id", "--item-features"),
+                             ["ghost"])
+    vocab = json.loads((run / "vocabulary.json").read_text())["item_ids"]
+    trained = np.load(run / "embeddings.npz")["item_embeddings"][vocab.index("ghost")]
+    np.testing.assert_allclose(embed_new_rows(state, "item", matrix)[0], trained, rtol=1e-5,
+                               atol=1e-6)

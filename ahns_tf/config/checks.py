@@ -108,6 +108,9 @@ def _check_log_settings(c) -> None:
                          "(sharded tables); warm-start with --strategy none or mirrored")
     for side in ("item", "user"):
         raw = source.info.get("raw_ids")
+        if getattr(c, f"{side}_feature_kinds") and not getattr(c, f"{side}_features"):
+            raise ValueError(f"--{side}-feature-kinds declares the columns of --{side}-features "
+                             f"FILE; give the file too, or drop it")
         if getattr(c, f"{side}_features") and (c.backbone != "towers" or not raw):
             raise ValueError(f"--{side}-features goes with --backbone towers and a log with raw "
                              f"ids (--data-file or --dataset tfds:NAME), got --backbone "

@@ -159,6 +159,29 @@ def fit_features(path: str, key: str, side: str, train_ids, kinds: Optional[str]
     return spec, table
 
 
+def read_for_spec(path: str, spec: FeatureSpec, flag: str) -> pa.Table:
+    """A feature file of new rows, checked against a run's `spec` as training checked its own.
+
+    Raises:
+        DataFormatError: a column of the run the file lacks (named with the run's columns),
+            or a value a ``number`` column cannot take (file, line, column, value).
+    """
+    table = read_feature_file(path, spec.key, flag)
+    missing = [c.name for c in spec.columns if c.name not in table.column_names]
+    if missing:
+        raise DataFormatError(path, 1 if file_kind(path) != "parquet" else None,
+                              f"no column {', '.join(map(repr, missing))}: the run's {spec.side} "
+                              f"features are {', '.join(c.name for c in spec.columns)} (an "
+                              f"empty cell is 'no value')")
+    extra = sorted(set(table.column_names) - {spec.key} - {c.name for c in spec.columns})
+    if extra:
+        print(f"{path}: columns {', '.join(extra)} are not features of the run; ignored")
+    for column in spec.columns:
+        if column.kind == "number":
+            _check_numbers(path, column.name, table.column(column.name).to_pylist())
+    return table
+
+
 def _check_numbers(path: str, name: str, values: list) -> None:
     """Raises naming the line (row) of the first value of a number column that is not one."""
     for index, value in enumerate(values):
@@ -172,11 +195,12 @@ def _check_numbers(path: str, name: str, values: list) -> None:
                                   value) from None
 
 
-def encode_features(spec: FeatureSpec, table: pa.Table, row_ids) -> FeatureMatrix:
+def encode_features(spec: FeatureSpec, table: pa.Table, row_ids,
+                    say_ignored: bool = True) -> FeatureMatrix:
     """The `FeatureMatrix` of `row_ids` (raw ids in embedding-row order) from `table`'s rows.
 
-    Ids of the file that `row_ids` lacks are counted (printed) and ignored; a row
-    without a line in the file gets every column's "no value" token.
+    Ids of the file that `row_ids` lacks are counted (printed if `say_ignored`) and
+    ignored; a row without a line in the file gets every column's "no value" token.
     """
     row_ids = np.asarray(row_ids, object)
     where = pc.index_in(pa.array(row_ids.tolist(), pa.string()),
@@ -184,7 +208,7 @@ def encode_features(spec: FeatureSpec, table: pa.Table, row_ids) -> FeatureMatri
     present = ~np.isnan(where.astype(np.float64))
     lines = np.where(present, np.nan_to_num(where.astype(np.float64)), 0).astype(np.int64)
     ignored = len(table) - int(present.sum())
-    if ignored:
+    if ignored and say_ignored:
         print(f"{spec.side} features: {ignored:,} ids of the file are not in the data; ignored")
     per_row = [[] for _ in row_ids]
     weights = [[] for _ in row_ids]
@@ -194,7 +218,7 @@ def encode_features(spec: FeatureSpec, table: pa.Table, row_ids) -> FeatureMatri
         for row, ids in enumerate(tokens):
             per_row[row] += [offset + t for t in ids]
             weights[row] += [1.0 / len(ids)] * len(ids)
-    width = max(1, max(len(t) for t in per_row))
+    width = max([1] + [len(t) for t in per_row])   # at least 1, also for no rows
     token_matrix = np.zeros((len(row_ids), width), np.int32)
     weight_matrix = np.zeros((len(row_ids), width), np.float32)
     for row, (ids, w) in enumerate(zip(per_row, weights)):

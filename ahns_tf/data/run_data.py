@@ -33,7 +33,8 @@ DIGEST_FILE = "data-digest.json"
 
 
 def data_digest(dataset: RecDataset) -> dict:
-    """``{"num_users", "num_items", "parts": {part: sha256 of its pairs}}`` of `dataset`.
+    """``{"num_users", "num_items", "parts": {part: sha256 of its pairs}}`` of `dataset`, and
+    ``"features": {side: sha256}`` of its feature files' kinds, vocabularies and token ids.
 
     Example:
 
@@ -47,13 +48,19 @@ def data_digest(dataset: RecDataset) -> dict:
         if part is not None:
             pairs = np.stack([part.users, part.items], 1).astype(np.int64)
             parts[name] = hashlib.sha256(pairs.tobytes()).hexdigest()
-    return {"num_users": int(dataset.num_users), "num_items": int(dataset.num_items),
-            "parts": parts}
+    digest = {"num_users": int(dataset.num_users), "num_items": int(dataset.num_items),
+              "parts": parts}
+    if dataset.features:  # the feature files, as fitted and encoded for every row
+        digest["features"] = {side: hashlib.sha256(
+            json.dumps(spec.to_json(), sort_keys=True).encode() + matrix.tokens.tobytes()
+            + matrix.weights.tobytes()).hexdigest()
+            for side, (spec, matrix) in dataset.features.items()}
+    return digest
 
 
 def changed_digest(run_dir: str, dataset: RecDataset) -> Optional[str]:
     """What differs between `run_dir`'s ``data-digest.json`` and `dataset` (None: the same,
-    or a run that saved none)."""
+    or a run that saved none); feature files are compared when `dataset` has them."""
     path = os.path.join(run_dir, DIGEST_FILE)
     if not os.path.isfile(path):
         return None
@@ -65,7 +72,14 @@ def changed_digest(run_dir: str, dataset: RecDataset) -> Optional[str]:
             return f"{key} was {saved.get(key):,}, is now {now[key]:,}"
     changed = sorted(p for p in set(saved["parts"]) | set(now["parts"])
                      if saved["parts"].get(p) != now["parts"].get(p))
-    return f"its {' and '.join(changed)} interactions differ" if changed else None
+    if changed:
+        return f"its {' and '.join(changed)} interactions differ"
+    if "features" not in now:  # not read (an export reads a log's run folder, not its files)
+        return None
+    before, after = saved.get("features") or {}, now["features"]
+    sides = sorted(s for s in set(before) | set(after) if before.get(s) != after.get(s))
+    return (f"its {' and '.join(sides)} features differ (the --{sides[0]}-features file, or "
+            f"their kinds)" if sides else None)
 
 
 def save_digest(run_dir: str, dataset: RecDataset) -> str:

@@ -68,7 +68,9 @@ class RawIdServingModule(tf.Module):
                                            dtype=tf.string, trainable=False,
                                            name="item_vocabulary")
         counts = np.bincount(inner.exclude_items.numpy(), minlength=inner.num_items)
-        share = counts / max(counts.sum(), 1)                          # [num_items]
+        servable = inner.servable_items.numpy()
+        share = np.where(servable, counts / max(counts.sum(), 1),
+                         -np.inf)                   # [num_items]; never an unservable item
         self.popularity = tf.Variable(share[:, None].astype(np.float32), trainable=False,
                                       name="popularity")              # [num_items, 1]
 

@@ -92,9 +92,13 @@ class RetrievalServingModule(tf.Module):
             raise ValueError(f"item_chunk must be >= k {self.k}, got {item_chunk!r}")
         items = np.asarray(exclude[1], np.int64)
         values, splits = items_by_user(exclude[0], items, self.num_users)
+        servable = (np.ones(self.num_items, bool) if servable_items is None
+                    else np.asarray(servable_items, bool))                 # [num_items]
         popularity = np.bincount(items, minlength=self.num_items).astype(np.float64)
-        popular = np.argsort(-popularity, kind="stable")[:self.k]
-        share = popularity[popular] / max(popularity.sum(), 1.0)
+        ranked = np.where(servable, popularity, -np.inf)   # an unservable item is never popular
+        popular = np.argsort(-ranked, kind="stable")[:self.k]
+        share = ranked[popular] / max(popularity.sum(), 1.0)   # of all training interactions
+        popular = np.where(np.isinf(share), -1, popular)   # fewer than K servable: -1, -inf
         self.user_embeddings = tf.Variable(user_table, trainable=False, name="user_embeddings")
         self.item_embeddings = tf.Variable(item_table, trainable=False, name="item_embeddings")
         self.exclude_row_splits = tf.Variable(splits, trainable=False, name="exclude_row_splits")
@@ -109,8 +113,6 @@ class RetrievalServingModule(tf.Module):
         featured = (np.zeros(self.num_users, bool) if feature_users is None
                     else np.asarray(feature_users, bool) & ~trained)       # [num_users]
         self.feature_users = tf.Variable(featured, trainable=False, name="feature_users")
-        servable = (np.ones(self.num_items, bool) if servable_items is None
-                    else np.asarray(servable_items, bool))                 # [num_items]
         self.servable_items = tf.Variable(servable, trainable=False, name="servable_items")
         self.unservable_items = tf.Variable(np.flatnonzero(~servable).astype(np.int64),
                                             trainable=False, name="unservable_items")
