@@ -147,7 +147,8 @@ SAMPLERS.register("ahns", "ahns_tf.samplers.ahns:AdaptiveHardnessSelector",
 #: Backbones (`ahns_tf.models.backbones.Backbone` subclasses). Info, each a function of the
 #: resolved config returning None (fine) or the reason it is refused:
 #: ``refuse_sharding`` (--strategy parameter_server), ``refuse_warm_start`` (--warm-start: asked
-#: of this run's config and of the earlier run's, read from its metrics.json).
+#: of this run's config and of the earlier run's, read from its metrics.json); and
+#: ``reads_features``: True if it reads --item-features / --user-features (`dataset.features`).
 BACKBONES = Registry("backbone", "--backbone")
 BACKBONES.register("mf", "ahns_tf.models.backbones:MatrixFactorization", params=("dim",))
 BACKBONES.register(
@@ -161,7 +162,8 @@ BACKBONES.register(
               "tables, which are not its layer-0 weights")})
 BACKBONES.register(
     "towers", "ahns_tf.models.towers:FeatureTowers", params={"dim": "dim", "tower_dense": "dense"},
-    info={"refuse_sharding": lambda c: (c.item_features or c.user_features) and (
+    info={"reads_features": True,
+          "refuse_sharding": lambda c: (c.item_features or c.user_features) and (
               "--backbone towers computes its tables from whole feature tables every step, so "
               "sharding them over parameter servers saves nothing; use --strategy mirrored or "
               "multi_worker with feature towers"),

@@ -111,10 +111,11 @@ def _check_log_settings(c) -> None:
         if getattr(c, f"{side}_feature_kinds") and not getattr(c, f"{side}_features"):
             raise ValueError(f"--{side}-feature-kinds declares the columns of --{side}-features "
                              f"FILE; give the file too, or drop it")
-        if getattr(c, f"{side}_features") and (c.backbone != "towers" or not raw):
-            raise ValueError(f"--{side}-features goes with --backbone towers and a log with raw "
-                             f"ids (--data-file or --dataset tfds:NAME), got --backbone "
-                             f"{c.backbone}" + ("" if raw else " and the text format"))
+        readers = [n for n in BACKBONES.names() if BACKBONES[n].info.get("reads_features")]
+        if getattr(c, f"{side}_features") and (c.backbone not in readers or not raw):
+            raise ValueError(f"--{side}-features goes with --backbone {' or '.join(readers)} and "
+                             f"a log with raw ids (--data-file or --dataset tfds:NAME), got "
+                             f"--backbone {c.backbone}" + ("" if raw else " and the text format"))
     refuse = BACKBONES[c.backbone].info.get("refuse_warm_start")
     reason = refuse(c) if refuse and c.warm_start else None
     if reason:
