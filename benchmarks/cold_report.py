@@ -51,8 +51,9 @@ def paired(runs: dict, a: str, b: str, column: str = "new") -> dict:
         return {"mean": float(diffs.mean()), "paired": float("nan"), "unpaired": float("nan")}
     se_paired = diffs.std(ddof=1) / np.sqrt(n)
     se_unpaired = np.sqrt((np.var(values[a], ddof=1) + np.var(values[b], ddof=1)) / n)
-    return {"mean": float(diffs.mean()), "paired": float(diffs.mean() / se_paired),
-            "unpaired": float(diffs.mean() / se_unpaired)}
+    with np.errstate(divide="ignore", invalid="ignore"):  # no spread: inf (or NaN for 0 / 0)
+        return {"mean": float(diffs.mean()), "paired": float(diffs.mean() / se_paired),
+                "unpaired": float(diffs.mean() / se_unpaired)}
 
 
 def markdown(payload: dict, stem: str = "") -> str:
