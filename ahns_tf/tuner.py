@@ -156,10 +156,13 @@ def completed_trials(tuner) -> list:
     return sorted(rows, key=lambda r: (-r.get(name, -math.inf), int(r["trial_id"])))
 
 
-def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None) -> dict:
+def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None,
+               settings: Optional[dict] = None) -> dict:
     """Writes best.json: the winner under the training flags' names, with its objective
     (and ``select_metric``/``ks``, so a run from it selects epochs as the trials did), and
-    `origin` (`ahns_tf.provenance.provenance` of the search's command) as ``provenance``."""
+    `origin` (`ahns_tf.provenance.provenance` of the search's command) as ``provenance``.
+    `settings` (the search's ``--config`` file) go beside them, so ``--config best.json``
+    trains on the same log, features and flags as the trials."""
     rows = completed_trials(tuner)
     if not rows:
         raise RuntimeError("no trial completed; see the trial messages above")
@@ -182,5 +185,8 @@ def write_best(tuner, path: str, dataset: str, origin: Optional[dict] = None) ->
     payload["hyperparameters"].update(sampler=base.sampler, backbone=base.backbone)
     if origin is not None:
         payload["provenance"] = origin
+    for key, value in (settings or {}).items():
+        if key not in payload and key not in payload["hyperparameters"]:
+            payload[key] = list(value) if isinstance(value, tuple) else value
     atomic_write_text(path, json.dumps(payload, indent=2))
     return payload

@@ -184,6 +184,8 @@ def test_the_tuner_searches_towers_from_a_config_file_of_the_log_and_its_feature
             "--max-trials", "1", "--epochs-per-trial", "1", "--eval-every", "1", "--ks", "5",
             "--objective", "ndcg@5", "--batch-size", "64", "--directory", directory]
     assert main(args) == 0
+    best = json.loads(open(os.path.join(directory, "tw", "best.json")).read())
+    assert (best["data_file"], best["item_features"], best["lr"]) == (log, items, 0.01)
     runs = [os.path.join(d, "run", "metrics.json") for d, _, files in os.walk(directory)
             if "trial.json" in files]
     config = json.loads(open(runs[0]).read())["config"]
@@ -348,3 +350,55 @@ def test_a_cold_row_in_training_is_what_the_export_embeds_with_a_dense_tower(gen
     trained = np.load(run / "embeddings.npz")["item_embeddings"][vocab.index("ghost")]
     np.testing.assert_allclose(embed_new_rows(state, "item", matrix)[0], trained, rtol=1e-5,
                                atol=1e-6)
+
+
+def test_one_huge_cell_is_cut_to_max_tokens_and_said(tmp_path, capsys):
+    from ahns_tf.data.features import MAX_TOKENS
+    path = _write(tmp_path / "items.csv", "item_id,tags\na,x\nb," + "|".join(
+        f"t{i}" for i in range(5000)) + "\n")
+    spec, table = fit_features(path, "item_id", "item", train_ids=["a", "b"])
+    matrix = encode_features(spec, table, ["a", "b"])
+    assert matrix.tokens.shape == (2, MAX_TOKENS) and MAX_TOKENS == 64
+    assert "1 values of column 'tags' have more than 64 tokens" in capsys.readouterr().out
+
+
+def test_a_value_reads_the_same_in_the_export_file_as_in_training(tmp_path):
+    from ahns_tf.data.features import read_for_spec
+    path = _write(tmp_path / "users.csv", "user_id,zip\na,01002\nb,K1A0B\n")
+    spec, table = fit_features(path, "user_id", "user", train_ids=["a", "b"])
+    assert spec.columns[0].vocabulary == ("01002", "K1A0B")
+    new = _write(tmp_path / "new.csv", "user_id,zip\nc,01002\n")       # looks like a number
+    trained = encode_features(spec, table, ["a"]).tokens[0, 0]
+    assert encode_features(spec, read_for_spec(new, spec, "--user-features"),
+                           ["c"]).tokens[0, 0] == trained
+
+
+def test_a_line_of_empty_cells_is_no_features(tmp_path):
+    path = _write(tmp_path / "items.csv", "item_id,genre,year\na,rock,1990\nb,,\n")
+    spec, table = fit_features(path, "item_id", "item", train_ids=["a", "b"])
+    assert encode_features(spec, table, ["a", "b", "c"]).has_features.tolist() == [True, False,
+                                                                                   False]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("item_id\na\nb\n", "no column besides the id 'item_id'"),
+    ("item_id,genre\n", "it has no rows"),
+    ("item_id,genre\na,rock\nb,skip-me\n", "that is not skipped"),
+])
+def test_a_feature_file_with_nothing_to_learn_is_refused(tmp_path, text, message):
+    path = _write(tmp_path / "items.csv", text)
+    with pytest.raises(DataFormatError, match=message):
+        fit_features(path, "item_id", "item", train_ids=["a"],
+                     kinds="genre=skip" if "skip" in text else None)
+
+
+def test_a_header_only_export_file_adds_nothing_and_a_latin1_cell_names_its_line(tmp_path):
+    path = _write(tmp_path / "items.csv", "item_id,title\na,Big day out\nb,Night day\n")
+    spec, _ = fit_features(path, "item_id", "item", train_ids=["a", "b"])
+    from ahns_tf.data.features import read_for_spec
+    empty = read_for_spec(_write(tmp_path / "none.csv", "item_id,title\n"), spec, "--x")
+    assert encode_features(spec, empty, ["z"]).has_features.tolist() == [False]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"item_id,title\nc,Caf\xe9 day\n")
+    with pytest.raises(DataFormatError, match=r"latin.csv:2: column 'title' is not UTF-8"):
+        read_for_spec(str(latin), spec, "--item-features")

@@ -73,6 +73,7 @@ def base_config(args):
     from ahns_tf.config import TrainConfig  # pylint: disable=g-import-not-at-top
     from ahns_tf.config.file import load_config_file  # pylint: disable=g-import-not-at-top
     given = load_config_file(args.config) if args.config else {}
+    args.config_values = given  # written beside the winner in best.json
     return TrainConfig(**{**given, **dict(
         dataset=args.dataset, data_dir=args.data_dir or given.get("data_dir"),
         epochs=args.epochs_per_trial, eval_every=args.eval_every, p=args.p, seed=args.seed,
@@ -139,7 +140,8 @@ def _search(args, argv, base, project, settings, settings_path, worker) -> int:
         print("  ".join(f"{row.get(n, float('nan')):>14.4f}" if isinstance(row.get(n), float)
                         else f"{str(row.get(n)):>14}" for n in names))
     path = os.path.join(project, "best.json")
-    best = write_best(tuner, path, args.dataset, origin=provenance(argv))
+    best = write_best(tuner, path, args.dataset, origin=provenance(argv),
+                      settings=getattr(args, "config_values", None))
     print(f"\nbest ({args.objective} on valid = {best['objective']['value']:.4f}): "
           f"{best['hyperparameters']} -> {path}")
     return 0

@@ -157,9 +157,13 @@ def parse_kinds(text: Optional[str], flag: str) -> dict:
 
     >>> parse_kinds("year=number:5,zip=skip", "--item-feature-kinds")
     {'year': ('number', '5'), 'zip': ('skip', '')}
+    >>> parse_kinds("tags=multi:,,year=number", "--item-feature-kinds")
+    {'tags': ('multi', ','), 'year': ('number', '')}
     """
     kinds = {}
-    for part in (text or "").split(","):
+    # Split at the commas that start the next "column=": "genres=multi:,,year=number" keeps
+    # the comma separator of genres.
+    for part in re.split(r",(?=[^,=]+=)", text or ""):
         if not part.strip():
             continue
         name, _, kind = part.partition("=")

@@ -30,13 +30,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ahns_tf.data.feature_kinds import FeatureColumn, infer_kind, parse_kinds
+from ahns_tf.data.feature_kinds import MISSING, FeatureColumn, infer_kind, parse_kinds
 from ahns_tf.data.interactions import DataFormatError
-from ahns_tf.data.read_table import file_kind, header, read_file_columns
-from ahns_tf.data.read_values import check_present, position
+from ahns_tf.data.read_features import check_numbers, read_feature_file, read_for_spec  # noqa
 
 #: The file a run keeps its feature kinds and vocabularies in (for the export of new items).
 FILE_NAME = "features.json"
+#: Tokens kept of one value (a cell): the matrix is as wide as its widest row, so one
+#: 50,000-word cell would make every row's step cost that much.
+MAX_TOKENS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +84,7 @@ class FeatureMatrix:
         tokens: int32 [rows, width]: ids in the spec's shared space; padding 0.
         weights: float32 [rows, width]: ``1 / n`` for each of a column's n tokens
             (so each column's embedding is the mean of its tokens), 0 for padding.
-        has_features: bool [rows]: the row had a line in the feature file.
+        has_features: bool [rows]: the row had a line in the feature file with a value.
         size: token ids in all (the feature embedding table's rows).
     """
 
@@ -91,28 +93,6 @@ class FeatureMatrix:
     has_features: np.ndarray
     size: int
 
-
-def read_feature_file(path: str, key: str, flag: str) -> pa.Table:
-    """The feature file's columns, its ids as text; errors name the file, line and value."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{flag} {path}: no such file")
-    kind = file_kind(path)
-    names = header(path, kind)
-    if key not in names:
-        raise DataFormatError(path, 1 if kind != "parquet" else None,
-                              f"no id column '{key}' ({flag} is keyed by the log's id column); "
-                              f"its columns are: {', '.join(names)}", key)
-    table = read_file_columns(path, kind, [key] + [n for n in names if n != key], id_columns=1)
-    ids = pc.cast(table.column(key).combine_chunks(), pa.string())
-    check_present(path, kind, key, "id", ids)
-    counts = pc.value_counts(ids)
-    repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    if len(repeated):
-        index = int(np.flatnonzero(pc.equal(ids, repeated[0]).to_numpy(False))[1])
-        raise DataFormatError(path, position(kind, index), f"id {repeated[0].as_py()!r} has a "
-                              f"second row; a feature file has one row per id", key)
-    return table.set_column(0, key, ids)
 
 
 def fit_features(path: str, key: str, side: str, train_ids, kinds: Optional[str] = None,
@@ -148,51 +128,20 @@ def fit_features(path: str, key: str, side: str, train_ids, kinds: Optional[str]
         kind = kind or infer_kind(values.to_pylist(), pa.types.is_integer(values.type)
                                   or pa.types.is_floating(values.type))
         if kind == "number":
-            _check_numbers(path, name, values.to_pylist())
+            check_numbers(path, name, values.to_pylist())
         try:
             columns.append(FeatureColumn.fit(name, kind, pc.filter(values, trained).to_pylist(),
                                              option))
         except (ValueError, TypeError) as e:
             raise DataFormatError(path, None, f"column '{name}' as {kind}: {e}") from None
+    if not columns or not len(table):
+        raise DataFormatError(path, None, "no feature to learn from: " + (
+            "it has no rows" if not len(table) else f"no column besides the id '{key}'"
+            + (" that is not skipped" if len(table.column_names) > 1 else "")))
     spec = FeatureSpec(side, key, tuple(columns))
     print(f"{path}: {side} features " + "; ".join(c.describe() for c in spec.columns))
     return spec, table
 
-
-def read_for_spec(path: str, spec: FeatureSpec, flag: str) -> pa.Table:
-    """A feature file of new rows, checked against a run's `spec` as training checked its own.
-
-    Raises:
-        DataFormatError: a column of the run the file lacks (named with the run's columns),
-            or a value a ``number`` column cannot take (file, line, column, value).
-    """
-    table = read_feature_file(path, spec.key, flag)
-    missing = [c.name for c in spec.columns if c.name not in table.column_names]
-    if missing:
-        raise DataFormatError(path, 1 if file_kind(path) != "parquet" else None,
-                              f"no column {', '.join(map(repr, missing))}: the run's {spec.side} "
-                              f"features are {', '.join(c.name for c in spec.columns)} (an "
-                              f"empty cell is 'no value')")
-    extra = sorted(set(table.column_names) - {spec.key} - {c.name for c in spec.columns})
-    if extra:
-        print(f"{path}: columns {', '.join(extra)} are not features of the run; ignored")
-    for column in spec.columns:
-        if column.kind == "number":
-            _check_numbers(path, column.name, table.column(column.name).to_pylist())
-    return table
-
-
-def _check_numbers(path: str, name: str, values: list) -> None:
-    """Raises naming the line (row) of the first value of a number column that is not one."""
-    for index, value in enumerate(values):
-        try:
-            if value is not None and str(value).strip() and not np.isfinite(float(value)):
-                raise ValueError
-        except ValueError:
-            raise DataFormatError(path, position(file_kind(path), index), f"column '{name}' "
-                                  f"holds numbers, but this value is not a finite number (fix it, "
-                                  f"or declare the column another kind: {name}=category)",
-                                  value) from None
 
 
 def encode_features(spec: FeatureSpec, table: pa.Table, row_ids,
@@ -212,10 +161,18 @@ def encode_features(spec: FeatureSpec, table: pa.Table, row_ids,
         print(f"{spec.side} features: {ignored:,} ids of the file are not in the data; ignored")
     per_row = [[] for _ in row_ids]
     weights = [[] for _ in row_ids]
+    valued = np.zeros(len(row_ids), bool)           # a line with at least one value
     for column, offset in zip(spec.columns, spec.offsets):
-        values = table.column(column.name).take(pa.array(lines)).to_pylist()
+        values = (table.column(column.name).take(pa.array(lines)).to_pylist() if len(table)
+                  else [None] * len(row_ids))
         tokens = column.tokens([v if ok else None for v, ok in zip(values, present)])
+        long = sum(len(ids) > MAX_TOKENS for ids in tokens)
+        if long:
+            print(f"{spec.side} features: {long:,} values of column '{column.name}' have more "
+                  f"than {MAX_TOKENS} tokens; their first {MAX_TOKENS} are used")
         for row, ids in enumerate(tokens):
+            ids = ids[:MAX_TOKENS]  # every row is padded to the widest: one huge cell costs all
+            valued[row] |= ids != [MISSING]
             per_row[row] += [offset + t for t in ids]
             weights[row] += [1.0 / len(ids)] * len(ids)
     width = max([1] + [len(t) for t in per_row])   # at least 1, also for no rows
@@ -223,7 +180,7 @@ def encode_features(spec: FeatureSpec, table: pa.Table, row_ids,
     weight_matrix = np.zeros((len(row_ids), width), np.float32)
     for row, (ids, w) in enumerate(zip(per_row, weights)):
         token_matrix[row, :len(ids)], weight_matrix[row, :len(w)] = ids, w
-    return FeatureMatrix(token_matrix, weight_matrix, present, spec.size)
+    return FeatureMatrix(token_matrix, weight_matrix, present & valued, spec.size)
 
 
 def save_specs(run_dir: str, specs: dict) -> str:

@@ -23,7 +23,8 @@ import dataclasses
 
 import numpy as np
 
-from ahns_tf.data.features import encode_features, load_specs, read_for_spec
+from ahns_tf.data.features import encode_features, load_specs
+from ahns_tf.data.read_features import read_for_spec
 from ahns_tf.data.vocabulary import Vocabulary, index_of
 from ahns_tf.models.towers import embed_new_rows
 
@@ -73,16 +74,18 @@ def add_new_rows(run_dir: str, dataset, user_table, item_table, state: dict,
         stale = rows[(rows >= 0)]
         stale = stale[~served[stale]]                  # known, never trained, no features
         fresh = file_ids[rows < 0]
+        added = None
         for where, which in ((stale, ids[side][stale]), (None, fresh)):
-            emb = embed_new_rows(state, side, encode_features(spec, table, which,
-                                                              say_ignored=False))
+            matrix = encode_features(spec, table, which, say_ignored=False)
+            emb = embed_new_rows(state, side, matrix)
             if where is None:
                 tables[side] = np.concatenate([tables[side], emb])
+                added = matrix.has_features      # a line of empty cells is no features
             else:
                 tables[side][where] = emb
-        featured[stale] = True
+                featured[where] = matrix.has_features
         ids[side] = np.concatenate([ids[side], fresh])
-        state[f"{side}_has_features"] = np.concatenate([featured, np.ones(len(fresh), bool)])
+        state[f"{side}_has_features"] = np.concatenate([featured, added])
         print(f"{path}: {len(fresh):,} new {side}s added from their features, {len(stale):,} "
               f"known but never trained embedded from them; {len(table) - len(fresh) - len(stale):,} "
               f"already served keep their embeddings")
