@@ -70,6 +70,23 @@ def test_a_full_disk_while_checkpointing_exits_2_and_leaves_no_temporary_folder(
     assert not os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-1_temp")
 
 
+def test_a_parameter_server_lost_while_checkpointing_is_named_as_such_not_as_a_disk(
+        toy_data_dir, tmp_path, monkeypatch, capsys):
+    # Seen in the PS fault test: the PS died during the checkpoint's save, and the message
+    # blamed --output-dir. A lost task is reported as one, with how to resume.
+    import tensorflow as tf
+
+    def unreachable(self, checkpoint_number=None, **kwargs):
+        os.makedirs(os.path.join(self.directory, f"ckpt-{checkpoint_number}_temp"))
+        raise tf.errors.UnavailableError(None, None, "failed to connect to all addresses")
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", unreachable)
+    assert main(_toy(toy_data_dir, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "a task of the cluster is unreachable" in err and "free space" not in err
+    assert not os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-1_temp")
+
+
 def test_a_full_disk_while_exporting_exits_2_and_leaves_no_version(toy_data_dir, tmp_path,
                                                                   monkeypatch, capsys):
     import tensorflow as tf

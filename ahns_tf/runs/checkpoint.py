@@ -10,15 +10,14 @@ A run directory holds, next to metrics.json:
 * ``progress.json``: the config, the last completed epoch and the evaluation
   callback's state (history, best epoch, patience counter, epoch timings),
   written atomically *after* that epoch's checkpoint.
-* ``checkpoints/progress-<epoch>.json``: progress.json of each kept checkpoint.
-* ``best-<epoch>.npz``: the best weights so far (named by progress.json).
+* ``checkpoints/progress-<epoch>.json``: progress.json of each kept checkpoint;
+  ``best-<epoch>.npz``: the best weights so far (named by progress.json).
 
 If the process dies at any point, the newest ``progress.json`` names an epoch
 whose checkpoint exists (two are kept), so a re-run resumes from it with a
-history that has every evaluated epoch exactly once. If that checkpoint or
-progress.json itself is unreadable (a truncated file), the run resumes from
-the other kept checkpoint; if none is readable, `CorruptRunError` names the
-files and suggests ``--overwrite``.
+history that has every evaluated epoch exactly once. If that checkpoint or progress.json
+itself is unreadable (a truncated file), the run resumes from the other kept checkpoint; if
+none is readable, `CorruptRunError` names the files and suggests ``--overwrite``.
 """
 
 import json
@@ -38,8 +37,7 @@ import tensorflow as tf  # noqa: E402
 from ahns_tf.atomic import atomic_savez  # noqa: E402
 from ahns_tf.runs.progress import READ_ERRORS, ProgressFiles, changed_settings, warn  # noqa: E402
 from ahns_tf.runs.optimizer_slots import create_slots, restore_sharded_slots  # noqa: E402
-from ahns_tf.runs.errors import (CorruptRunError, RunConflictError,  # noqa: E402
-                                 UnwritableDirError)
+from ahns_tf.runs.errors import CorruptRunError, RunConflictError, UnwritableDirError  # noqa
 
 #: A checkpoint's own files (`tf.train.CheckpointManager` names them ckpt-<epoch>.*).
 _CHECKPOINT_FILE = re.compile(r"^checkpoints/ckpt-(\d+)\.")
@@ -216,6 +214,9 @@ class ResumableRun(tf.keras.callbacks.Callback):
             return  # never checkpoint the weights of a failed epoch
         try:
             self._save(epoch)
+        except (tf.errors.UnavailableError, tf.errors.AbortedError):  # a lost task: fit names it
+            self.files.remove_temporary()
+            raise
         except (OSError, tf.errors.OpError) as e:  # a full disk, a folder gone read-only
             self.files.remove_temporary()  # the half-written checkpoint, nothing kept
             reason = getattr(e, "message", None) or e
