@@ -61,7 +61,8 @@ def chunk_top_k(scores, k: int):
     return tf.cond(tf.logical_and(width % TOP_K_BLOCK == 0, blocks > k), by_blocks, plain)
 
 
-def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chunk: int):
+def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chunk: int,
+                    servable=None):
     """Indices of each user's top `k` items, scoring the catalogue `chunk` items at a time.
 
     Memory is bounded by ``batch_size x chunk`` scores, whatever the catalogue
@@ -77,6 +78,8 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
         excluded: ragged int64 [batch_size, None] items never ranked per user.
         k: items kept; <= num_items.
         chunk: items scored at a time (an int, or an int64 scalar tensor).
+        servable: bool [num_items], the items that may be ranked for any user (the
+            others masked like excluded ones, without a per-user list); None: all.
 
     Returns:
         ``(scores, ids)``: float [batch_size, k] scores and int64 [batch_size, k]
@@ -109,6 +112,9 @@ def streaming_top_k(user_emb, item_table, excluded: tf.RaggedTensor, k: int, chu
         index = tf.stack([ex_rows[lo:hi], ex_items[lo:hi] - start], axis=1)     # [m, 2]
         scores = tf.tensor_scatter_nd_update(
             scores, index, tf.fill([hi - lo], tf.constant(-np.inf, scores.dtype)))
+        if servable is not None:
+            scores = tf.where(servable[start:stop][None, :], scores,
+                              tf.constant(-np.inf, scores.dtype))                # [B, c]
         top_values, top_positions = chunk_top_k(scores, k)                      # [B, c'] each
         merged_values = tf.concat([values, top_values], axis=1)                 # [B, k + c']
         merged_ids = tf.concat([ids, top_positions + start], axis=1)

@@ -68,9 +68,7 @@ class RawIdServingModule(tf.Module):
                                            dtype=tf.string, trainable=False,
                                            name="item_vocabulary")
         counts = np.bincount(inner.exclude_items.numpy(), minlength=inner.num_items)
-        servable = inner.servable_items.numpy()
-        share = np.where(servable, counts / max(counts.sum(), 1),
-                         -np.inf)                   # [num_items]; never an unservable item
+        share = counts / max(counts.sum(), 1)                          # [num_items]
         self.popularity = tf.Variable(share[:, None].astype(np.float32), trainable=False,
                                       name="popularity")              # [num_items, 1]
 
@@ -97,7 +95,8 @@ class RawIdServingModule(tf.Module):
         # (a 1-dim "embedding": score = 1 x share), with the same masking.
         batch = tf.shape(user_id)[0]
         scores, ids = streaming_top_k(tf.ones([batch, 1]), self.popularity, extra, self.k,
-                                      self.inner.chunk_for(batch))       # [B, K] each
+                                      self.inner.chunk_for(batch),
+                                      servable=self.inner.servable_items)  # [B, K] each
         ids = tf.where(tf.math.is_inf(scores), tf.constant(-1, tf.int64), ids)
         known = tf.logical_or(result["known_user"], result["from_features"])[:, None]
         return self._answer({"item_ids": tf.where(known, result["item_ids"], ids),

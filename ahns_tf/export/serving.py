@@ -114,8 +114,6 @@ class RetrievalServingModule(tf.Module):
                     else np.asarray(feature_users, bool) & ~trained)       # [num_users]
         self.feature_users = tf.Variable(featured, trainable=False, name="feature_users")
         self.servable_items = tf.Variable(servable, trainable=False, name="servable_items")
-        self.unservable_items = tf.Variable(np.flatnonzero(~servable).astype(np.int64),
-                                            trainable=False, name="unservable_items")
 
     def _known(self, ids, size):
         known = tf.logical_and(ids >= 0, ids < size)
@@ -178,18 +176,16 @@ class RetrievalServingModule(tf.Module):
         known, safe, featured = self._known_user(user_id)
         excluded = tf.cast(tf.gather(tf.RaggedTensor.from_row_splits(
             self.exclude_items, self.exclude_row_splits), safe), tf.int64)    # [B, None]
-        batch = tf.shape(user_id)[0]
-        never = tf.RaggedTensor.from_tensor(tf.tile(self.unservable_items[None], [batch, 1]))
-        excluded = tf.concat([excluded, never], axis=1)                       # [B, None]
         if extra_excluded is not None:
             excluded = tf.concat([excluded, extra_excluded], axis=1)          # [B, None]
         # Scored chunk_for(B) items at a time with a running top-K: memory per request is
         # [B, chunk] scores, whatever the catalogue size (see streaming_top_k).
         top_scores, top_ids = streaming_top_k(
             tf.gather(self.user_embeddings, safe), self.item_embeddings, excluded, self.k,
-            self.chunk_for(tf.size(user_id)))                                # [B, K] each
+            self.chunk_for(tf.size(user_id)), servable=self.servable_items)  # [B, K] each
         # -inf marks an excluded item: a user with fewer than K unseen items gets -1 there.
         top_ids = tf.where(tf.math.is_inf(top_scores), tf.constant(-1, tf.int64), top_ids)
+        batch = tf.shape(user_id)[0]
         fallback_ids = tf.tile(self.popular_items[None], [batch, 1])
         fallback_scores = tf.tile(self.popular_scores[None], [batch, 1])
         return {
