@@ -78,13 +78,12 @@ def with_features(dataset: RecDataset, config) -> RecDataset:
     """`dataset` with the feature files of `config` fitted on its training split and encoded
     for every row (``dataset.features``); unchanged without feature files."""
     features = {}
-    for side, ids, trained in (("item", dataset.vocabulary and dataset.vocabulary.items,
-                                dataset.train.items),
-                               ("user", dataset.vocabulary and dataset.vocabulary.users,
-                                dataset.train.users)):
+    for side in ("item", "user"):
         path = getattr(config, f"{side}_features")
         if not path:
             continue
+        ids = getattr(dataset.vocabulary, f"{side}s")          # raw ids by row (checked: a log)
+        trained = getattr(dataset.train, f"{side}s")
         key = config.item_col if side == "item" else config.user_col
         spec, table = fit_features(path, key, side, ids[np.unique(trained)],
                                    getattr(config, f"{side}_feature_kinds"))

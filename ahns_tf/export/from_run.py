@@ -8,6 +8,16 @@ from ahns_tf.export.saved_model import export_retrieval_model
 from ahns_tf.export.serving import RetrievalServingModule
 
 
+def served_rows(count: int, trained, featured=None) -> np.ndarray:
+    """bool [count]: the rows that may be served, those with a training interaction (`trained`:
+    their ids) or with features (`featured`: bool over the first rows, or None)."""
+    served = np.zeros(count, bool)
+    served[trained] = True
+    if featured is not None:
+        served[:len(featured)] |= np.asarray(featured, bool)
+    return served
+
+
 def export_run(config, dataset, user_table, item_table, export_dir: str = None,
                top_k: int = None, version: int = None, backbone_state: dict = None) -> str:
     """Exports embeddings as a versioned SavedModel excluding all training-file items.
@@ -42,11 +52,8 @@ def export_run(config, dataset, user_table, item_table, export_dir: str = None,
     k = config.top_k if top_k is None else top_k  # 0 is an error, never "the run's K"
     check_top_k(k, dataset.num_items)
     state = backbone_state or {}
-    servable = np.zeros(dataset.num_items, bool)
-    servable[dataset.train.items] = True
-    featured = state.get("item_has_features")
-    if featured is not None:
-        servable[:len(featured)] |= np.asarray(featured, bool)
+    servable = served_rows(dataset.num_items, dataset.train.items,
+                           state.get("item_has_features"))
     module = RetrievalServingModule(user_table, item_table, dataset.known_interactions(),
                                     k=k, trained_users=dataset.train.users,
                                     feature_users=state.get("user_has_features"),

@@ -26,6 +26,7 @@ import numpy as np
 from ahns_tf.data.features import encode_features, load_specs
 from ahns_tf.data.read_features import read_for_spec
 from ahns_tf.data.vocabulary import Vocabulary, index_of
+from ahns_tf.export.from_run import served_rows
 from ahns_tf.models.towers import embed_new_rows
 
 
@@ -67,8 +68,7 @@ def add_new_rows(run_dir: str, dataset, user_table, item_table, state: dict,
         spec = specs[side]
         table = read_for_spec(path, spec, f"--{side}-features")
         featured = np.array(state[f"{side}_has_features"], bool)
-        served = featured.copy()
-        served[trained[side]] = True                                    # [rows]
+        served = served_rows(len(featured), trained[side], featured)    # [rows]
         file_ids = np.asarray(table.column(spec.key).to_pylist(), object)
         rows = index_of(ids[side], file_ids)                            # -1: new
         stale = rows[(rows >= 0)]
