@@ -55,35 +55,27 @@ def test_a_dangling_symlink_as_output_dir_is_refused_before_the_data_is_read(tmp
     assert "--output-dir" in err and "broken symbolic link" in err and "nowhere" not in err
 
 
-def test_a_full_disk_while_checkpointing_exits_2_and_leaves_no_temporary_folder(
-        toy_data_dir, tmp_path, monkeypatch, capsys):
-    import tensorflow as tf
-
-    def full(self, checkpoint_number=None, **kwargs):
-        os.makedirs(os.path.join(self.directory, f"ckpt-{checkpoint_number}_temp"))
-        raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
-
-    monkeypatch.setattr(tf.train.CheckpointManager, "save", full)
-    assert main(_toy(toy_data_dir, tmp_path)) == 2
-    err = capsys.readouterr().err
-    assert "No space left on device" in err and "--output-dir" in err and "Traceback" not in err
-    assert not os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-1_temp")
-
-
-def test_a_parameter_server_lost_while_checkpointing_is_named_as_such_not_as_a_disk(
-        toy_data_dir, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("error,message,said,unsaid", [
+    # A full disk names the folder and the error.
+    ("ResourceExhaustedError", "No space left on device",
+     ["No space left on device", "--output-dir"], ["Traceback"]),
     # Seen in the PS fault test: the PS died during the checkpoint's save, and the message
     # blamed --output-dir. A lost task is reported as one, with how to resume.
+    ("UnavailableError", "failed to connect to all addresses",
+     ["a task of the cluster is unreachable"], ["free space"]),
+])
+def test_a_failed_checkpoint_save_exits_2_names_its_cause_and_leaves_no_temporary_folder(
+        toy_data_dir, tmp_path, monkeypatch, capsys, error, message, said, unsaid):
     import tensorflow as tf
 
-    def unreachable(self, checkpoint_number=None, **kwargs):
+    def failing(self, checkpoint_number=None, **kwargs):
         os.makedirs(os.path.join(self.directory, f"ckpt-{checkpoint_number}_temp"))
-        raise tf.errors.UnavailableError(None, None, "failed to connect to all addresses")
+        raise getattr(tf.errors, error)(None, None, message)
 
-    monkeypatch.setattr(tf.train.CheckpointManager, "save", unreachable)
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", failing)
     assert main(_toy(toy_data_dir, tmp_path)) == 2
     err = capsys.readouterr().err
-    assert "a task of the cluster is unreachable" in err and "free space" not in err
+    assert all(text in err for text in said) and not any(text in err for text in unsaid)
     assert not os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-1_temp")
 
 
